@@ -1,0 +1,226 @@
+//! The one error type of the device layer.
+//!
+//! Every failure carries the errno name mem(4) would give for it (so a script
+//! can branch on `e.errno` whatever the backend), the operation in the Lua
+//! API's vocabulary, the address or range it concerned, the bytes a bulk
+//! transfer had done before it failed, and a sentence a person can act on.
+
+use std::fmt;
+
+/// The errno values memlua reports, with mem(4)'s meanings (mem4.md §2-4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Errno {
+    /// Address outside the space, or not mapped (mem4.md §2.3).
+    EFAULT,
+    /// Invalid argument: bad geometry, type, width or alignment.
+    EINVAL,
+    /// The range is owned by someone else.
+    EBUSY,
+    /// No free memory-range slot.
+    ENOSPC,
+    /// No such range or symbol.
+    ENOENT,
+    /// Not permitted: a fixed range, or the kernel refused the region.
+    EPERM,
+    /// No descriptors: firmware enabled no memory ranges.
+    ENXIO,
+    /// Not supported on this platform or backend.
+    EOPNOTSUPP,
+    /// Changing an UNKNOWN range without MDF_FORCE, or no privilege.
+    EACCES,
+    /// Write on a read-only backend.
+    EROFS,
+    /// Not enough (simulated) memory.
+    ENOMEM,
+    /// The device does not know this request.
+    ENOTTY,
+    /// A wait ran out of time.
+    ETIMEDOUT,
+    /// A device or file failed in a way none of the above describes.
+    EIO,
+}
+
+impl Errno {
+    /// The symbolic name, as scripts see it in `e.errno`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Errno::EFAULT => "EFAULT",
+            Errno::EINVAL => "EINVAL",
+            Errno::EBUSY => "EBUSY",
+            Errno::ENOSPC => "ENOSPC",
+            Errno::ENOENT => "ENOENT",
+            Errno::EPERM => "EPERM",
+            Errno::ENXIO => "ENXIO",
+            Errno::EOPNOTSUPP => "EOPNOTSUPP",
+            Errno::EACCES => "EACCES",
+            Errno::EROFS => "EROFS",
+            Errno::ENOMEM => "ENOMEM",
+            Errno::ENOTTY => "ENOTTY",
+            Errno::ETIMEDOUT => "ETIMEDOUT",
+            Errno::EIO => "EIO",
+        }
+    }
+
+    /// The number this platform uses for it (`e.code`).
+    pub fn code(self) -> i32 {
+        match self {
+            Errno::EFAULT => libc::EFAULT,
+            Errno::EINVAL => libc::EINVAL,
+            Errno::EBUSY => libc::EBUSY,
+            Errno::ENOSPC => libc::ENOSPC,
+            Errno::ENOENT => libc::ENOENT,
+            Errno::EPERM => libc::EPERM,
+            Errno::ENXIO => libc::ENXIO,
+            Errno::EOPNOTSUPP => libc::EOPNOTSUPP,
+            Errno::EACCES => libc::EACCES,
+            Errno::EROFS => libc::EROFS,
+            Errno::ENOMEM => libc::ENOMEM,
+            Errno::ENOTTY => libc::ENOTTY,
+            Errno::ETIMEDOUT => libc::ETIMEDOUT,
+            Errno::EIO => libc::EIO,
+        }
+    }
+
+    /// Maps an OS error number to the nearest name memlua reports.
+    pub fn from_code(code: i32) -> Errno {
+        const ALL: [Errno; 14] = [
+            Errno::EFAULT,
+            Errno::EINVAL,
+            Errno::EBUSY,
+            Errno::ENOSPC,
+            Errno::ENOENT,
+            Errno::EPERM,
+            Errno::ENXIO,
+            Errno::EOPNOTSUPP,
+            Errno::EACCES,
+            Errno::EROFS,
+            Errno::ENOMEM,
+            Errno::ENOTTY,
+            Errno::ETIMEDOUT,
+            Errno::EIO,
+        ];
+        ALL.into_iter()
+            .find(|e| e.code() == code)
+            .unwrap_or(Errno::EIO)
+    }
+}
+
+impl fmt::Display for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What an error was about: shown after the message, e.g. `(addr=0x1000)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// One address.
+    Addr(u64),
+    /// A transfer of `len` bytes at `addr`.
+    Span { addr: u64, len: u64 },
+    /// A memory range descriptor's geometry.
+    Range { base: u64, len: u64 },
+}
+
+/// A failed operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub errno: Errno,
+    /// The operation in the Lua API's words: `mem.read32`, `memrange.set`.
+    pub op: String,
+    pub subject: Option<Subject>,
+    /// Bytes a bulk transfer moved before it failed, where that applies.
+    pub done: Option<u64>,
+    /// What went wrong and, where it helps, what to do instead.
+    pub message: String,
+}
+
+impl Error {
+    pub fn new(errno: Errno, op: impl Into<String>, message: impl Into<String>) -> Self {
+        Error {
+            errno,
+            op: op.into(),
+            subject: None,
+            done: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn at(mut self, addr: u64) -> Self {
+        self.subject = Some(Subject::Addr(addr));
+        self
+    }
+
+    pub fn span(mut self, addr: u64, len: u64) -> Self {
+        self.subject = Some(Subject::Span { addr, len });
+        self
+    }
+
+    pub fn range(mut self, base: u64, len: u64) -> Self {
+        self.subject = Some(Subject::Range { base, len });
+        self
+    }
+
+    pub fn done(mut self, bytes: u64) -> Self {
+        self.done = Some(bytes);
+        self
+    }
+
+    /// Renames the operation, keeping everything else: the bindings use it
+    /// when one runtime call serves several Lua names.
+    pub fn with_op(mut self, op: impl Into<String>) -> Self {
+        self.op = op.into();
+        self
+    }
+
+    /// The address the error concerns, if any (`e.addr`).
+    pub fn addr(&self) -> Option<u64> {
+        match self.subject {
+            Some(Subject::Addr(a)) | Some(Subject::Span { addr: a, .. }) => Some(a),
+            Some(Subject::Range { base, .. }) => Some(base),
+            None => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}: {}", self.op, self.errno, self.message)?;
+        match self.subject {
+            Some(Subject::Addr(a)) => write!(f, " (addr={a:#x})")?,
+            Some(Subject::Span { addr, len }) => write!(f, " (addr={addr:#x} len={len:#x})")?,
+            Some(Subject::Range { base, len }) => write!(f, " (base={base:#x} len={len:#x})")?,
+            None => {}
+        }
+        if let Some(done) = self.done {
+            write!(f, " [{done} bytes done]")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_op_errno_message_and_subject() {
+        let e = Error::new(Errno::EINVAL, "memrange.set", "bad length").range(0xa0000, 0x1000);
+        assert_eq!(
+            e.to_string(),
+            "memrange.set: EINVAL: bad length (base=0xa0000 len=0x1000)"
+        );
+        assert_eq!(e.addr(), Some(0xa0000));
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for e in [Errno::EFAULT, Errno::EBUSY, Errno::EOPNOTSUPP, Errno::EROFS] {
+            assert_eq!(Errno::from_code(e.code()), e);
+        }
+    }
+}

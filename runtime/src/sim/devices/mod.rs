@@ -1,0 +1,96 @@
+//! Simulated MMIO devices. Each one answers accesses at an offset inside its
+//! window; the physical space has already checked the bounds, that the width
+//! is one the device declares and that the access is naturally aligned.
+//! Offsets past a device's registers read as zero and ignore writes.
+
+use crate::{Result, Width};
+
+mod dma;
+mod framebuffer;
+mod pl011;
+mod scratch;
+mod timer;
+mod uart16550;
+
+pub use dma::Dma;
+pub use framebuffer::Framebuffer;
+pub use pl011::Pl011;
+pub use scratch::Scratch;
+pub use timer::Timer;
+pub use uart16550::Uart16550;
+
+use super::ram::SparseMem;
+
+/// What a device sees of the machine during one access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tick {
+    /// The virtual clock in nanoseconds, already advanced for this access.
+    pub now_ns: u64,
+}
+
+/// A copy a device asks the machine to do in physical space (a DMA engine
+/// cannot borrow the space it sits in, so it asks and is told the outcome).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DmaRequest {
+    pub src: u64,
+    pub dst: u64,
+    pub len: u64,
+}
+
+/// One simulated device.
+pub trait Device {
+    /// The model, as boards name it: `uart16550`, `timer`, ...
+    fn kind(&self) -> &str;
+    /// The widths this device accepts; any other width is EINVAL.
+    fn widths(&self) -> &[Width];
+    /// One read of width `w` at `off` (aligned, inside the window).
+    /// Errors leave `op` empty and no subject: the space fills them in.
+    fn read(&mut self, off: u64, w: Width, tick: Tick) -> Result<u64>;
+    /// One write of width `w` at `off`; `v` already fits in `w`.
+    fn write(&mut self, off: u64, w: Width, v: u64, tick: Tick) -> Result<()>;
+
+    /// Bytes transmitted so far (UARTs), for `sim.output`.
+    fn output(&self) -> Option<&[u8]> {
+        None
+    }
+    /// Device memory that behaves like RAM (a framebuffer): bulk transfers
+    /// then copy directly instead of going register by register.
+    fn memory(&mut self) -> Option<&mut SparseMem> {
+        None
+    }
+    /// A copy the device wants done, taken once after each write.
+    fn take_dma(&mut self) -> Option<DmaRequest> {
+        None
+    }
+    /// The outcome of the copy handed out by `take_dma`.
+    fn dma_done(&mut self, _ok: bool) {}
+}
+
+/// Builds a device of a board's `kind`, or says which kinds exist.
+/// `freq_hz` is the timer's frequency (ignored by other kinds).
+pub fn build(kind: &str, size: u64, freq_hz: Option<u64>) -> Result<Box<dyn Device>, String> {
+    Ok(match kind {
+        "uart16550" => Box::new(Uart16550::new()),
+        "pl011" => Box::new(Pl011::new()),
+        "timer" => Box::new(Timer::new(freq_hz.unwrap_or(Timer::DEFAULT_HZ))),
+        "dma" => Box::new(Dma::new()),
+        "scratch" => Box::new(Scratch::new()),
+        "framebuffer" => Box::new(Framebuffer::new(size)),
+        other => {
+            return Err(format!(
+                "unknown device kind '{other}' (expected one of: {})",
+                KINDS.join(", ")
+            ))
+        }
+    })
+}
+
+/// Every kind `build` knows.
+pub const KINDS: [&str; 6] = [
+    "uart16550",
+    "pl011",
+    "timer",
+    "dma",
+    "scratch",
+    "framebuffer",
+];
