@@ -1,6 +1,533 @@
-//! The in-process hardware simulator (placeholder while it is built).
-pub mod devices;
-pub mod memrange;
-pub mod ram;
+//! The in-process hardware simulator: a real backend with mem(4)'s rules,
+//! built from a board description, so every script runs deterministically
+//! on any machine with the errors real hardware would give.
 
-pub struct Sim;
+pub mod board;
+pub mod devices;
+pub mod kernel;
+pub mod memrange;
+pub mod process;
+pub mod ram;
+pub mod space;
+
+use board::{Board, RegionSpec};
+use devices::Device;
+use kernel::{KernelMap, SymbolValue};
+use memrange::MemRanges;
+use process::ProcessSpace;
+use space::{Clock, PhysSpace, Region, RegionKind};
+
+use crate::{
+    Backend, Buffer, Errno, Error, MdfFlags, MemExtract, MemRangeDesc, RangeOp, Result, Space,
+    Width, PAGE_SIZE,
+};
+
+/// A summary of one region, for `sim.regions()` and `--map`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionInfo {
+    pub name: String,
+    /// `ram`, `rom` or the device kind.
+    pub kind: String,
+    pub base: u64,
+    pub size: u64,
+    pub domain: Option<i32>,
+    /// Pages holding data (RAM, ROM and RAM-like device memory).
+    pub resident_pages: Option<usize>,
+    /// Writes a ROM ignored.
+    pub ignored_writes: Option<u64>,
+}
+
+/// Whether and how the board supports memory ranges.
+enum Ranges {
+    /// No MTRRs on this platform: EOPNOTSUPP.
+    Unsupported,
+    Mtrr(MemRanges),
+}
+
+/// The simulator backend.
+pub struct Sim {
+    board: Board,
+    phys: PhysSpace,
+    kernel: KernelMap,
+    process: ProcessSpace,
+    ranges: Ranges,
+    /// Whether the board names NUMA domains; if not, every page is domain 0.
+    numa: bool,
+}
+
+/// The Lua API's name for an access: `mem.read32`, `kmem.write`.
+fn op_name(space: Space, verb: &str, w: Option<Width>) -> String {
+    match w {
+        Some(w) => format!("{}.{verb}{}", space.table(), w.bits()),
+        None => format!("{}.{verb}", space.table()),
+    }
+}
+
+fn value_too_wide(w: Width, v: u64) -> Error {
+    Error::new(
+        Errno::EINVAL,
+        "",
+        format!("value {v:#x} does not fit in {} bits", w.bits()),
+    )
+}
+
+impl Sim {
+    /// Builds a simulator from a built-in board name or a TOML file.
+    pub fn from_board_name(name_or_path: &str) -> Result<Sim> {
+        Sim::new(Board::load(name_or_path)?)
+    }
+
+    pub fn new(board: Board) -> Result<Sim> {
+        let mut regions = Vec::with_capacity(board.regions.len());
+        for r in &board.regions {
+            let kind = match &r.spec {
+                RegionSpec::Ram { .. } => RegionKind::Ram(ram::SparseMem::new(r.size)),
+                RegionSpec::Rom { data } => {
+                    let mut mem = ram::SparseMem::new(r.size);
+                    for (off, bytes) in data {
+                        mem.write_bytes(*off, bytes);
+                    }
+                    RegionKind::Rom {
+                        mem,
+                        ignored_writes: 0,
+                    }
+                }
+                RegionSpec::Device { kind, frequency } => RegionKind::Device(
+                    devices::build(kind, r.size, *frequency)
+                        .map_err(|m| Error::new(Errno::EINVAL, "board", m))?,
+                ),
+            };
+            let domain = match r.spec {
+                RegionSpec::Ram { domain } => domain,
+                _ => None,
+            };
+            regions.push(Region {
+                name: r.name.clone(),
+                base: r.base,
+                size: r.size,
+                domain,
+                kind,
+            });
+        }
+        let clock = Clock {
+            now_ns: 0,
+            step_ns: board.clock_step_ns,
+        };
+        let mut phys = PhysSpace::new(regions, board.maxphyaddr, board.holes, clock);
+
+        let ram: Vec<&board::RegionEntry> = board
+            .regions
+            .iter()
+            .filter(|r| matches!(r.spec, RegionSpec::Ram { .. }))
+            .collect();
+        let ram_top = ram.iter().map(|r| r.base + r.size).max().unwrap_or(0);
+        let ram_pages = ram.iter().map(|r| r.size / PAGE_SIZE).sum();
+        let (kernel, contents) = KernelMap::new(&board.kernel, ram_top, ram_pages);
+        for (va, value) in contents {
+            let pa = kernel.translate(va, 8)?.paddr();
+            match value {
+                SymbolValue::U32(v) => phys.write(pa, Width::W32, v as u64)?,
+                SymbolValue::U64(v) => phys.write(pa, Width::W64, v)?,
+                SymbolValue::Text(t) => {
+                    let mut bytes = t.into_bytes();
+                    bytes.push(0);
+                    phys.write_bytes(pa, &bytes)?;
+                }
+            }
+        }
+
+        // Process pages come from RAM outside the kernel image, from the
+        // lowest domain first and the top of each region down.
+        let (kbase, kend) = (board.kernel.phys, board.kernel.phys + board.kernel.size);
+        let mut pools: Vec<(Option<i32>, u64, u64)> = Vec::new();
+        for r in &ram {
+            let domain = match r.spec {
+                RegionSpec::Ram { domain } => domain,
+                _ => None,
+            };
+            let (b, e) = (r.base, r.base + r.size);
+            for (pb, pe) in [(b, e.min(kbase)), (b.max(kend), e)] {
+                if pb < pe {
+                    pools.push((domain, pb, pe - pb));
+                }
+            }
+        }
+        pools.sort_by_key(|&(d, base, _)| (d.unwrap_or(0), std::cmp::Reverse(base)));
+        let process = ProcessSpace::new(pools.into_iter().map(|(_, b, n)| (b, n)).collect());
+
+        let ranges = match &board.mtrr {
+            None => Ranges::Unsupported,
+            Some(cfg) => Ranges::Mtrr(MemRanges::new(cfg).map_err(|e| {
+                Error::new(Errno::EINVAL, "board", e.message)
+            })?),
+        };
+        let numa = ram
+            .iter()
+            .any(|r| matches!(r.spec, RegionSpec::Ram { domain: Some(_) }));
+        Ok(Sim {
+            board,
+            phys,
+            kernel,
+            process,
+            ranges,
+            numa,
+        })
+    }
+
+    /// The board this simulator was built from.
+    pub fn board_spec(&self) -> &Board {
+        &self.board
+    }
+
+    pub fn kernel(&self) -> &KernelMap {
+        &self.kernel
+    }
+
+    /// The NUMA domain of a physical address (vm_phys_domain, mem4.md §3):
+    /// 0 without NUMA, else the RAM region's domain or -1.
+    pub fn domain_of(&self, pa: u64) -> i32 {
+        if !self.numa {
+            return 0;
+        }
+        self.phys
+            .regions()
+            .iter()
+            .find(|r| r.is_ram() && pa >= r.base && pa < r.end())
+            .and_then(|r| r.domain)
+            .unwrap_or(-1)
+    }
+
+    // ---- sim.* controls ----------------------------------------------------
+
+    /// `sim.regions()`: every region in address order.
+    pub fn regions(&mut self) -> Vec<RegionInfo> {
+        let mut out = Vec::new();
+        for i in 0..self.phys.regions().len() {
+            let r = self.phys.region_mut(i);
+            let kind = r.kind_name().to_string();
+            let (resident_pages, ignored_writes) = match &mut r.kind {
+                RegionKind::Ram(m) => (Some(m.resident_pages()), None),
+                RegionKind::Rom {
+                    mem,
+                    ignored_writes,
+                } => (Some(mem.resident_pages()), Some(*ignored_writes)),
+                RegionKind::Device(d) => (d.memory().map(|m| m.resident_pages()), None),
+            };
+            out.push(RegionInfo {
+                name: r.name.clone(),
+                kind,
+                base: r.base,
+                size: r.size,
+                domain: r.domain,
+                resident_pages,
+                ignored_writes,
+            });
+        }
+        out
+    }
+
+    /// `sim.devices()`: the device regions only.
+    pub fn devices(&mut self) -> Vec<RegionInfo> {
+        self.regions()
+            .into_iter()
+            .filter(|r| r.kind != "ram" && r.kind != "rom")
+            .collect()
+    }
+
+    /// `sim.device(spec)`: adds a device (one modelled in Lua, say) where no
+    /// region is. Its window must be page-aligned, like a board's devices.
+    pub fn add_device(&mut self, name: &str, base: u64, len: u64, dev: Box<dyn Device>) -> Result<()> {
+        if base % PAGE_SIZE != 0 || len % PAGE_SIZE != 0 || len == 0 {
+            return Err(Error::new(
+                Errno::EINVAL,
+                "sim.device",
+                format!("device '{name}' needs a base and a length that are non-zero multiples of 0x1000"),
+            )
+            .span(base, len));
+        }
+        self.phys
+            .insert(Region {
+                name: name.to_string(),
+                base,
+                size: len,
+                domain: None,
+                kind: RegionKind::Device(dev),
+            })
+            .map_err(|e| e.with_op("sim.device").span(base, len))
+    }
+
+    /// `sim.reclaim()`: pages out every process page that is not wired.
+    pub fn reclaim(&mut self) -> usize {
+        self.process.reclaim(&mut self.phys)
+    }
+
+    /// `sim.claim{...}`: another owner takes a memory range (MDF_BUSY).
+    pub fn claim(&mut self, base: u64, len: u64, owner: &str, attr: Option<MdfFlags>) -> Result<()> {
+        match &mut self.ranges {
+            Ranges::Unsupported => Err(no_ranges("sim.claim")),
+            Ranges::Mtrr(m) => m.claim(base, len, owner, attr),
+        }
+    }
+
+    /// `sim.output(name)`: what a UART transmitted.
+    pub fn output(&mut self, name: &str) -> Result<Vec<u8>> {
+        let regions = self.phys.regions();
+        let Some(i) = regions.iter().position(|r| r.name == name) else {
+            let names: Vec<&str> = regions
+                .iter()
+                .filter(|r| matches!(r.kind, RegionKind::Device(_)))
+                .map(|r| r.name.as_str())
+                .collect();
+            return Err(Error::new(
+                Errno::ENOENT,
+                "sim.output",
+                format!("no device named '{name}' (devices: {})", names.join(", ")),
+            ));
+        };
+        match &self.phys.regions()[i].kind {
+            RegionKind::Device(d) => d.output().map(<[u8]>::to_vec).ok_or_else(|| {
+                Error::new(
+                    Errno::EINVAL,
+                    "sim.output",
+                    format!("'{name}' is a {}, which transmits nothing", d.kind()),
+                )
+            }),
+            _ => Err(Error::new(
+                Errno::EINVAL,
+                "sim.output",
+                format!("'{name}' is memory, not a device"),
+            )),
+        }
+    }
+
+    /// `sim.clock()`: the virtual clock in ns.
+    pub fn clock(&self) -> u64 {
+        self.phys.clock.now_ns
+    }
+
+    /// `sim.advance(ns)`.
+    pub fn advance(&mut self, ns: u64) {
+        self.phys.clock.now_ns = self.phys.clock.now_ns.saturating_add(ns);
+    }
+
+    /// Pages of simulated RAM not promised to buffers.
+    pub fn free_pages(&self) -> u64 {
+        self.process.free_pages()
+    }
+
+    fn check_value(w: Width, v: u64) -> Result<()> {
+        if w.fits(v) {
+            Ok(())
+        } else {
+            Err(value_too_wide(w, v))
+        }
+    }
+
+    fn ranges_mut(&mut self, op: &str) -> Result<&mut MemRanges> {
+        match &mut self.ranges {
+            Ranges::Unsupported => Err(no_ranges(op)),
+            Ranges::Mtrr(m) => Ok(m),
+        }
+    }
+
+    /// Bulk kernel access: every page is translated before anything moves,
+    /// so a failure changes nothing (the simulator's promise, API.md).
+    fn kernel_pieces(&mut self, va: u64, len: u64) -> Result<Vec<(u64, u64)>> {
+        let pieces = self.kernel.translate_range(va, len)?;
+        Ok(pieces)
+    }
+}
+
+fn no_ranges(op: &str) -> Error {
+    Error::new(
+        Errno::EOPNOTSUPP,
+        op,
+        "this platform has no memory range attributes (no MTRRs)",
+    )
+}
+
+impl Backend for Sim {
+    fn name(&self) -> &str {
+        "sim"
+    }
+
+    fn writable(&self) -> bool {
+        true
+    }
+
+    fn board(&self) -> Option<&str> {
+        Some(&self.board.name)
+    }
+
+    #[inline]
+    fn read(&mut self, space: Space, addr: u64, w: Width) -> Result<u64> {
+        let r = match space {
+            Space::Phys => self.phys.read(addr, w),
+            Space::Kernel => self
+                .kernel
+                .translate(addr, w.bytes())
+                .and_then(|t| self.phys.read(t.paddr(), w)),
+        };
+        r.map_err(|e| e.with_op(op_name(space, "read", Some(w))).at(addr))
+    }
+
+    #[inline]
+    fn write(&mut self, space: Space, addr: u64, w: Width, v: u64) -> Result<()> {
+        let r = Self::check_value(w, v).and_then(|()| match space {
+            Space::Phys => self.phys.write(addr, w, v & w.mask()),
+            Space::Kernel => self
+                .kernel
+                .translate(addr, w.bytes())
+                .and_then(|t| self.phys.write(t.paddr(), w, v & w.mask())),
+        });
+        r.map_err(|e| e.with_op(op_name(space, "write", Some(w))).at(addr))
+    }
+
+    fn read_bytes(&mut self, space: Space, addr: u64, buf: &mut [u8]) -> Result<()> {
+        let len = buf.len() as u64;
+        let op = op_name(space, "read", None);
+        // Physical errors name the physical address at fault; kernel ones
+        // the kernel address, or the whole span when the fault lies behind
+        // the translation.
+        let fail = |e: Error, behind: bool| {
+            let e = e.with_op(op.clone()).done(0);
+            match (behind, e.addr()) {
+                (false, Some(at)) => e.at(at),
+                _ => e.span(addr, len),
+            }
+        };
+        match space {
+            Space::Phys => self.phys.read_bytes(addr, buf).map_err(|e| fail(e, false)),
+            Space::Kernel => {
+                let pieces = self.kernel_pieces(addr, len).map_err(|e| fail(e, false))?;
+                for &(pa, n) in &pieces {
+                    self.phys.check_range(pa, n).map_err(|e| fail(e, true))?;
+                }
+                let mut pos = 0usize;
+                for (pa, n) in pieces {
+                    self.phys
+                        .read_bytes(pa, &mut buf[pos..pos + n as usize])
+                        .map_err(|e| fail(e, true))?;
+                    pos += n as usize;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn write_bytes(&mut self, space: Space, addr: u64, data: &[u8]) -> Result<()> {
+        let len = data.len() as u64;
+        let op = op_name(space, "write", None);
+        // Physical errors name the physical address at fault; kernel ones
+        // the kernel address, or the whole span when the fault lies behind
+        // the translation.
+        let fail = |e: Error, behind: bool| {
+            let e = e.with_op(op.clone()).done(0);
+            match (behind, e.addr()) {
+                (false, Some(at)) => e.at(at),
+                _ => e.span(addr, len),
+            }
+        };
+        match space {
+            Space::Phys => self.phys.write_bytes(addr, data).map_err(|e| fail(e, false)),
+            Space::Kernel => {
+                let pieces = self.kernel_pieces(addr, len).map_err(|e| fail(e, false))?;
+                for &(pa, n) in &pieces {
+                    self.phys.check_range(pa, n).map_err(|e| fail(e, true))?;
+                }
+                let mut pos = 0usize;
+                for (pa, n) in pieces {
+                    self.phys
+                        .write_bytes(pa, &data[pos..pos + n as usize])
+                        .map_err(|e| fail(e, true))?;
+                    pos += n as usize;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn extract(&mut self, vaddrs: &[u64], out: &mut [MemExtract]) -> Result<()> {
+        if vaddrs.len() != out.len() {
+            return Err(Error::new(
+                Errno::EINVAL,
+                "mem.extract",
+                "the answer array must be as long as the address list",
+            ));
+        }
+        for (o, &va) in out.iter_mut().zip(vaddrs) {
+            *o = self.process.extract(va, |pa| self.domain_of(pa));
+        }
+        Ok(())
+    }
+
+    fn range_count(&mut self) -> Result<usize> {
+        self.ranges_mut("memrange.count")?.count()
+    }
+
+    fn ranges(&mut self) -> Result<Vec<MemRangeDesc>> {
+        Ok(self.ranges_mut("memrange.get")?.get()?.to_vec())
+    }
+
+    fn range_set(&mut self, d: &MemRangeDesc, op: RangeOp) -> Result<()> {
+        let name = match op {
+            RangeOp::Update => "memrange.set",
+            RangeOp::Remove => "memrange.remove",
+        };
+        self.ranges_mut(name)?.set(d, op)
+    }
+
+    fn symbol(&mut self, name: &str) -> Result<u64> {
+        self.kernel.symbol(name)
+    }
+
+    fn alloc(&mut self, len: u64) -> Result<Buffer> {
+        let addr = self.process.alloc(len)?;
+        Ok(Buffer { addr, len })
+    }
+
+    fn buffer_read(&mut self, buf: u64, off: u64, w: Width) -> Result<u64> {
+        self.process
+            .read(&mut self.phys, buf, off, w)
+            .map_err(|e| e.with_op(format!("buffer.read{}", w.bits())))
+    }
+
+    fn buffer_write(&mut self, buf: u64, off: u64, w: Width, v: u64) -> Result<()> {
+        Self::check_value(w, v)
+            .map_err(|e| e.at(buf.wrapping_add(off)))
+            .and_then(|()| self.process.write(&mut self.phys, buf, off, w, v & w.mask()))
+            .map_err(|e| e.with_op(format!("buffer.write{}", w.bits())))
+    }
+
+    fn buffer_read_bytes(&mut self, buf: u64, off: u64, out: &mut [u8]) -> Result<()> {
+        self.process
+            .read_bytes(&mut self.phys, buf, off, out)
+            .map_err(|e| e.with_op("buffer.read"))
+    }
+
+    fn buffer_write_bytes(&mut self, buf: u64, off: u64, data: &[u8]) -> Result<()> {
+        self.process
+            .write_bytes(&mut self.phys, buf, off, data)
+            .map_err(|e| e.with_op("buffer.write"))
+    }
+
+    fn buffer_lock(&mut self, buf: u64) -> Result<()> {
+        self.process
+            .lock(&mut self.phys, buf)
+            .map_err(|e| e.with_op("buffer.lock"))
+    }
+
+    fn buffer_unlock(&mut self, buf: u64) -> Result<()> {
+        self.process
+            .unlock(buf)
+            .map_err(|e| e.with_op("buffer.unlock"))
+    }
+
+    fn buffer_free(&mut self, buf: u64) -> Result<()> {
+        self.process.free(buf).map_err(|e| e.with_op("buffer.free"))
+    }
+
+    fn as_sim(&mut self) -> Option<&mut Sim> {
+        Some(self)
+    }
+}
