@@ -1,1 +1,106 @@
-fn main() {}
+//! Simulator speed (issue 2's figures; results in benches/RESULTS.md):
+//! read32 on RAM and on a device register, a 64 MiB bulk read, building
+//! the `pc` board (time and resident memory), memrange set+get.
+//!
+//! Run: `cargo bench --bench sim`.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use memlua_runtime::sim::Sim;
+use memlua_runtime::{Backend, MdfFlags, MemRangeDesc, RangeOp, Space, Width};
+
+const N: u64 = 4096;
+
+fn read32(c: &mut Criterion) {
+    let mut g = c.benchmark_group("sim");
+    g.throughput(Throughput::Elements(N));
+    let mut sim = Sim::from_board_name("pc").unwrap();
+    for i in 0..N {
+        sim.write(Space::Phys, 0x100000 + i * 4, Width::W32, i).unwrap();
+    }
+    g.bench_function("read32_ram", |b| {
+        b.iter(|| {
+            let mut sum = 0u64;
+            for i in 0..N {
+                sum += sim.read(Space::Phys, black_box(0x100000 + i * 4), Width::W32).unwrap();
+            }
+            sum
+        })
+    });
+    g.bench_function("read32_device", |b| {
+        b.iter(|| {
+            let mut sum = 0u64;
+            for i in 0..N {
+                let off = (i * 4) & 0xff;
+                sum += sim.read(Space::Phys, black_box(0xFE00_3000 + off), Width::W32).unwrap();
+            }
+            sum
+        })
+    });
+    g.finish();
+}
+
+fn bulk(c: &mut Criterion) {
+    const LEN: usize = 64 << 20;
+    let mut g = c.benchmark_group("sim");
+    g.throughput(Throughput::Bytes(LEN as u64));
+    g.sample_size(20);
+    let mut sim = Sim::from_board_name("pc").unwrap();
+    let pattern: Vec<u8> = (0..LEN).map(|i| (i * 31) as u8).collect();
+    sim.write_bytes(Space::Phys, 0x1000_0000, &pattern).unwrap();
+    let mut buf = vec![0u8; LEN];
+    g.bench_function("bulk_read_64MiB", |b| {
+        b.iter(|| sim.read_bytes(Space::Phys, 0x1000_0000, black_box(&mut buf)).unwrap())
+    });
+    g.finish();
+}
+
+fn resident_kib() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+    pages * 4
+}
+
+fn board(c: &mut Criterion) {
+    // Resident memory of one freshly built pc board, measured once.
+    let before = resident_kib();
+    let t = Instant::now();
+    let sim = Sim::from_board_name("pc").unwrap();
+    let took = t.elapsed();
+    let after = resident_kib();
+    eprintln!(
+        "pc board: first build {took:?}, resident growth {} KiB",
+        after.saturating_sub(before)
+    );
+    black_box(sim);
+    c.bench_function("sim/build_pc_board", |b| {
+        b.iter(|| Sim::from_board_name(black_box("pc")).unwrap())
+    });
+}
+
+fn memrange(c: &mut Criterion) {
+    let mut g = c.benchmark_group("sim");
+    g.throughput(Throughput::Elements(1));
+    let attrs = [MdfFlags::WRITECOMBINE, MdfFlags::UNCACHEABLE];
+    let mut k = 0usize;
+    g.bench_function("memrange_set_get", |b| {
+        b.iter_batched_ref(
+            || Sim::from_board_name("pc").unwrap(),
+            |sim| {
+                for _ in 0..64 {
+                    k += 1;
+                    let d = MemRangeDesc::new(0xA000_0000, 0x1000_0000, attrs[k % 2], "bench");
+                    sim.range_set(&d, RangeOp::Update).unwrap();
+                    black_box(sim.ranges().unwrap());
+                }
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, read32, bulk, board, memrange);
+criterion_main!(benches);
