@@ -20,7 +20,12 @@ use memlua_runtime::sim::Sim;
 )]
 struct Cli {
     /// Simulated board: a built-in name or a TOML file
-    #[arg(long, value_name = "NAME|FILE", default_value = "pc", env = "MEMLUA_BOARD")]
+    #[arg(
+        long,
+        value_name = "NAME|FILE",
+        default_value = "pc",
+        env = "MEMLUA_BOARD"
+    )]
     board: String,
     /// Print the board's memory map, kernel layout and memory-range table
     #[arg(long)]

@@ -11,7 +11,7 @@ use memlua_runtime::{Backend, MdfFlags, Result};
 fn size(n: u64) -> String {
     const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
     for (unit, name) in UNITS {
-        if n >= unit && n % unit == 0 {
+        if n >= unit && n.is_multiple_of(unit) {
             return format!("{} {name}", n / unit);
         }
     }
@@ -86,7 +86,9 @@ pub fn describe(sim: &mut Sim) -> Result<String> {
         Ok(ranges) => {
             let free = ranges
                 .iter()
-                .filter(|d| !d.flags.contains(MdfFlags::FIXACTIVE) && !d.flags.contains(MdfFlags::ACTIVE))
+                .filter(|d| {
+                    !d.flags.contains(MdfFlags::FIXACTIVE) && !d.flags.contains(MdfFlags::ACTIVE)
+                })
                 .count();
             let _ = writeln!(
                 w,
@@ -121,7 +123,13 @@ pub fn describe(sim: &mut Sim) -> Result<String> {
                 if d.flags.contains(MdfFlags::BUSY) {
                     notes.push_str(" (busy)");
                 }
-                let _ = writeln!(w, "  {:#x}/{:#x} {owner} {}{notes}", d.base, len, d.flags.names());
+                let _ = writeln!(
+                    w,
+                    "  {:#x}/{:#x} {owner} {}{notes}",
+                    d.base,
+                    len,
+                    d.flags.names()
+                );
             }
         }
     }

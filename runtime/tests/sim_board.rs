@@ -58,7 +58,11 @@ fn pc_board_is_as_documented() {
 
 #[test]
 fn example_board_is_the_built_in_pc() {
-    let example = Board::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/boards/pc.toml")).unwrap();
+    let example = Board::load(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/boards/pc.toml"
+    ))
+    .unwrap();
     assert_eq!(example, Board::load("pc").unwrap());
 }
 
@@ -71,14 +75,23 @@ fn memrange_support_follows_the_board() {
     assert_eq!(nomtrr.ranges().unwrap_err().errno, Errno::ENXIO);
     let mut arm = Sim::from_board_name("arm64-virt").unwrap();
     assert_eq!(arm.range_count().unwrap_err().errno, Errno::EOPNOTSUPP);
-    assert_eq!(arm.claim(0, 0x1000, "x", None).unwrap_err().errno, Errno::EOPNOTSUPP);
+    assert_eq!(
+        arm.claim(0, 0x1000, "x", None).unwrap_err().errno,
+        Errno::EOPNOTSUPP
+    );
 }
 
 #[test]
 fn overlapping_regions_are_refused_with_their_place() {
     let msg = refuse("\n[[device]]\nname = \"s\"\nkind = \"scratch\"\nbase = 0x8000\n");
-    assert!(msg.starts_with("bad.toml:8:1: overlapping regions:"), "{msg}");
-    assert!(msg.contains("scratch 's'") && msg.contains("ram 'ram0'"), "{msg}");
+    assert!(
+        msg.starts_with("bad.toml:8:1: overlapping regions:"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("scratch 's'") && msg.contains("ram 'ram0'"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -129,7 +142,11 @@ fn syntax_and_schema_errors_name_line_and_column() {
 
 #[test]
 fn bad_maxphyaddr_holes_and_missing_ram_are_refused() {
-    let e = Board::parse("name = \"t\"\nmaxphyaddr = 70\n[[ram]]\nbase=0\nsize=0x10000000\n", "b.toml").unwrap_err();
+    let e = Board::parse(
+        "name = \"t\"\nmaxphyaddr = 70\n[[ram]]\nbase=0\nsize=0x10000000\n",
+        "b.toml",
+    )
+    .unwrap_err();
     assert_eq!((e.line, e.column), (2, 14));
     let msg = Board::parse(&format!("holes = \"maybe\"\n{HEAD}"), "b.toml")
         .unwrap_err()

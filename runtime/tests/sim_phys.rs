@@ -16,11 +16,19 @@ fn errno<T: std::fmt::Debug>(r: memlua_runtime::Result<T>) -> Errno {
 fn untouched_ram_reads_zero_and_writes_read_back() {
     let mut s = pc();
     assert_eq!(s.read(Space::Phys, 0x100000, Width::W32).unwrap(), 0);
-    s.write(Space::Phys, 0x100000, Width::W32, 0xdeadbeef).unwrap();
-    assert_eq!(s.read(Space::Phys, 0x100000, Width::W32).unwrap(), 0xdeadbeef);
+    s.write(Space::Phys, 0x100000, Width::W32, 0xdeadbeef)
+        .unwrap();
+    assert_eq!(
+        s.read(Space::Phys, 0x100000, Width::W32).unwrap(),
+        0xdeadbeef
+    );
     assert_eq!(s.read(Space::Phys, 0x100001, Width::W8).unwrap(), 0xbe);
-    s.write(Space::Phys, 0x2_7fff_fff8, Width::W64, u64::MAX).unwrap();
-    assert_eq!(s.read(Space::Phys, 0x2_7fff_fff8, Width::W64).unwrap(), u64::MAX);
+    s.write(Space::Phys, 0x2_7fff_fff8, Width::W64, u64::MAX)
+        .unwrap();
+    assert_eq!(
+        s.read(Space::Phys, 0x2_7fff_fff8, Width::W64).unwrap(),
+        u64::MAX
+    );
 }
 
 #[test]
@@ -36,9 +44,11 @@ fn every_width_round_trips_in_ram() {
 #[test]
 fn negative_values_store_their_low_bits() {
     let mut s = pc();
-    s.write(Space::Phys, 0x1000, Width::W8, -1i64 as u64).unwrap();
+    s.write(Space::Phys, 0x1000, Width::W8, -1i64 as u64)
+        .unwrap();
     assert_eq!(s.read(Space::Phys, 0x1000, Width::W8).unwrap(), 0xff);
-    s.write(Space::Phys, 0x1000, Width::W16, -2i64 as u64).unwrap();
+    s.write(Space::Phys, 0x1000, Width::W16, -2i64 as u64)
+        .unwrap();
     assert_eq!(s.read(Space::Phys, 0x1000, Width::W16).unwrap(), 0xfffe);
 }
 
@@ -50,13 +60,20 @@ fn value_wider_than_width_is_einval_and_writes_nothing() {
     assert_eq!(e.errno, Errno::EINVAL);
     assert_eq!(e.op, "mem.write8");
     assert_eq!(s.read(Space::Phys, 0x1000, Width::W8).unwrap(), 0x5a);
-    assert_eq!(errno(s.write(Space::Phys, 0x1000, Width::W32, 0x1_0000_0000)), Errno::EINVAL);
+    assert_eq!(
+        errno(s.write(Space::Phys, 0x1000, Width::W32, 0x1_0000_0000)),
+        Errno::EINVAL
+    );
 }
 
 #[test]
 fn unaligned_wide_access_is_einval() {
     let mut s = pc();
-    for (w, a) in [(Width::W16, 0x1001), (Width::W32, 0x1002), (Width::W64, 0x1004)] {
+    for (w, a) in [
+        (Width::W16, 0x1001),
+        (Width::W32, 0x1002),
+        (Width::W64, 0x1004),
+    ] {
         let e = s.read(Space::Phys, a, w).unwrap_err();
         assert_eq!(e.errno, Errno::EINVAL, "{w}");
         assert_eq!(e.addr(), Some(a));
@@ -75,15 +92,31 @@ fn above_maxphyaddr_is_efault_never_einval() {
     let e = s.read(Space::Phys, 1 << 39, Width::W8).unwrap_err();
     assert_eq!(e.errno, Errno::EFAULT);
     assert!(e.message.contains("39-bit"), "{e}");
-    assert_eq!(errno(s.write(Space::Phys, 1 << 39, Width::W32, 0)), Errno::EFAULT);
-    assert_eq!(errno(s.read(Space::Phys, u64::MAX - 7, Width::W64)), Errno::EFAULT);
+    assert_eq!(
+        errno(s.write(Space::Phys, 1 << 39, Width::W32, 0)),
+        Errno::EFAULT
+    );
+    assert_eq!(
+        errno(s.read(Space::Phys, u64::MAX - 7, Width::W64)),
+        Errno::EFAULT
+    );
 }
 
 #[test]
 fn holes_read_ones_and_drop_writes_on_pc() {
     let mut s = pc();
-    for a in [0xC8000u64, 0xEFFFC, 0x8000_0000, 0xFDFF_FFFC, 0x30_0000_0000] {
-        assert_eq!(s.read(Space::Phys, a, Width::W32).unwrap(), 0xffff_ffff, "{a:#x}");
+    for a in [
+        0xC8000u64,
+        0xEFFFC,
+        0x8000_0000,
+        0xFDFF_FFFC,
+        0x30_0000_0000,
+    ] {
+        assert_eq!(
+            s.read(Space::Phys, a, Width::W32).unwrap(),
+            0xffff_ffff,
+            "{a:#x}"
+        );
         s.write(Space::Phys, a, Width::W32, 0).unwrap();
         assert_eq!(s.read(Space::Phys, a, Width::W32).unwrap(), 0xffff_ffff);
     }
@@ -92,10 +125,19 @@ fn holes_read_ones_and_drop_writes_on_pc() {
 #[test]
 fn holes_fault_on_boards_that_say_so() {
     let mut s = Sim::from_board_name("arm64-virt").unwrap();
-    assert_eq!(errno(s.read(Space::Phys, 0x0800_0000, Width::W32)), Errno::EFAULT);
-    assert_eq!(errno(s.write(Space::Phys, 0x0800_0000, Width::W32, 1)), Errno::EFAULT);
+    assert_eq!(
+        errno(s.read(Space::Phys, 0x0800_0000, Width::W32)),
+        Errno::EFAULT
+    );
+    assert_eq!(
+        errno(s.write(Space::Phys, 0x0800_0000, Width::W32, 1)),
+        Errno::EFAULT
+    );
     let mut buf = [0u8; 16];
-    assert_eq!(errno(s.read_bytes(Space::Phys, 0x08ff_fff8, &mut buf)), Errno::EFAULT);
+    assert_eq!(
+        errno(s.read_bytes(Space::Phys, 0x08ff_fff8, &mut buf)),
+        Errno::EFAULT
+    );
 }
 
 #[test]
@@ -119,15 +161,22 @@ fn device_width_not_declared_is_einval() {
     let e = s.read(Space::Phys, 0xFE00_0000, Width::W32).unwrap_err();
     assert_eq!(e.errno, Errno::EINVAL);
     assert!(e.message.contains("uart0"), "{e}");
-    assert_eq!(errno(s.write(Space::Phys, 0xFE00_2000, Width::W8, 1)), Errno::EINVAL);
+    assert_eq!(
+        errno(s.write(Space::Phys, 0xFE00_2000, Width::W8, 1)),
+        Errno::EINVAL
+    );
 }
 
 #[test]
 fn uart_captures_what_is_sent() {
     let mut s = pc();
-    assert_eq!(s.read(Space::Phys, 0xFE00_0005, Width::W8).unwrap() & 0x60, 0x60);
+    assert_eq!(
+        s.read(Space::Phys, 0xFE00_0005, Width::W8).unwrap() & 0x60,
+        0x60
+    );
     for b in b"hi" {
-        s.write(Space::Phys, 0xFE00_0000, Width::W8, *b as u64).unwrap();
+        s.write(Space::Phys, 0xFE00_0000, Width::W8, *b as u64)
+            .unwrap();
     }
     assert_eq!(s.output("uart0").unwrap(), b"hi");
     assert_eq!(errno(s.output("nosuch")), Errno::ENOENT);
@@ -137,7 +186,10 @@ fn uart_captures_what_is_sent() {
 #[test]
 fn timer_counts_virtual_time() {
     let mut s = pc();
-    assert_eq!(s.read(Space::Phys, 0xFE00_1008, Width::W32).unwrap(), 10_000_000);
+    assert_eq!(
+        s.read(Space::Phys, 0xFE00_1008, Width::W32).unwrap(),
+        10_000_000
+    );
     let t0 = s.read(Space::Phys, 0xFE00_1000, Width::W64).unwrap();
     s.advance(1_000_000);
     let t1 = s.read(Space::Phys, 0xFE00_1000, Width::W64).unwrap();
@@ -170,10 +222,23 @@ fn dma_copies_in_physical_space_and_reports_faults() {
 fn scratch_and_framebuffer_take_every_width() {
     let mut s = pc();
     for w in Width::ALL {
-        s.write(Space::Phys, 0xFE00_3000, w, 0x1122_3344_5566_7788 & w.mask()).unwrap();
-        assert_eq!(s.read(Space::Phys, 0xFE00_3000, w).unwrap(), 0x1122_3344_5566_7788 & w.mask());
-        s.write(Space::Phys, 0xA0000, w, 0x7766_5544_3322_1100 & w.mask()).unwrap();
-        assert_eq!(s.read(Space::Phys, 0xA0000, w).unwrap(), 0x7766_5544_3322_1100 & w.mask());
+        s.write(
+            Space::Phys,
+            0xFE00_3000,
+            w,
+            0x1122_3344_5566_7788 & w.mask(),
+        )
+        .unwrap();
+        assert_eq!(
+            s.read(Space::Phys, 0xFE00_3000, w).unwrap(),
+            0x1122_3344_5566_7788 & w.mask()
+        );
+        s.write(Space::Phys, 0xA0000, w, 0x7766_5544_3322_1100 & w.mask())
+            .unwrap();
+        assert_eq!(
+            s.read(Space::Phys, 0xA0000, w).unwrap(),
+            0x7766_5544_3322_1100 & w.mask()
+        );
     }
     let fill = vec![0x5au8; 0x20000];
     s.write_bytes(Space::Phys, 0xA0000, &fill).unwrap();
@@ -201,19 +266,23 @@ fn bulk_crosses_regions_and_holes() {
 fn failing_bulk_transfer_changes_nothing() {
     let mut s = pc();
     let top = 1u64 << 39;
-    s.write(Space::Phys, 0x2_7fff_fff0, Width::W64, 0x1111).unwrap();
+    s.write(Space::Phys, 0x2_7fff_fff0, Width::W64, 0x1111)
+        .unwrap();
     // Starts in RAM, runs into the hole and past maxphyaddr: EFAULT.
-    let e = s
-        .write_bytes(Space::Phys, top - 8, &[0u8; 16])
-        .unwrap_err();
+    let e = s.write_bytes(Space::Phys, top - 8, &[0u8; 16]).unwrap_err();
     assert_eq!(e.errno, Errno::EFAULT);
     assert_eq!(e.done, Some(0));
     assert_eq!(e.op, "mem.write");
     // A bulk write through a device it cannot split is refused whole.
     let before = s.read(Space::Phys, 0x7FFF_FFF8, Width::W64).unwrap();
-    let e = s.write_bytes(Space::Phys, 0xFE00_1FFE, &[1, 2, 3, 4]).unwrap_err();
+    let e = s
+        .write_bytes(Space::Phys, 0xFE00_1FFE, &[1, 2, 3, 4])
+        .unwrap_err();
     assert_eq!(e.errno, Errno::EINVAL, "{e}");
-    assert_eq!(s.read(Space::Phys, 0x7FFF_FFF8, Width::W64).unwrap(), before);
+    assert_eq!(
+        s.read(Space::Phys, 0x7FFF_FFF8, Width::W64).unwrap(),
+        before
+    );
 }
 
 #[test]

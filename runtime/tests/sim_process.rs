@@ -22,7 +22,10 @@ fn fresh_buffer_pages_are_valid_until_touched() {
     assert_eq!(b.addr % PAGE_SIZE, 0);
     assert!(b.addr >= USER_BASE);
     for i in 0..3 {
-        assert_eq!(extract(&mut s, b.addr + i * PAGE_SIZE).state, PageState::Valid);
+        assert_eq!(
+            extract(&mut s, b.addr + i * PAGE_SIZE).state,
+            PageState::Valid
+        );
     }
     s.buffer_write(b.addr, 0x1004, Width::W32, 7).unwrap();
     let e = extract(&mut s, b.addr + 0x1004);
@@ -56,7 +59,8 @@ fn mapped_pages_are_real_simulated_ram() {
     s.write_bytes(Space::Phys, 0x300000, b"dma data").unwrap();
     let dma = 0xFE00_2000u64;
     s.write(Space::Phys, dma, Width::W64, 0x300000).unwrap();
-    s.write(Space::Phys, dma + 8, Width::W64, pa + 0x100).unwrap();
+    s.write(Space::Phys, dma + 8, Width::W64, pa + 0x100)
+        .unwrap();
     s.write(Space::Phys, dma + 0x10, Width::W32, 8).unwrap();
     s.write(Space::Phys, dma + 0x14, Width::W32, 1).unwrap();
     let mut back = [0u8; 8];
@@ -153,15 +157,30 @@ fn alloc_larger_than_free_ram_is_enomem_and_changes_nothing() {
 fn buffer_bounds_alignment_and_value_width() {
     let mut s = pc();
     let b = s.alloc(100).unwrap();
-    assert_eq!(s.buffer_read(b.addr, 97, Width::W32).unwrap_err().errno, Errno::EINVAL);
-    assert_eq!(s.buffer_read(b.addr, 2, Width::W32).unwrap_err().errno, Errno::EINVAL);
     assert_eq!(
-        s.buffer_write(b.addr, 0, Width::W16, 0x1_0000).unwrap_err().errno,
+        s.buffer_read(b.addr, 97, Width::W32).unwrap_err().errno,
         Errno::EINVAL
     );
-    assert_eq!(extract(&mut s, b.addr).state, PageState::Valid, "a refused access touches nothing");
+    assert_eq!(
+        s.buffer_read(b.addr, 2, Width::W32).unwrap_err().errno,
+        Errno::EINVAL
+    );
+    assert_eq!(
+        s.buffer_write(b.addr, 0, Width::W16, 0x1_0000)
+            .unwrap_err()
+            .errno,
+        Errno::EINVAL
+    );
+    assert_eq!(
+        extract(&mut s, b.addr).state,
+        PageState::Valid,
+        "a refused access touches nothing"
+    );
     let mut big = [0u8; 101];
-    assert_eq!(s.buffer_read_bytes(b.addr, 0, &mut big).unwrap_err().errno, Errno::EINVAL);
+    assert_eq!(
+        s.buffer_read_bytes(b.addr, 0, &mut big).unwrap_err().errno,
+        Errno::EINVAL
+    );
     s.buffer_write_bytes(b.addr, 90, b"0123456789").unwrap();
     let mut back = [0u8; 10];
     s.buffer_read_bytes(b.addr, 90, &mut back).unwrap();
@@ -170,7 +189,7 @@ fn buffer_bounds_alignment_and_value_width() {
 
 #[test]
 fn pages_outside_any_numa_domain_report_minus_one_and_non_numa_boards_zero() {
-    let mut s = pc();
+    let s = pc();
     assert_eq!(s.domain_of(0x1_0000_0000), 1);
     assert_eq!(s.domain_of(0x1000), 0);
     assert_eq!(s.domain_of(0xFE00_0000), -1);

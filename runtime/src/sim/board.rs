@@ -161,10 +161,17 @@ struct RangeFile {
 /// What fills one region of a checked board.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RegionSpec {
-    Ram { domain: Option<i32> },
+    Ram {
+        domain: Option<i32>,
+    },
     /// Contents as (offset, bytes).
-    Rom { data: Vec<(u64, Vec<u8>)> },
-    Device { kind: String, frequency: Option<u64> },
+    Rom {
+        data: Vec<(u64, Vec<u8>)>,
+    },
+    Device {
+        kind: String,
+        frequency: Option<u64>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -267,17 +274,22 @@ impl Board {
             let v = r.get_ref();
             let mut data = Vec::new();
             for d in &v.data {
-                let bytes = match (&d.bytes, &d.text) {
-                    (Some(b), None) => b.clone(),
-                    (None, Some(t)) => t.as_bytes().to_vec(),
-                    _ => {
-                        return Err(at(
+                let bytes =
+                    match (&d.bytes, &d.text) {
+                        (Some(b), None) => b.clone(),
+                        (None, Some(t)) => t.as_bytes().to_vec(),
+                        _ => return Err(at(
                             r.span(),
-                            format!("rom '{}': each data entry needs exactly one of `bytes` or `text`", v.name),
-                        ))
-                    }
-                };
-                if d.offset.checked_add(bytes.len() as u64).is_none_or(|e| e > v.size) {
+                            format!(
+                                "rom '{}': each data entry needs exactly one of `bytes` or `text`",
+                                v.name
+                            ),
+                        )),
+                    };
+                if d.offset
+                    .checked_add(bytes.len() as u64)
+                    .is_none_or(|e| e > v.size)
+                {
                     return Err(at(
                         r.span(),
                         format!(
@@ -320,9 +332,12 @@ impl Board {
         for (r, span) in &regions {
             let what = region_label(r);
             if r.size == 0 {
-                return Err(at(span.clone(), format!("{what} has size 0; expected a size of at least 0x1000")));
+                return Err(at(
+                    span.clone(),
+                    format!("{what} has size 0; expected a size of at least 0x1000"),
+                ));
             }
-            if r.base % PAGE_SIZE != 0 || r.size % PAGE_SIZE != 0 {
+            if !r.base.is_multiple_of(PAGE_SIZE) || !r.size.is_multiple_of(PAGE_SIZE) {
                 return Err(at(
                     span.clone(),
                     format!(
@@ -345,7 +360,11 @@ impl Board {
             if let Some((o, _)) = regions[..i].iter().find(|(o, _)| o.name == r.name) {
                 return Err(at(
                     span.clone(),
-                    format!("{} has the same name as {}; expected unique names", region_label(r), region_label(o)),
+                    format!(
+                        "{} has the same name as {}; expected unique names",
+                        region_label(r),
+                        region_label(o)
+                    ),
                 ));
             }
             if let Some((o, _)) = regions[..i]
@@ -382,9 +401,9 @@ impl Board {
         let kernel = KernelConfig {
             phys: kf.and_then(|k| k.phys).or(ram_base).unwrap_or(0),
             size: kf.and_then(|k| k.size).unwrap_or(0x200_0000),
-            version: kf.and_then(|k| k.version.clone()).unwrap_or_else(|| {
-                format!("FreeBSD 15.0-RELEASE memlua-sim {}", raw.name)
-            }),
+            version: kf
+                .and_then(|k| k.version.clone())
+                .unwrap_or_else(|| format!("FreeBSD 15.0-RELEASE memlua-sim {}", raw.name)),
             hz: kf.and_then(|k| k.hz).unwrap_or(1000),
         };
         let in_ram = |a: u64, n: u64| {
@@ -393,12 +412,18 @@ impl Board {
             })
         };
         if ram_top.is_none() {
-            return Err(at(0..0, "the board has no RAM; expected at least one [[ram]] entry".into()));
+            return Err(at(
+                0..0,
+                "the board has no RAM; expected at least one [[ram]] entry".into(),
+            ));
         }
         if kernel.size < KernelMap::min_image_size()
-            || kernel.phys % PAGE_SIZE != 0
-            || kernel.size % PAGE_SIZE != 0
-            || !in_ram(kernel.phys + KernelMap::min_image_size() - PAGE_SIZE, PAGE_SIZE)
+            || !kernel.phys.is_multiple_of(PAGE_SIZE)
+            || !kernel.size.is_multiple_of(PAGE_SIZE)
+            || !in_ram(
+                kernel.phys + KernelMap::min_image_size() - PAGE_SIZE,
+                PAGE_SIZE,
+            )
         {
             return Err(at(
                 kernel_span,
@@ -426,8 +451,14 @@ impl Board {
                                 format!("memory range type \"{}\" is unknown; expected one of uncacheable, write-combine, write-through, write-protect, write-back", v.kind),
                             )
                         })?;
-                    if v.owner.as_ref().is_some_and(|o| o.len() > MemRangeDesc::OWNER_MAX) {
-                        return Err(at(r.span(), "owner is longer than 7 bytes; expected at most 7".into()));
+                    if v.owner
+                        .as_ref()
+                        .is_some_and(|o| o.len() > MemRangeDesc::OWNER_MAX)
+                    {
+                        return Err(at(
+                            r.span(),
+                            "owner is longer than 7 bytes; expected at most 7".into(),
+                        ));
                     }
                     Ok(FirmwareRange {
                         base: v.base,
@@ -497,6 +528,9 @@ fn region_label(r: &RegionEntry) -> String {
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let column = before.rfind('\n').map_or(before.len(), |nl| before.len() - nl - 1) + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.len(), |nl| before.len() - nl - 1)
+        + 1;
     (line, column)
 }

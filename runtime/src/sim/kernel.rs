@@ -64,7 +64,11 @@ impl KernelMap {
     /// `ram_top` is one past the highest RAM address; the direct map covers
     /// max(4 GiB, ram_top rounded up to 1 GiB), as amd64's `dmaplimit`.
     /// Returns the map and the symbol contents to store in memory.
-    pub fn new(cfg: &KernelConfig, ram_top: u64, physmem_pages: u64) -> (Self, Vec<(u64, SymbolValue)>) {
+    pub fn new(
+        cfg: &KernelConfig,
+        ram_top: u64,
+        physmem_pages: u64,
+    ) -> (Self, Vec<(u64, SymbolValue)>) {
         const GIB: u64 = 1 << 30;
         let dmap_limit = (4 * GIB).max(ram_top.div_ceil(GIB) * GIB);
         let mut map = KernelMap {
@@ -195,8 +199,14 @@ mod tests {
     fn dmap_covers_ram_top_rounded_to_a_gib() {
         let m = map();
         assert_eq!(m.dmap_limit(), 10 << 30);
-        assert_eq!(m.translate(DMAP_MIN + 0x1000, 4), Ok(Translation::Direct(0x1000)));
-        assert_eq!(m.translate(DMAP_MIN + (10 << 30), 4).unwrap_err().errno, Errno::EFAULT);
+        assert_eq!(
+            m.translate(DMAP_MIN + 0x1000, 4),
+            Ok(Translation::Direct(0x1000))
+        );
+        assert_eq!(
+            m.translate(DMAP_MIN + (10 << 30), 4).unwrap_err().errno,
+            Errno::EFAULT
+        );
     }
 
     #[test]
@@ -215,16 +225,30 @@ mod tests {
         let m = map();
         assert_eq!(m.translate(KERNBASE + 4, 4), Ok(Translation::Mapped(4)));
         assert_eq!(m.translate(KERNBASE, 4).unwrap_err().errno, Errno::EFAULT);
-        assert_eq!(m.translate(KERNBASE - 4096, 4).unwrap_err().errno, Errno::EFAULT);
-        assert_eq!(m.translate(KERNBASE + 0x200_0000, 1).unwrap_err().errno, Errno::EFAULT);
-        assert_eq!(m.translate(u64::MAX - 1, 4).unwrap_err().errno, Errno::EFAULT);
+        assert_eq!(
+            m.translate(KERNBASE - 4096, 4).unwrap_err().errno,
+            Errno::EFAULT
+        );
+        assert_eq!(
+            m.translate(KERNBASE + 0x200_0000, 1).unwrap_err().errno,
+            Errno::EFAULT
+        );
+        assert_eq!(
+            m.translate(u64::MAX - 1, 4).unwrap_err().errno,
+            Errno::EFAULT
+        );
     }
 
     #[test]
     fn ranges_split_at_pages_and_merge_contiguous_pieces() {
         let m = map();
-        assert_eq!(m.translate_range(KERNBASE + 0xff0, 0x20).unwrap(), vec![(0xff0, 0x20)]);
-        let e = m.translate_range(KERNBASE + 0x1ff_f000, 0x2000).unwrap_err();
+        assert_eq!(
+            m.translate_range(KERNBASE + 0xff0, 0x20).unwrap(),
+            vec![(0xff0, 0x20)]
+        );
+        let e = m
+            .translate_range(KERNBASE + 0x1ff_f000, 0x2000)
+            .unwrap_err();
         assert_eq!(e.addr(), Some(KERNBASE + 0x200_0000));
     }
 

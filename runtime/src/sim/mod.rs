@@ -157,9 +157,10 @@ impl Sim {
 
         let ranges = match &board.mtrr {
             None => Ranges::Unsupported,
-            Some(cfg) => Ranges::Mtrr(MemRanges::new(cfg).map_err(|e| {
-                Error::new(Errno::EINVAL, "board", e.message)
-            })?),
+            Some(cfg) => Ranges::Mtrr(
+                MemRanges::new(cfg)
+                    .map_err(|e| Error::new(Errno::EINVAL, "board", e.to_string()))?,
+            ),
         };
         let numa = ram
             .iter()
@@ -236,8 +237,14 @@ impl Sim {
 
     /// `sim.device(spec)`: adds a device (one modelled in Lua, say) where no
     /// region is. Its window must be page-aligned, like a board's devices.
-    pub fn add_device(&mut self, name: &str, base: u64, len: u64, dev: Box<dyn Device>) -> Result<()> {
-        if base % PAGE_SIZE != 0 || len % PAGE_SIZE != 0 || len == 0 {
+    pub fn add_device(
+        &mut self,
+        name: &str,
+        base: u64,
+        len: u64,
+        dev: Box<dyn Device>,
+    ) -> Result<()> {
+        if !base.is_multiple_of(PAGE_SIZE) || !len.is_multiple_of(PAGE_SIZE) || len == 0 {
             return Err(Error::new(
                 Errno::EINVAL,
                 "sim.device",
@@ -262,7 +269,13 @@ impl Sim {
     }
 
     /// `sim.claim{...}`: another owner takes a memory range (MDF_BUSY).
-    pub fn claim(&mut self, base: u64, len: u64, owner: &str, attr: Option<MdfFlags>) -> Result<()> {
+    pub fn claim(
+        &mut self,
+        base: u64,
+        len: u64,
+        owner: &str,
+        attr: Option<MdfFlags>,
+    ) -> Result<()> {
         match &mut self.ranges {
             Ranges::Unsupported => Err(no_ranges("sim.claim")),
             Ranges::Mtrr(m) => m.claim(base, len, owner, attr),
@@ -429,7 +442,10 @@ impl Backend for Sim {
             }
         };
         match space {
-            Space::Phys => self.phys.write_bytes(addr, data).map_err(|e| fail(e, false)),
+            Space::Phys => self
+                .phys
+                .write_bytes(addr, data)
+                .map_err(|e| fail(e, false)),
             Space::Kernel => {
                 let pieces = self.kernel_pieces(addr, len).map_err(|e| fail(e, false))?;
                 for &(pa, n) in &pieces {
@@ -495,7 +511,10 @@ impl Backend for Sim {
     fn buffer_write(&mut self, buf: u64, off: u64, w: Width, v: u64) -> Result<()> {
         Self::check_value(w, v)
             .map_err(|e| e.at(buf.wrapping_add(off)))
-            .and_then(|()| self.process.write(&mut self.phys, buf, off, w, v & w.mask()))
+            .and_then(|()| {
+                self.process
+                    .write(&mut self.phys, buf, off, w, v & w.mask())
+            })
             .map_err(|e| e.with_op(format!("buffer.write{}", w.bits())))
     }
 

@@ -189,7 +189,11 @@ impl ProcessSpace {
             return Err(Error::new(
                 Errno::EINVAL,
                 "",
-                format!("a {}-bit access needs an offset aligned to {} bytes", w.bits(), w.bytes()),
+                format!(
+                    "a {}-bit access needs an offset aligned to {} bytes",
+                    w.bits(),
+                    w.bytes()
+                ),
             )
             .at(buf + off));
         }
@@ -202,7 +206,14 @@ impl ProcessSpace {
         phys.read(frame + off % PAGE_SIZE, w)
     }
 
-    pub fn write(&mut self, phys: &mut PhysSpace, buf: u64, off: u64, w: Width, v: u64) -> Result<()> {
+    pub fn write(
+        &mut self,
+        phys: &mut PhysSpace,
+        buf: u64,
+        off: u64,
+        w: Width,
+        v: u64,
+    ) -> Result<()> {
         self.check_access(buf, off, w)?;
         let frame = self.touch(phys, buf, (off / PAGE_SIZE) as usize)?;
         phys.write(frame + off % PAGE_SIZE, w, v)
@@ -229,13 +240,25 @@ impl ProcessSpace {
         Ok(())
     }
 
-    pub fn read_bytes(&mut self, phys: &mut PhysSpace, buf: u64, off: u64, out: &mut [u8]) -> Result<()> {
+    pub fn read_bytes(
+        &mut self,
+        phys: &mut PhysSpace,
+        buf: u64,
+        off: u64,
+        out: &mut [u8],
+    ) -> Result<()> {
         self.each_piece(phys, buf, off, out.len() as u64, |p, pa, at, n| {
             p.read_bytes(pa, &mut out[at..at + n])
         })
     }
 
-    pub fn write_bytes(&mut self, phys: &mut PhysSpace, buf: u64, off: u64, data: &[u8]) -> Result<()> {
+    pub fn write_bytes(
+        &mut self,
+        phys: &mut PhysSpace,
+        buf: u64,
+        off: u64,
+        data: &[u8],
+    ) -> Result<()> {
         self.each_piece(phys, buf, off, data.len() as u64, |p, pa, at, n| {
             p.write_bytes(pa, &data[at..at + n])
         })
@@ -259,7 +282,9 @@ impl ProcessSpace {
     pub fn free(&mut self, buf: u64) -> Result<()> {
         let b = self.bufs.remove(&buf).ok_or_else(|| no_buffer(buf))?;
         self.frames.reserved -= b.pages.len() as u64;
-        self.frames.free.extend(b.pages.iter().filter_map(|p| p.frame));
+        self.frames
+            .free
+            .extend(b.pages.iter().filter_map(|p| p.frame));
         Ok(())
     }
 
@@ -268,7 +293,9 @@ impl ProcessSpace {
         let mut count = 0;
         for b in self.bufs.values_mut().filter(|b| !b.wired) {
             for slot in &mut b.pages {
-                let Some(frame) = slot.frame.take() else { continue };
+                let Some(frame) = slot.frame.take() else {
+                    continue;
+                };
                 let ri = phys.region_index(frame).expect("frames lie in RAM");
                 let off = frame - phys.regions()[ri].base;
                 if let RegionKind::Ram(mem) = &mut phys.region_mut(ri).kind {
@@ -291,9 +318,9 @@ impl ProcessSpace {
         match b.pages.get(i) {
             None => MemExtract::invalid(vaddr),
             Some(PageSlot { frame: None, .. }) => MemExtract::valid(vaddr),
-            Some(PageSlot {
-                frame: Some(f), ..
-            }) => MemExtract::mapped(vaddr, f + vaddr % PAGE_SIZE, domain(*f)),
+            Some(PageSlot { frame: Some(f), .. }) => {
+                MemExtract::mapped(vaddr, f + vaddr % PAGE_SIZE, domain(*f))
+            }
         }
     }
 }

@@ -84,6 +84,8 @@ pub struct PhysSpace {
     holes: HolePolicy,
     /// The region the last access hit: loops mostly stay in one.
     last: usize,
+    /// Set while a DMA copy runs.
+    in_dma: bool,
     pub clock: Clock,
 }
 
@@ -102,6 +104,7 @@ impl PhysSpace {
             maxphyaddr,
             holes,
             last: 0,
+            in_dma: false,
             clock,
         }
     }
@@ -125,7 +128,11 @@ impl PhysSpace {
     /// Adds a region (a device modelled in Lua, say) where nothing is yet.
     pub fn insert(&mut self, region: Region) -> Result<()> {
         if region.size == 0 {
-            return Err(Error::new(Errno::EINVAL, "", "a region needs a length above 0"));
+            return Err(Error::new(
+                Errno::EINVAL,
+                "",
+                "a region needs a length above 0",
+            ));
         }
         let end = region.base.checked_add(region.size - 1);
         if end.is_none_or(|e| e > self.max_addr) {
@@ -172,7 +179,10 @@ impl PhysSpace {
                 return Some(self.last);
             }
         }
-        let i = self.regions.partition_point(|r| r.base <= addr).checked_sub(1)?;
+        let i = self
+            .regions
+            .partition_point(|r| r.base <= addr)
+            .checked_sub(1)?;
         let r = &self.regions[i];
         (addr - r.base < r.size).then(|| {
             self.last = i;
@@ -274,12 +284,15 @@ impl PhysSpace {
         }
     }
 
+    #[inline]
     fn check_width(&mut self, i: usize, w: Width) -> Result<()> {
-        let name = self.regions[i].name.clone();
-        let dev = self.device(i);
-        if dev.widths().contains(&w) {
+        if self.device(i).widths().contains(&w) {
             return Ok(());
         }
+        let name = &self.regions[i].name;
+        let RegionKind::Device(dev) = &self.regions[i].kind else {
+            unreachable!("region {i} is a device")
+        };
         let legal: Vec<String> = dev.widths().iter().map(|w| w.bits().to_string()).collect();
         Err(Error::new(
             Errno::EINVAL,
@@ -304,7 +317,14 @@ impl PhysSpace {
         let tick = self.tick();
         self.device(i).write(off, w, v, tick)?;
         if let Some(req) = self.device(i).take_dma() {
-            let ok = self.copy(req.src, req.dst, req.len).is_ok();
+            // A copy that writes a DMA engine's own start bit must not start
+            // copies without end: a request made during a copy fails.
+            let ok = !self.in_dma && {
+                self.in_dma = true;
+                let r = self.copy(req.src, req.dst, req.len);
+                self.in_dma = false;
+                r.is_ok()
+            };
             self.device(i).dma_done(ok);
         }
         Ok(())
@@ -374,7 +394,7 @@ impl PhysSpace {
             return Ok(());
         }
         let w = dev.widths()[0];
-        if w.is_aligned(seg.addr) && seg.len % w.bytes() == 0 {
+        if w.is_aligned(seg.addr) && seg.len.is_multiple_of(w.bytes()) {
             return Ok(());
         }
         Err(Error::new(
