@@ -1,0 +1,77 @@
+//! `memlua --map` and `--list-boards` on the real binary.
+
+use assert_cmd::Command;
+
+fn memlua() -> Command {
+    let mut c = Command::cargo_bin("memlua").unwrap();
+    c.env_remove("MEMLUA_BOARD");
+    c
+}
+
+fn stdout_of(args: &[&str]) -> String {
+    let out = memlua()
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn map_shows_the_pc_layout_and_ranges() {
+    let out = stdout_of(&["--board", "pc", "--map"]);
+    for want in [
+        "board pc:",
+        "0x0000000000-0x000009ffff  ram          lowmem",
+        "uart16550    uart0",
+        "0x0100000000-0x027fffffff  ram          ram-above-4g      6 GiB  domain 1",
+        "96 descriptors, 4 variable slots free",
+        "0xfe000000/0x4000 acpi uncacheable set-by-firmware active (busy)",
+        "symbols: hz=0xffffffff81200000 kernbase=0xffffffff80000000",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn map_says_why_there_are_no_ranges() {
+    assert!(stdout_of(&["--board", "pc-nomtrr", "--map"]).contains("(ENXIO)"));
+    assert!(stdout_of(&["--board", "arm64-virt", "--map"]).contains("(EOPNOTSUPP)"));
+}
+
+#[test]
+fn list_boards_names_every_built_in() {
+    let out = stdout_of(&["--list-boards"]);
+    for name in ["pc ", "pc-nomtrr ", "arm64-virt "] {
+        assert!(out.contains(name), "{out}");
+    }
+}
+
+#[test]
+fn a_bad_board_file_fails_with_its_place() {
+    let dir = std::env::temp_dir().join(format!("memlua-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.toml");
+    std::fs::write(
+        &file,
+        "name = \"bad\"\nmaxphyaddr = 36\n[[ram]]\nbase = 0\nsize = 0x1000000\n[[device]]\nname = \"u\"\nkind = \"uart16550\"\nbase = 0x800\n",
+    )
+    .unwrap();
+    let out = memlua()
+        .args(["--board", file.to_str().unwrap(), "--map"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(out).unwrap();
+    assert!(err.contains("bad.toml:6:1: "), "{err}");
+    assert!(err.contains("not aligned to 4 KiB"), "{err}");
+}
+
+#[test]
+fn unknown_option_is_a_usage_error() {
+    memlua().arg("--no-such-option").assert().code(2);
+}
