@@ -4,7 +4,9 @@
 //!
 //! Run: `cargo bench --bench sim`.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -12,6 +14,34 @@ use memlua_runtime::sim::Sim;
 use memlua_runtime::{Backend, MdfFlags, MemRangeDesc, RangeOp, Space, Width};
 
 const N: u64 = 4096;
+
+/// Counts live heap bytes, so the board's footprint is measured exactly
+/// rather than through the allocator's reuse of freed pages.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: defers to the system allocator and only counts sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: same layout contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: same layout contract as the caller's.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: ptr came from this allocator with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
 
 fn read32(c: &mut Criterion) {
     let mut g = c.benchmark_group("sim");
@@ -76,15 +106,17 @@ fn resident_kib() -> u64 {
 }
 
 fn board(c: &mut Criterion) {
-    // Resident memory of one freshly built pc board, measured once.
-    let before = resident_kib();
+    // Memory of one freshly built pc board, measured once.
+    let (rss_before, heap_before) = (resident_kib(), LIVE.load(Ordering::Relaxed));
     let t = Instant::now();
     let sim = Sim::from_board_name("pc").unwrap();
     let took = t.elapsed();
-    let after = resident_kib();
+    let (rss_after, heap_after) = (resident_kib(), LIVE.load(Ordering::Relaxed));
     eprintln!(
-        "pc board: first build {took:?}, resident growth {} KiB",
-        after.saturating_sub(before)
+        "pc board: first build {took:?}, live heap {} KiB, resident growth {} KiB (process {} KiB)",
+        heap_after.saturating_sub(heap_before) / 1024,
+        rss_after.saturating_sub(rss_before),
+        rss_after
     );
     black_box(sim);
     c.bench_function("sim/build_pc_board", |b| {
