@@ -343,11 +343,44 @@ impl Sim {
         }
     }
 
-    /// Bulk kernel access: every page is translated before anything moves,
-    /// so a failure changes nothing (the simulator's promise, API.md).
-    fn kernel_pieces(&mut self, va: u64, len: u64) -> Result<Vec<(u64, u64)>> {
-        let pieces = self.kernel.translate_range(va, len)?;
-        Ok(pieces)
+    /// One bulk transfer of `len` bytes at `addr`: `step(phys, paddr, pos,
+    /// n)` moves bytes `pos..pos + n` of the caller's buffer. Kernel
+    /// addresses are translated page by page and every piece is checked
+    /// before anything moves, so a failure changes nothing (API.md).
+    fn bulk(
+        &mut self,
+        space: Space,
+        addr: u64,
+        len: u64,
+        verb: &str,
+        mut step: impl FnMut(&mut PhysSpace, u64, usize, usize) -> Result<()>,
+    ) -> Result<()> {
+        // Physical errors name the physical address at fault; kernel ones
+        // the kernel address, or the whole span when the fault lies behind
+        // the translation.
+        let fail = |e: Error, behind: bool| {
+            let e = e.with_op(op_name(space, verb, None)).done(0);
+            match (behind, e.addr()) {
+                (false, Some(at)) => e.at(at),
+                _ => e.span(addr, len),
+            }
+        };
+        if space == Space::Phys {
+            return step(&mut self.phys, addr, 0, len as usize).map_err(|e| fail(e, false));
+        }
+        let pieces = self
+            .kernel
+            .translate_range(addr, len)
+            .map_err(|e| fail(e, false))?;
+        for &(pa, n) in &pieces {
+            self.phys.check_range(pa, n).map_err(|e| fail(e, true))?;
+        }
+        let mut pos = 0usize;
+        for (pa, n) in pieces {
+            step(&mut self.phys, pa, pos, n as usize).map_err(|e| fail(e, true))?;
+            pos += n as usize;
+        }
+        Ok(())
     }
 }
 
@@ -397,70 +430,19 @@ impl Backend for Sim {
     }
 
     fn read_bytes(&mut self, space: Space, addr: u64, buf: &mut [u8]) -> Result<()> {
-        let len = buf.len() as u64;
-        let op = op_name(space, "read", None);
-        // Physical errors name the physical address at fault; kernel ones
-        // the kernel address, or the whole span when the fault lies behind
-        // the translation.
-        let fail = |e: Error, behind: bool| {
-            let e = e.with_op(op.clone()).done(0);
-            match (behind, e.addr()) {
-                (false, Some(at)) => e.at(at),
-                _ => e.span(addr, len),
-            }
-        };
-        match space {
-            Space::Phys => self.phys.read_bytes(addr, buf).map_err(|e| fail(e, false)),
-            Space::Kernel => {
-                let pieces = self.kernel_pieces(addr, len).map_err(|e| fail(e, false))?;
-                for &(pa, n) in &pieces {
-                    self.phys.check_range(pa, n).map_err(|e| fail(e, true))?;
-                }
-                let mut pos = 0usize;
-                for (pa, n) in pieces {
-                    self.phys
-                        .read_bytes(pa, &mut buf[pos..pos + n as usize])
-                        .map_err(|e| fail(e, true))?;
-                    pos += n as usize;
-                }
-                Ok(())
-            }
-        }
+        self.bulk(space, addr, buf.len() as u64, "read", |phys, pa, pos, n| {
+            phys.read_bytes(pa, &mut buf[pos..pos + n])
+        })
     }
 
     fn write_bytes(&mut self, space: Space, addr: u64, data: &[u8]) -> Result<()> {
-        let len = data.len() as u64;
-        let op = op_name(space, "write", None);
-        // Physical errors name the physical address at fault; kernel ones
-        // the kernel address, or the whole span when the fault lies behind
-        // the translation.
-        let fail = |e: Error, behind: bool| {
-            let e = e.with_op(op.clone()).done(0);
-            match (behind, e.addr()) {
-                (false, Some(at)) => e.at(at),
-                _ => e.span(addr, len),
-            }
-        };
-        match space {
-            Space::Phys => self
-                .phys
-                .write_bytes(addr, data)
-                .map_err(|e| fail(e, false)),
-            Space::Kernel => {
-                let pieces = self.kernel_pieces(addr, len).map_err(|e| fail(e, false))?;
-                for &(pa, n) in &pieces {
-                    self.phys.check_range(pa, n).map_err(|e| fail(e, true))?;
-                }
-                let mut pos = 0usize;
-                for (pa, n) in pieces {
-                    self.phys
-                        .write_bytes(pa, &data[pos..pos + n as usize])
-                        .map_err(|e| fail(e, true))?;
-                    pos += n as usize;
-                }
-                Ok(())
-            }
-        }
+        self.bulk(
+            space,
+            addr,
+            data.len() as u64,
+            "write",
+            |phys, pa, pos, n| phys.write_bytes(pa, &data[pos..pos + n]),
+        )
     }
 
     fn extract(&mut self, vaddrs: &[u64], out: &mut [MemExtract]) -> Result<()> {
