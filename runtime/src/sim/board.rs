@@ -274,18 +274,19 @@ impl Board {
             let v = r.get_ref();
             let mut data = Vec::new();
             for d in &v.data {
-                let bytes =
-                    match (&d.bytes, &d.text) {
-                        (Some(b), None) => b.clone(),
-                        (None, Some(t)) => t.as_bytes().to_vec(),
-                        _ => return Err(at(
+                let bytes = match (&d.bytes, &d.text) {
+                    (Some(b), None) => b.clone(),
+                    (None, Some(t)) => t.as_bytes().to_vec(),
+                    _ => {
+                        return Err(at(
                             r.span(),
                             format!(
                                 "rom '{}': each data entry needs exactly one of `bytes` or `text`",
                                 v.name
                             ),
-                        )),
-                    };
+                        ))
+                    }
+                };
                 if d.offset
                     .checked_add(bytes.len() as u64)
                     .is_none_or(|e| e > v.size)
