@@ -1,1 +1,63 @@
+//! memlua's Lua API (../shared/API.md) in an mlua Lua 5.4 state: `mem`,
+//! `kmem`, `memrange`, `backend`, `sim` and `hex`, over any
+//! [`memlua_runtime::Backend`], plus the loader of the stdlib.
+//!
+//! Every API function is an mlua callback behind a small C trampoline that
+//! raises errors the way API.md says (see `errors`); arguments are read by
+//! `numbers`; each API area has its own file.
+
 pub use memlua_runtime;
+
+mod buffer;
+pub mod errors;
+mod hex;
+mod mem;
+mod memrange;
+pub mod numbers;
+mod pages;
+mod session;
+pub mod stdlib;
+mod window;
+
+use memlua_runtime::Backend;
+use mlua::{Lua, LuaOptions, StdLib, Table};
+
+pub use errors::is_error_value;
+
+/// A Lua state as lua.c opens one: every standard library, `debug`
+/// included (scripts and lua.c's message handler use `debug.traceback`),
+/// and C modules loadable through `package.cpath`.
+pub fn new_state() -> mlua::Result<Lua> {
+    // SAFETY: mlua calls this "unsafe" because `debug` and C modules let a
+    // script reach past mlua's invariants (e.g. `debug.setmetatable` on
+    // mlua's internal userdata). That takes deliberate tampering; lua.c
+    // gives scripts the same power and memlua's users expect it.
+    Ok(unsafe { Lua::unsafe_new_with(StdLib::ALL, LuaOptions::default()) })
+}
+
+/// Puts the API into `lua` over `backend`, and the stdlib loader and
+/// module path into `package`.
+pub fn install(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<()> {
+    let api = api_table(lua, backend)?;
+    let g = lua.globals();
+    for name in ["mem", "kmem", "memrange", "backend", "sim", "hex"] {
+        g.set(name, api.get::<mlua::Value>(name)?)?;
+    }
+    stdlib::install(lua)
+}
+
+/// The API over `backend` as one table (`{mem=, kmem=, memrange=, backend=,
+/// sim=, hex=}`) without touching globals: for hosts and tests that hold
+/// several sessions in one state.
+pub fn api_table(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<Table> {
+    errors::install(lua)?;
+    let session = session::Session::new(backend);
+    let t = lua.create_table()?;
+    t.set("mem", mem::mem_table(lua, &session)?)?;
+    t.set("kmem", mem::kmem_table(lua, &session)?)?;
+    t.set("memrange", memrange::table(lua, &session)?)?;
+    t.set("backend", session::backend_table(lua, &session)?)?;
+    t.set("sim", session::sim_table(lua, &session)?)?;
+    t.set("hex", hex::function(lua)?)?;
+    Ok(t)
+}

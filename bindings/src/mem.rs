@@ -1,0 +1,201 @@
+//! `mem` (physical memory, /dev/mem) and `kmem` (kernel virtual memory,
+//! /dev/kmem): the same calls over two spaces, plus `kmem.symbol` and the
+//! process-memory calls on `mem` (API.md, Physical and kernel memory).
+
+use std::rc::Rc;
+
+use memlua_runtime::{Errno, Error as RtError, Space, Width};
+use mlua::{Lua, Table, Value};
+
+use crate::errors::{api_function, arg_error, Fail, Res};
+use crate::numbers::{addr_arg, bytes_arg, got, len_arg, lua_int, value_arg};
+use crate::session::Session;
+use crate::{buffer, pages, window};
+
+/// The most one bulk read returns: beyond it a script should walk a window.
+pub const MAX_READ: u64 = 1 << 30;
+
+/// `mem.read32`, `kmem.write8`, ...: the Lua name of an access.
+pub const fn op_name(space: Space, w: Width, write: bool) -> &'static str {
+    const NAMES: [[&str; 8]; 2] = [
+        [
+            "mem.read8",
+            "mem.read16",
+            "mem.read32",
+            "mem.read64",
+            "mem.write8",
+            "mem.write16",
+            "mem.write32",
+            "mem.write64",
+        ],
+        [
+            "kmem.read8",
+            "kmem.read16",
+            "kmem.read32",
+            "kmem.read64",
+            "kmem.write8",
+            "kmem.write16",
+            "kmem.write32",
+            "kmem.write64",
+        ],
+    ];
+    let s = match space {
+        Space::Phys => 0,
+        Space::Kernel => 1,
+    };
+    let i = match w {
+        Width::W8 => 0,
+        Width::W16 => 1,
+        Width::W32 => 2,
+        Width::W64 => 3,
+    };
+    NAMES[s][i + if write { 4 } else { 0 }]
+}
+
+/// A bulk read longer than [`MAX_READ`] is refused before anything is
+/// allocated: one Lua string of gigabytes is never what a script wants.
+pub fn check_bulk_len(op: &str, addr: u64, len: u64) -> Res<()> {
+    if len > MAX_READ {
+        return Err(Fail::Rt(
+            RtError::new(
+                Errno::EINVAL,
+                op,
+                format!(
+                    "{len} bytes is more than one read returns (at most {MAX_READ} bytes, 1 GiB); \
+                     map a window with mem.map(addr, len) and read it in pieces in a loop"
+                ),
+            )
+            .span(addr, len),
+        ));
+    }
+    Ok(())
+}
+
+const WIDTHS: [(Width, &str, &str); 4] = [
+    (Width::W8, "read8", "write8"),
+    (Width::W16, "read16", "write16"),
+    (Width::W32, "read32", "write32"),
+    (Width::W64, "read64", "write64"),
+];
+
+/// The calls `mem` and `kmem` share.
+fn space_table(lua: &Lua, session: &Rc<Session>, space: Space) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    for (w, read, write) in WIDTHS {
+        let s = session.clone();
+        let rop = op_name(space, w, false);
+        t.set(
+            read,
+            api_function(lua, move |_, a: Value| {
+                let addr = addr_arg(&a, 1, rop)?;
+                s.with(rop, |b| b.read(space, addr, w)).map(lua_int)
+            })?,
+        )?;
+        let s = session.clone();
+        let wop = op_name(space, w, true);
+        t.set(
+            write,
+            api_function(lua, move |_, (a, v): (Value, Value)| {
+                let addr = addr_arg(&a, 1, wop)?;
+                let v = value_arg(&v, 2, wop)?;
+                s.with(wop, |b| b.write(space, addr, w, v))
+            })?,
+        )?;
+    }
+    let (read_op, write_op, map_op) = match space {
+        Space::Phys => ("mem.read", "mem.write", "mem.map"),
+        Space::Kernel => ("kmem.read", "kmem.write", "kmem.map"),
+    };
+
+    let s = session.clone();
+    t.set(
+        "read",
+        api_function(lua, move |lua, (a, n): (Value, Value)| {
+            let addr = addr_arg(&a, 1, read_op)?;
+            let len = len_arg(&n, 2, read_op)?;
+            check_bulk_len(read_op, addr, len)?;
+            let mut buf = vec![0u8; len as usize];
+            s.with(read_op, |b| b.read_bytes(space, addr, &mut buf))?;
+            Ok(lua.create_string(buf)?)
+        })?,
+    )?;
+
+    let s = session.clone();
+    t.set(
+        "write",
+        api_function(lua, move |_, (a, d): (Value, Value)| {
+            let addr = addr_arg(&a, 1, write_op)?;
+            let data = bytes_arg(&d, 2, write_op)?;
+            let data = data.as_bytes();
+            s.with(write_op, |b| b.write_bytes(space, addr, &data[..]))
+        })?,
+    )?;
+
+    let s = session.clone();
+    t.set(
+        "map",
+        api_function(lua, move |lua, (a, n): (Value, Value)| {
+            let addr = addr_arg(&a, 1, map_op)?;
+            let len = len_arg(&n, 2, map_op)?;
+            window::map(lua, &s, space, addr, len)
+        })?,
+    )?;
+    Ok(t)
+}
+
+/// The `mem` table.
+pub fn mem_table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
+    let t = space_table(lua, session, Space::Phys)?;
+
+    let s = session.clone();
+    t.set(
+        "extract",
+        api_function(lua, move |lua, a: Value| {
+            let vaddr = addr_arg(&a, 1, "mem.extract")?;
+            let e = pages::extract_one(&s, vaddr)?;
+            Ok(pages::extract_table(lua, &e)?)
+        })?,
+    )?;
+
+    let s = session.clone();
+    t.set(
+        "extract_range",
+        api_function(lua, move |lua, (a, n): (Value, Value)| {
+            let vaddr = addr_arg(&a, 1, "mem.extract_range")?;
+            let len = len_arg(&n, 2, "mem.extract_range")?;
+            let list = pages::extract_range(&s, "mem.extract_range", vaddr, len)?;
+            Ok(lua.create_userdata(list)?)
+        })?,
+    )?;
+
+    let s = session.clone();
+    t.set(
+        "alloc",
+        api_function(lua, move |lua, n: Value| {
+            let len = len_arg(&n, 1, "mem.alloc")?;
+            buffer::alloc(lua, &s, len)
+        })?,
+    )?;
+    Ok(t)
+}
+
+/// The `kmem` table.
+pub fn kmem_table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
+    let t = space_table(lua, session, Space::Kernel)?;
+    let s = session.clone();
+    t.set(
+        "symbol",
+        api_function(lua, move |_, name: Value| {
+            let Value::String(name) = &name else {
+                return Err(arg_error(
+                    1,
+                    "kmem.symbol",
+                    format!("symbol name expected, got {}", got(&name)),
+                ));
+            };
+            let name = name.to_str()?.to_string();
+            s.with("kmem.symbol", |b| b.symbol(&name)).map(lua_int)
+        })?,
+    )?;
+    Ok(t)
+}

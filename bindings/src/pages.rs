@@ -1,0 +1,161 @@
+//! MEM_EXTRACT_PADDR results: `mem.extract`'s table and the page list of
+//! `mem.extract_range` / `b:pages()` (API.md, Virtual-to-physical).
+//!
+//! A page list keeps the batch's answers as plain structs; `pl[i]` builds a
+//! table only when asked, and `pl:state(i)` / `pl:paddr(i)` / `pl:domain(i)`
+//! answer without building one, so a script can walk many pages cheaply.
+
+use std::rc::Rc;
+
+use memlua_runtime::{Errno, Error as RtError, MemExtract, PAGE_SIZE};
+use mlua::{Lua, Table, UserData, UserDataFields, Value};
+
+use crate::errors::{api_function, api_method, arg_error, index_function, Fail, Res};
+use crate::numbers::{got, lua_int, to_u64};
+use crate::session::Session;
+
+/// The most pages one `extract_range` looks up (16 GiB of address space):
+/// the answer is held in memory, so an absurd length is refused up front.
+pub const MAX_PAGES: u64 = 1 << 22;
+
+/// `{vaddr=, state=, paddr=, domain=}`, plus `why` for a hidden frame.
+pub fn extract_table(lua: &Lua, e: &MemExtract) -> mlua::Result<Table> {
+    let t = lua.create_table_with_capacity(0, 4)?;
+    t.raw_set("vaddr", lua_int(e.vaddr))?;
+    t.raw_set("state", e.state.name())?;
+    t.raw_set("paddr", e.paddr.map(lua_int))?;
+    t.raw_set("domain", e.domain)?;
+    if let Some(why) = e.why() {
+        t.raw_set("why", why)?;
+    }
+    Ok(t)
+}
+
+pub fn extract_one(session: &Session, vaddr: u64) -> Res<MemExtract> {
+    let mut out = [MemExtract::invalid(vaddr)];
+    session.with("mem.extract", |b| b.extract(&[vaddr], &mut out))?;
+    Ok(out[0])
+}
+
+/// The page list for `[vaddr, vaddr+len)`: the first entry is `vaddr`
+/// itself, the rest the following page bases; one batched backend call.
+pub fn extract_range(session: &Rc<Session>, op: &str, vaddr: u64, len: u64) -> Res<PageList> {
+    if len == 0 {
+        return Ok(PageList {
+            entries: Vec::new(),
+        });
+    }
+    let first = vaddr & !(PAGE_SIZE - 1);
+    let last = vaddr.checked_add(len - 1).ok_or_else(|| {
+        Fail::Rt(
+            RtError::new(
+                Errno::EINVAL,
+                op,
+                "the range runs past the end of the address space",
+            )
+            .span(vaddr, len),
+        )
+    })? & !(PAGE_SIZE - 1);
+    let pages = (last - first) / PAGE_SIZE + 1;
+    if pages > MAX_PAGES {
+        return Err(Fail::Rt(
+            RtError::new(
+                Errno::EINVAL,
+                op,
+                format!(
+                    "{pages} pages asked for; one lookup takes at most {MAX_PAGES}: look the range up in pieces"
+                ),
+            )
+            .span(vaddr, len),
+        ));
+    }
+    let vaddrs: Vec<u64> = (0..pages)
+        .map(|i| if i == 0 { vaddr } else { first + i * PAGE_SIZE })
+        .collect();
+    let mut entries = vec![MemExtract::default(); vaddrs.len()];
+    session.with(op, |b| b.extract(&vaddrs, &mut entries))?;
+    Ok(PageList { entries })
+}
+
+/// The answers of one batched lookup.
+pub struct PageList {
+    pub entries: Vec<MemExtract>,
+}
+
+impl PageList {
+    /// Entry `i` (1-based) for an accessor, or an argument error naming
+    /// the valid range.
+    fn entry(&self, i: &Value, fname: &str) -> Res<&MemExtract> {
+        let n = self.entries.len();
+        to_u64(i)
+            .and_then(|i| (i as usize).checked_sub(1))
+            .and_then(|k| self.entries.get(k))
+            .ok_or_else(|| {
+                arg_error(
+                    1,
+                    fname,
+                    format!("page index 1..{n} expected, got {}", show(i)),
+                )
+            })
+    }
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::Integer(i) => i.to_string(),
+        other => got(other),
+    }
+}
+
+fn index(lua: &Lua) -> mlua::Result<Value> {
+    const T: &str = "memlua.pagelist";
+    let methods = lua.create_table()?;
+    methods.set(
+        "state",
+        api_method(lua, "state", T, |_, pl: &PageList, i: Value| {
+            Ok(pl.entry(&i, "state")?.state.name())
+        })?,
+    )?;
+    methods.set(
+        "paddr",
+        api_method(lua, "paddr", T, |_, pl: &PageList, i: Value| {
+            Ok(pl.entry(&i, "paddr")?.paddr.map(lua_int))
+        })?,
+    )?;
+    methods.set(
+        "domain",
+        api_method(lua, "domain", T, |_, pl: &PageList, i: Value| {
+            Ok(pl.entry(&i, "domain")?.domain)
+        })?,
+    )?;
+    // pl[i] like a table: nil outside 1..#pl.
+    let getter = api_function(lua, |lua, (this, key): (Value, Value)| {
+        let Value::UserData(ud) = &this else {
+            return Ok(Value::Nil);
+        };
+        let pl = ud.borrow::<PageList>()?;
+        let entry = match &key {
+            Value::Integer(i) => (*i as usize).checked_sub(1).and_then(|k| pl.entries.get(k)),
+            _ => None,
+        };
+        match entry {
+            Some(e) => Ok(Value::Table(extract_table(lua, e)?)),
+            None => Ok(Value::Nil),
+        }
+    })?;
+    index_function(lua, methods, Some(getter))
+}
+
+impl UserData for PageList {
+    fn add_fields<F: UserDataFields<Self>>(fields: &mut F) {
+        fields.add_meta_field("__name", "memlua.pagelist");
+        fields.add_meta_field_with("__index", index);
+    }
+
+    fn add_methods<M: mlua::UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_meta_method("__len", |_, pl, ()| Ok(pl.entries.len()));
+        methods.add_meta_method("__tostring", |_, pl, ()| {
+            Ok(format!("page list ({} pages)", pl.entries.len()))
+        });
+    }
+}

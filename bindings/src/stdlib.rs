@@ -1,0 +1,123 @@
+//! The module loader: `require "memlua.NAME"` finds the Lua files of the
+//! workspace's stdlib/ folder, compiled into the binary by build.rs; user
+//! modules are found on `package.path`, which gets `$MEMLUA_PATH` and the
+//! user's data folder in front (API.md, Modules).
+
+use std::path::Path;
+
+use mlua::{Lua, Table};
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/stdlib.rs"));
+}
+
+const REGISTRY_KEY: &str = "memlua.stdlib";
+
+/// The modules compiled into this binary, `(name without "memlua.", source)`.
+pub fn embedded() -> &'static [(&'static str, &'static str)] {
+    embedded::MODULES
+}
+
+/// Makes `require "memlua.<name>"` load `source`: how embedders (and the
+/// tests) add a module beside the compiled-in ones.
+pub fn add_module(lua: &Lua, name: &str, source: &str) -> mlua::Result<()> {
+    let modules: Table = lua.named_registry_value(REGISTRY_KEY)?;
+    modules.set(name, source)
+}
+
+/// The searcher, second after `package.preload` as Lua's own are ordered.
+/// Written in Lua: it runs once per `require`, nothing here is hot.
+const SEARCHER: &str = r#"
+local modules, searchers, load = ...
+table.insert(searchers, 2, function(name)
+  local short = name:match("^memlua%.(.+)$")
+  if not short then return nil end
+  local src = modules[short]
+  if not src then return "no module '" .. name .. "' in memlua's stdlib" end
+  local chunkname = "@stdlib/" .. short:gsub("%.", "/") .. ".lua"
+  local f, err = load(src, chunkname, "t")
+  if not f then
+    error(("error loading module '%s' from memlua's stdlib:\n\t%s"):format(name, err), 0)
+  end
+  return f, chunkname:sub(2)
+end)
+"#;
+
+/// Templates `package.path` gets in front: each `$MEMLUA_PATH` entry (a
+/// template with `?`, or a folder), then the user's data folder.
+pub fn path_prefix(memlua_path: Option<&str>, data_dir: Option<&Path>) -> Vec<String> {
+    fn folder(out: &mut Vec<String>, d: &str) {
+        let d = d.trim_end_matches('/');
+        out.push(format!("{d}/?.lua"));
+        out.push(format!("{d}/?/init.lua"));
+    }
+    let mut out = Vec::new();
+    for entry in memlua_path
+        .unwrap_or("")
+        .split(';')
+        .filter(|e| !e.is_empty())
+    {
+        if entry.contains('?') {
+            // A template is used as is.
+            out.push(entry.to_string());
+        } else {
+            folder(&mut out, entry);
+        }
+    }
+    if let Some(d) = data_dir {
+        folder(&mut out, &d.display().to_string());
+    }
+    out
+}
+
+/// Installs the searcher and the module path.
+pub fn install(lua: &Lua) -> mlua::Result<()> {
+    let modules = lua.create_table()?;
+    for (name, src) in embedded() {
+        modules.set(*name, *src)?;
+    }
+    lua.set_named_registry_value(REGISTRY_KEY, &modules)?;
+
+    let globals = lua.globals();
+    let Ok(package) = globals.get::<Table>("package") else {
+        // A state opened without the package library has no `require`.
+        return Ok(());
+    };
+    let searchers: Table = package.get("searchers")?;
+    let load: mlua::Function = globals.get("load")?;
+    lua.load(SEARCHER)
+        .set_name("=memlua.stdlib")
+        .call::<()>((modules, searchers, load))?;
+
+    let env = std::env::var("MEMLUA_PATH").ok();
+    let data = directories::ProjectDirs::from("", "", "memlua");
+    let prefix = path_prefix(env.as_deref(), data.as_ref().map(|d| d.data_dir()));
+    if !prefix.is_empty() {
+        let old: String = package.get("path")?;
+        package.set("path", format!("{};{old}", prefix.join(";")))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memlua_path_entries_come_first_in_order() {
+        let p = path_prefix(Some("/a;/b/?.luac;;/c/"), Some(Path::new("/data")));
+        assert_eq!(
+            p,
+            [
+                "/a/?.lua",
+                "/a/?/init.lua",
+                "/b/?.luac",
+                "/c/?.lua",
+                "/c/?/init.lua",
+                "/data/?.lua",
+                "/data/?/init.lua"
+            ]
+        );
+        assert!(path_prefix(None, None).is_empty());
+    }
+}

@@ -1,0 +1,231 @@
+//! Windows: `mem.map(addr, len)` / `kmem.map`, a bounds-checked view that is
+//! the fast path for loops (API.md, Physical and kernel memory).
+//!
+//! Per access the work is one bounds check and one backend call. The state
+//! is a plain `#[repr(C)]` struct so a later hand-written `lua_CFunction`
+//! can read it straight out of the userdata block.
+
+use std::rc::Rc;
+
+use memlua_runtime::{Errno, Error as RtError, Space, Width};
+use mlua::{Lua, UserData, UserDataFields, Value};
+
+use crate::errors::{api_function, api_method, index_function, Fail, Res};
+use crate::mem::{check_bulk_len, op_name};
+use crate::numbers::{bytes_arg, len_arg, lua_int, offset_arg, value_arg};
+use crate::session::Session;
+
+/// Where a window looks: fixed when mapped.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct WindowState {
+    pub base: u64,
+    pub len: u64,
+    pub space: Space,
+}
+
+pub struct Window {
+    pub state: WindowState,
+    pub session: Rc<Session>,
+}
+
+impl Window {
+    /// The address of `[off, off+n)`, or an EINVAL naming the offset and the
+    /// window's length; nothing is touched then.
+    #[inline]
+    fn span(&self, off: u64, n: u64, op: &'static str) -> Res<u64> {
+        let WindowState { base, len, .. } = self.state;
+        if off <= len && n <= len - off {
+            return Ok(base.wrapping_add(off));
+        }
+        Err(Fail::Rt(
+            RtError::new(
+                Errno::EINVAL,
+                op,
+                format!(
+                    "offset {off:#x} ({n} bytes) is past the end of this window of length {len:#x}; \
+                     valid offsets are below {len:#x} (map a larger window to reach further)"
+                ),
+            )
+            .at(base.wrapping_add(off)),
+        ))
+    }
+}
+
+const READ: [(&str, Width); 4] = [
+    ("read8", Width::W8),
+    ("read16", Width::W16),
+    ("read32", Width::W32),
+    ("read64", Width::W64),
+];
+const WRITE: [(&str, Width); 4] = [
+    ("write8", Width::W8),
+    ("write16", Width::W16),
+    ("write32", Width::W32),
+    ("write64", Width::W64),
+];
+
+/// `window.read32`: the op name of a window's own errors.
+fn wop(w: Width, write: bool) -> &'static str {
+    match (write, w) {
+        (false, Width::W8) => "window.read8",
+        (false, Width::W16) => "window.read16",
+        (false, Width::W32) => "window.read32",
+        (false, Width::W64) => "window.read64",
+        (true, Width::W8) => "window.write8",
+        (true, Width::W16) => "window.write16",
+        (true, Width::W32) => "window.write32",
+        (true, Width::W64) => "window.write64",
+    }
+}
+
+fn index(lua: &Lua) -> mlua::Result<Value> {
+    const T: &str = "memlua.window";
+    let methods = lua.create_table()?;
+    for (name, w) in READ {
+        methods.set(
+            name,
+            api_method(lua, name, T, move |_, win: &Window, off: Value| {
+                let addr = win.span(offset_arg(&off, 1, name)?, w.bytes(), wop(w, false))?;
+                let space = win.state.space;
+                win.session
+                    .with(op_name(space, w, false), |b| b.read(space, addr, w))
+                    .map(lua_int)
+            })?,
+        )?;
+    }
+    for (name, w) in WRITE {
+        methods.set(
+            name,
+            api_method(
+                lua,
+                name,
+                T,
+                move |_, win: &Window, (off, v): (Value, Value)| {
+                    let off = offset_arg(&off, 1, name)?;
+                    let v = value_arg(&v, 2, name)?;
+                    let addr = win.span(off, w.bytes(), wop(w, true))?;
+                    let space = win.state.space;
+                    win.session
+                        .with(op_name(space, w, true), |b| b.write(space, addr, w, v))
+                },
+            )?,
+        )?;
+    }
+    methods.set(
+        "read",
+        api_method(
+            lua,
+            "read",
+            T,
+            |lua, win: &Window, (off, n): (Value, Value)| {
+                let off = offset_arg(&off, 1, "read")?;
+                let n = len_arg(&n, 2, "read")?;
+                let addr = win.span(off, n, "window.read")?;
+                check_bulk_len("window.read", addr, n)?;
+                let space = win.state.space;
+                let mut buf = vec![0u8; n as usize];
+                win.session.with(space.bulk_op(false), |b| {
+                    b.read_bytes(space, addr, &mut buf)
+                })?;
+                Ok(lua.create_string(buf)?)
+            },
+        )?,
+    )?;
+    methods.set(
+        "write",
+        api_method(
+            lua,
+            "write",
+            T,
+            |_, win: &Window, (off, s): (Value, Value)| {
+                let off = offset_arg(&off, 1, "write")?;
+                let s = bytes_arg(&s, 2, "write")?;
+                let data = s.as_bytes();
+                let addr = win.span(off, data.len() as u64, "window.write")?;
+                let space = win.state.space;
+                win.session.with(space.bulk_op(true), |b| {
+                    b.write_bytes(space, addr, &data[..])
+                })
+            },
+        )?,
+    )?;
+    let getter = api_function(lua, |_, (this, key): (Value, Value)| {
+        let Value::UserData(ud) = &this else {
+            return Ok(Value::Nil);
+        };
+        let win = ud.borrow::<Window>()?;
+        Ok(match &key {
+            Value::String(k) if k == "base" => lua_int(win.state.base),
+            Value::String(k) if k == "len" => lua_int(win.state.len),
+            _ => Value::Nil,
+        })
+    })?;
+    index_function(lua, methods, Some(getter))
+}
+
+impl UserData for Window {
+    fn add_fields<F: UserDataFields<Self>>(fields: &mut F) {
+        fields.add_meta_field("__name", "memlua.window");
+        fields.add_meta_field_with("__index", index);
+    }
+
+    fn add_methods<M: mlua::UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_meta_method("__tostring", |_, w, ()| {
+            Ok(format!(
+                "window {}[{:#x}, +{:#x}]",
+                w.state.space.table(),
+                w.state.base,
+                w.state.len
+            ))
+        });
+    }
+}
+
+/// A bulk op's name for busy errors: `mem.read`, `kmem.write`.
+trait BulkOp {
+    fn bulk_op(self, write: bool) -> &'static str;
+}
+
+impl BulkOp for Space {
+    fn bulk_op(self, write: bool) -> &'static str {
+        match (self, write) {
+            (Space::Phys, false) => "mem.read",
+            (Space::Phys, true) => "mem.write",
+            (Space::Kernel, false) => "kmem.read",
+            (Space::Kernel, true) => "kmem.write",
+        }
+    }
+}
+
+/// `mem.map(addr, len)`: the window, after checking it does not wrap.
+pub fn map(lua: &Lua, session: &Rc<Session>, space: Space, addr: u64, len: u64) -> Res<Value> {
+    let op = match space {
+        Space::Phys => "mem.map",
+        Space::Kernel => "kmem.map",
+    };
+    if len == 0 {
+        return Err(Fail::Rt(
+            RtError::new(Errno::EINVAL, op, "a window needs a length above 0").at(addr),
+        ));
+    }
+    if addr.checked_add(len).is_none() {
+        return Err(Fail::Rt(
+            RtError::new(
+                Errno::EINVAL,
+                op,
+                "the window would run past the end of the address space",
+            )
+            .span(addr, len),
+        ));
+    }
+    let w = Window {
+        state: WindowState {
+            base: addr,
+            len,
+            space,
+        },
+        session: session.clone(),
+    };
+    Ok(Value::UserData(lua.create_userdata(w)?))
+}
