@@ -1,68 +1,131 @@
 //! memlua: read and change a machine's memory from Lua scripts, as FreeBSD's
-//! mem(4) describes it. This binary is a thin shell over the runtime and
-//! bindings crates: parse the command line, run, map the outcome to an
-//! exit status (0 success, 1 failure, 2 usage).
+//! mem(4) describes it. A thin shell over the runtime and bindings crates:
+//! parse the command line, run, and map the outcome to an exit status with
+//! fixed meanings (0 success, 1 the script failed, 2 usage error).
 
+mod cli;
 mod map;
+mod repl;
+mod run;
+mod tools;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use memlua_runtime::sim::board::BUILTIN;
+use memlua_runtime::sim::board::{Board, BUILTIN};
 use memlua_runtime::sim::Sim;
+use memlua_runtime::Backend;
 
-/// Read and change a machine's memory from Lua scripts (mem(4)).
-#[derive(Parser, Debug)]
-#[command(
-    name = "memlua",
-    version,
-    after_help = "Examples:\n  memlua --board pc --map        print the pc board's memory map and range table\n  memlua --board my.toml --map   the same for a board file of your own\n  memlua --list-boards           the boards built into memlua"
-)]
-struct Cli {
-    /// Simulated board: a built-in name or a TOML file
-    #[arg(
-        long,
-        value_name = "NAME|FILE",
-        default_value = "pc",
-        env = "MEMLUA_BOARD"
-    )]
-    board: String,
-    /// Print the board's memory map, kernel layout and memory-range table
-    #[arg(long)]
-    map: bool,
-    /// List the built-in boards
-    #[arg(long)]
-    list_boards: bool,
+use cli::Invocation;
+use run::{Failure, Session};
+
+/// `memlua -v`.
+pub fn version() -> String {
+    format!(
+        "memlua {} -- Lua 5.4 (vendored)  Copyright (C) 1994-2024 Lua.org, PUC-Rio",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
-fn run(cli: Cli) -> Result<(), String> {
-    if cli.list_boards {
-        for (name, _) in BUILTIN {
-            let board = memlua_runtime::sim::board::Board::load(name).map_err(|e| e.to_string())?;
-            println!("{name:<12} {}", board.description);
+fn env_unless_ignored(inv: &Invocation, name: &str) -> Option<String> {
+    if inv.ignore_env {
+        None
+    } else {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+fn board_name(inv: &Invocation) -> String {
+    inv.board
+        .clone()
+        .or_else(|| env_unless_ignored(inv, "MEMLUA_BOARD"))
+        .unwrap_or_else(|| "pc".into())
+}
+
+/// The backend the command line (or $MEMLUA_BACKEND) chose.
+fn open_backend(inv: &Invocation) -> Result<Box<dyn Backend>, Failure> {
+    let which = inv
+        .backend
+        .clone()
+        .or_else(|| env_unless_ignored(inv, "MEMLUA_BACKEND"))
+        .unwrap_or_else(|| "sim".into());
+    match which.as_str() {
+        "sim" => {
+            let sim = Sim::from_board_name(&board_name(inv)).map_err(|e| Failure(e.message))?;
+            Ok(Box::new(sim))
         }
-        return Ok(());
+        "native" => Err(Failure(
+            "the native backend is not in this build yet; use the simulator (-b sim)".into(),
+        )),
+        other => Err(Failure(format!(
+            "unknown backend '{other}' in MEMLUA_BACKEND; expected sim or native"
+        ))),
     }
-    let mut sim = Sim::from_board_name(&cli.board).map_err(|e| e.message)?;
-    if cli.map {
-        print!("{}", map::describe(&mut sim).map_err(|e| e.to_string())?);
-        return Ok(());
+}
+
+/// Things that answer and exit without a Lua state.
+fn informational(inv: &Invocation) -> Option<Result<(), Failure>> {
+    if inv.help {
+        print!("{}", cli::help());
+        return Some(Ok(()));
     }
-    Err("nothing to do: scripts arrive with the Lua API; try --map or --help".into())
+    if inv.list_boards {
+        return Some((|| {
+            for (name, _) in BUILTIN {
+                let board = Board::load(name).map_err(|e| Failure(e.to_string()))?;
+                println!("{name:<12} {}", board.description);
+            }
+            Ok(())
+        })());
+    }
+    if inv.list_tools {
+        for (name, code) in tools::TOOLS {
+            println!("{name:<12} {}", tools::summary(code));
+        }
+        return Some(Ok(()));
+    }
+    if inv.map {
+        return Some((|| {
+            let mut sim = Sim::from_board_name(&board_name(inv)).map_err(|e| Failure(e.message))?;
+            print!(
+                "{}",
+                map::describe(&mut sim).map_err(|e| Failure(e.to_string()))?
+            );
+            Ok(())
+        })());
+    }
+    None
+}
+
+fn start(inv: &Invocation) -> Result<(), Failure> {
+    if let Some(done) = informational(inv) {
+        return done;
+    }
+    if inv.ignore_env {
+        // The bindings read MEMLUA_PATH when they build package.path; no
+        // other thread exists yet to race with this.
+        std::env::remove_var("MEMLUA_PATH");
+    }
+    let backend = open_backend(inv)?;
+    let lua = memlua_bindings::new_state().map_err(|e| Failure(e.to_string()))?;
+    memlua_bindings::install(&lua, backend).map_err(|e| Failure(e.to_string()))?;
+    let session = Session::new(lua).map_err(|e| Failure(e.to_string()))?;
+    run::run(&session, inv)
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
+    let inv = match cli::parse(std::env::args().collect()) {
+        Ok(inv) => inv,
+        Err(cli::Usage(msg)) => {
+            eprintln!(
+                "memlua: {msg}\n{}\nTry 'memlua --help' for more.",
+                cli::usage_line()
+            );
+            return ExitCode::from(2);
         }
     };
-    match run(cli) {
+    match start(&inv) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(msg) => {
+        Err(Failure(msg)) => {
             eprintln!("memlua: {msg}");
             ExitCode::from(1)
         }

@@ -1,0 +1,477 @@
+//! The command line, with lua.c's conventions so a Lua user feels at home
+//! (`-e`, `-l`, `-i`, `-v`, `-E`, `-W`, `--`, `-` for stdin, everything after
+//! the script belongs to the script) plus memlua's own options. The help
+//! text is generated from the same table the parser reads.
+
+use std::fmt::Write;
+
+/// One option: how it is spelled, whether it takes a value, what it does.
+struct OptSpec {
+    short: Option<char>,
+    long: Option<&'static str>,
+    value: Option<&'static str>,
+    help: &'static str,
+    example: &'static str,
+    id: Opt,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Opt {
+    Exec,
+    Require,
+    Interactive,
+    Version,
+    IgnoreEnv,
+    Warnings,
+    Backend,
+    Board,
+    Mem,
+    Kmem,
+    Write,
+    ListBoards,
+    ListTools,
+    Map,
+    NoHistory,
+    Help,
+}
+
+const OPTIONS: &[OptSpec] = &[
+    OptSpec {
+        short: Some('e'),
+        long: None,
+        value: Some("CHUNK"),
+        help: "run the Lua chunk CHUNK",
+        example: "memlua -e 'print(hex(mem.read32(0xfe001008)))'",
+        id: Opt::Exec,
+    },
+    OptSpec {
+        short: Some('l'),
+        long: None,
+        value: Some("MOD"),
+        help: "require MOD into global MOD (`-l g=MOD`: into global g)",
+        example: "memlua -l hd=memlua.hexdump -e 'hd.dump(0xf0000, 64)'",
+        id: Opt::Require,
+    },
+    OptSpec {
+        short: Some('i'),
+        long: None,
+        value: None,
+        help: "enter interactive mode after running the script",
+        example: "memlua -i setup.lua",
+        id: Opt::Interactive,
+    },
+    OptSpec {
+        short: Some('v'),
+        long: Some("version"),
+        value: None,
+        help: "show version information",
+        example: "memlua -v",
+        id: Opt::Version,
+    },
+    OptSpec {
+        short: Some('E'),
+        long: None,
+        value: None,
+        help: "ignore environment variables (MEMLUA_INIT, MEMLUA_PATH)",
+        example: "memlua -E script.lua",
+        id: Opt::IgnoreEnv,
+    },
+    OptSpec {
+        short: Some('W'),
+        long: None,
+        value: None,
+        help: "turn Lua warnings on",
+        example: "memlua -W script.lua",
+        id: Opt::Warnings,
+    },
+    OptSpec {
+        short: Some('b'),
+        long: Some("backend"),
+        value: Some("sim|native"),
+        help: "where memory lives: the simulator (default, or $MEMLUA_BACKEND) or this machine",
+        example: "memlua -b native --mem /sys/bus/pci/devices/0000:00:02.0/resource0 probe.lua",
+        id: Opt::Backend,
+    },
+    OptSpec {
+        short: None,
+        long: Some("board"),
+        value: Some("NAME|FILE"),
+        help: "simulated board: a built-in name (default pc) or a TOML file",
+        example: "memlua --board arm64-virt script.lua",
+        id: Opt::Board,
+    },
+    OptSpec {
+        short: None,
+        long: Some("mem"),
+        value: Some("PATH"),
+        help: "native: physical memory device or a file standing in for it (default /dev/mem)",
+        example: "memlua -b native --mem dump.bin -e 'print(hex(mem.read32(0)))'",
+        id: Opt::Mem,
+    },
+    OptSpec {
+        short: None,
+        long: Some("kmem"),
+        value: Some("PATH"),
+        help: "native: kernel memory device (default /dev/kmem, else /proc/kcore)",
+        example: "memlua -b native --kmem /proc/kcore -e 'print(kmem.symbol(\"jiffies\"))'",
+        id: Opt::Kmem,
+    },
+    OptSpec {
+        short: Some('w'),
+        long: Some("write"),
+        value: None,
+        help: "native: allow writes (the native backend is read-only without it)",
+        example: "memlua -b native -w poke.lua",
+        id: Opt::Write,
+    },
+    OptSpec {
+        short: None,
+        long: Some("list-boards"),
+        value: None,
+        help: "list the built-in boards",
+        example: "memlua --list-boards",
+        id: Opt::ListBoards,
+    },
+    OptSpec {
+        short: None,
+        long: Some("list-tools"),
+        value: None,
+        help: "list the bundled tools (run one as `memlua NAME args`)",
+        example: "memlua --list-tools",
+        id: Opt::ListTools,
+    },
+    OptSpec {
+        short: None,
+        long: Some("map"),
+        value: None,
+        help: "print the board's memory map, kernel layout and memory ranges",
+        example: "memlua --board pc --map",
+        id: Opt::Map,
+    },
+    OptSpec {
+        short: None,
+        long: Some("no-history"),
+        value: None,
+        help: "interactive mode: do not read or write the history file",
+        example: "memlua -i --no-history",
+        id: Opt::NoHistory,
+    },
+    OptSpec {
+        short: Some('h'),
+        long: Some("help"),
+        value: None,
+        help: "show this help",
+        example: "memlua --help",
+        id: Opt::Help,
+    },
+];
+
+/// What `-e` and `-l` ask for, run in the order given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Exec(String),
+    /// `-l mod` (global = mod) or `-l g=mod`.
+    Require {
+        global: String,
+        module: String,
+    },
+}
+
+/// Where the script comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Script {
+    /// A file, or the name of a bundled tool.
+    Path(String),
+    /// `-`: standard input.
+    Stdin,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Invocation {
+    pub actions: Vec<Action>,
+    pub interactive: bool,
+    pub version: bool,
+    pub ignore_env: bool,
+    pub warnings: bool,
+    pub backend: Option<String>,
+    pub board: Option<String>,
+    pub mem: Option<String>,
+    pub kmem: Option<String>,
+    pub write: bool,
+    pub list_boards: bool,
+    pub list_tools: bool,
+    pub map: bool,
+    pub no_history: bool,
+    pub help: bool,
+    pub script: Option<Script>,
+    /// Index in `argv` of the script (argv.len() when there is none): the
+    /// `arg` table puts it at 0, options before it at negative indices.
+    pub script_index: usize,
+    pub argv: Vec<String>,
+}
+
+/// A usage error: the message, shown with the usage line; exit status 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Usage(pub String);
+
+fn find_short(c: char) -> Option<&'static OptSpec> {
+    OPTIONS.iter().find(|o| o.short == Some(c))
+}
+
+fn find_long(name: &str) -> Option<&'static OptSpec> {
+    OPTIONS.iter().find(|o| o.long == Some(name))
+}
+
+/// Parses `argv` (argv[0] is the program) as lua.c's `collectargs` does.
+pub fn parse(argv: Vec<String>) -> Result<Invocation, Usage> {
+    let mut inv = Invocation {
+        script_index: argv.len(),
+        ..Default::default()
+    };
+    let mut i = 1;
+    while i < argv.len() {
+        let a = argv[i].as_str();
+        if a == "--" {
+            if i + 1 < argv.len() {
+                inv.script_index = i + 1;
+                inv.script = Some(Script::Path(argv[i + 1].clone()));
+            }
+            break;
+        }
+        if a == "-" {
+            inv.script_index = i;
+            inv.script = Some(Script::Stdin);
+            break;
+        }
+        if !a.starts_with('-') {
+            inv.script_index = i;
+            inv.script = Some(Script::Path(a.to_string()));
+            break;
+        }
+        // The option and its value, attached (`-eCHUNK`, `--board=pc`) or
+        // the next argument.
+        let (spec, attached) = if let Some(long) = a.strip_prefix("--") {
+            let (name, value) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (long, None),
+            };
+            let spec =
+                find_long(name).ok_or_else(|| Usage(format!("unrecognized option '{a}'")))?;
+            if spec.value.is_none() && value.is_some() {
+                return Err(Usage(format!("option '--{name}' takes no value")));
+            }
+            (spec, value)
+        } else {
+            let mut chars = a[1..].chars();
+            let c = chars.next().unwrap_or('-');
+            let rest: String = chars.collect();
+            let spec = find_short(c).ok_or_else(|| Usage(format!("unrecognized option '{a}'")))?;
+            match (spec.value, rest.is_empty()) {
+                (None, false) => return Err(Usage(format!("unrecognized option '{a}'"))),
+                (Some(_), false) => (spec, Some(rest)),
+                _ => (spec, None),
+            }
+        };
+        let value = match (spec.value, attached) {
+            (None, _) => None,
+            (Some(_), Some(v)) => Some(v),
+            (Some(_), None) => {
+                i += 1;
+                let v = argv.get(i).ok_or_else(|| {
+                    Usage(format!(
+                        "'{a}' needs argument ({})",
+                        spec.value.unwrap_or("VALUE")
+                    ))
+                })?;
+                Some(v.clone())
+            }
+        };
+        let value = value.unwrap_or_default();
+        match spec.id {
+            Opt::Exec => inv.actions.push(Action::Exec(value)),
+            Opt::Require => {
+                let (global, module) = match value.split_once('=') {
+                    Some((g, m)) => (g.to_string(), m.to_string()),
+                    None => (value.clone(), value.clone()),
+                };
+                inv.actions.push(Action::Require { global, module });
+            }
+            Opt::Interactive => {
+                inv.interactive = true;
+                inv.version = true;
+            }
+            Opt::Version => inv.version = true,
+            Opt::IgnoreEnv => inv.ignore_env = true,
+            Opt::Warnings => inv.warnings = true,
+            Opt::Backend => match value.as_str() {
+                "sim" | "native" => inv.backend = Some(value),
+                other => {
+                    return Err(Usage(format!(
+                        "unknown backend '{other}'; expected sim or native"
+                    )))
+                }
+            },
+            Opt::Board => inv.board = Some(value),
+            Opt::Mem => inv.mem = Some(value),
+            Opt::Kmem => inv.kmem = Some(value),
+            Opt::Write => inv.write = true,
+            Opt::ListBoards => inv.list_boards = true,
+            Opt::ListTools => inv.list_tools = true,
+            Opt::Map => inv.map = true,
+            Opt::NoHistory => inv.no_history = true,
+            Opt::Help => inv.help = true,
+        }
+        i += 1;
+    }
+    inv.argv = argv;
+    Ok(inv)
+}
+
+/// The usage line.
+pub fn usage_line() -> &'static str {
+    "usage: memlua [options] [script [args]]"
+}
+
+/// `--help`: every option with what it does and an example.
+pub fn help() -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "memlua: read and change a machine's memory from Lua scripts, as FreeBSD's mem(4) describes it\n"
+    );
+    let _ = writeln!(out, "{}\n", usage_line());
+    let _ = writeln!(out, "Options:");
+    for o in OPTIONS {
+        let mut names = Vec::new();
+        if let Some(s) = o.short {
+            names.push(format!("-{s}"));
+        }
+        if let Some(l) = o.long {
+            names.push(format!("--{l}"));
+        }
+        let mut head = names.join(", ");
+        if let Some(v) = o.value {
+            let _ = write!(head, " {v}");
+        }
+        let _ = writeln!(out, "  {head:<24} {}", o.help);
+        let _ = writeln!(out, "  {:<24}   e.g. {}", "", o.example);
+    }
+    let _ = writeln!(
+        out,
+        "  {:<24} stop handling options\n  {:<24} stop handling options and run standard input",
+        "--", "-"
+    );
+    let _ = write!(
+        out,
+        "
+A script that is not a file but names a bundled tool runs that tool:
+  memlua memcontrol list        (see --list-tools)
+
+Environment:
+  MEMLUA_INIT     Lua run before anything else; '@FILE' runs FILE
+  MEMLUA_PATH     extra module paths, ';'-separated (templates with '?', or folders)
+  MEMLUA_BACKEND  default for --backend
+  MEMLUA_BOARD    default for --board
+
+Exit status: 0 success, 1 the script raised an error, 2 usage error.
+"
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(s: &[&str]) -> Vec<String> {
+        std::iter::once("memlua")
+            .chain(s.iter().copied())
+            .map(String::from)
+            .collect()
+    }
+
+    #[test]
+    fn options_before_the_script_belong_to_memlua_after_it_to_the_script() {
+        let inv = parse(argv(&["-e", "x=1", "-lfoo", "s.lua", "-e", "y"])).unwrap();
+        assert_eq!(
+            inv.actions,
+            vec![
+                Action::Exec("x=1".into()),
+                Action::Require {
+                    global: "foo".into(),
+                    module: "foo".into()
+                }
+            ]
+        );
+        assert_eq!(inv.script, Some(Script::Path("s.lua".into())));
+        assert_eq!(inv.script_index, 4);
+    }
+
+    #[test]
+    fn dash_is_stdin_and_double_dash_stops_options() {
+        assert_eq!(parse(argv(&["-"])).unwrap().script, Some(Script::Stdin));
+        let inv = parse(argv(&["--", "-e"])).unwrap();
+        assert_eq!(inv.script, Some(Script::Path("-e".into())));
+        assert_eq!(inv.script_index, 2);
+        assert_eq!(parse(argv(&["--"])).unwrap().script, None);
+    }
+
+    #[test]
+    fn long_options_take_values_both_ways() {
+        let inv = parse(argv(&[
+            "--board=arm64-virt",
+            "-b",
+            "sim",
+            "--mem",
+            "/tmp/x",
+            "-w",
+        ]))
+        .unwrap();
+        assert_eq!(inv.board.as_deref(), Some("arm64-virt"));
+        assert_eq!(inv.backend.as_deref(), Some("sim"));
+        assert_eq!(inv.mem.as_deref(), Some("/tmp/x"));
+        assert!(inv.write);
+        assert!(
+            parse(argv(&["-l", "g=mod"])).unwrap().actions[0]
+                == Action::Require {
+                    global: "g".into(),
+                    module: "mod".into()
+                }
+        );
+    }
+
+    #[test]
+    fn usage_errors_say_what_is_wrong() {
+        assert_eq!(
+            parse(argv(&["-x"])).unwrap_err().0,
+            "unrecognized option '-x'"
+        );
+        assert_eq!(
+            parse(argv(&["-e"])).unwrap_err().0,
+            "'-e' needs argument (CHUNK)"
+        );
+        assert!(parse(argv(&["-b", "qemu"]))
+            .unwrap_err()
+            .0
+            .contains("sim or native"));
+        assert!(parse(argv(&["--map=1"])).is_err());
+        assert!(parse(argv(&["-ix"])).is_err());
+    }
+
+    #[test]
+    fn interactive_implies_version() {
+        let inv = parse(argv(&["-i"])).unwrap();
+        assert!(inv.interactive && inv.version);
+    }
+
+    #[test]
+    fn help_lists_every_option() {
+        let h = help();
+        for o in OPTIONS {
+            if let Some(l) = o.long {
+                assert!(h.contains(&format!("--{l}")), "{l}");
+            }
+            assert!(h.contains(o.example));
+        }
+    }
+}

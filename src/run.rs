@@ -1,0 +1,276 @@
+//! Running things in a Lua state the way lua.c does: MEMLUA_INIT first,
+//! then `-e` and `-l` in the order given, then the script with its
+//! arguments, each call under a message handler that honours `__tostring`
+//! and appends a traceback.
+
+use std::io::{IsTerminal, Read};
+
+use mlua::{Function, Lua, MultiValue, Table, Value};
+
+use crate::cli::{Action, Invocation, Script};
+use crate::tools;
+
+/// How a run ended badly: the message for stderr (exit status 1).
+pub struct Failure(pub String);
+
+type Outcome = Result<(), Failure>;
+
+/// Wraps calls so errors come back as lua.c's messages: a string, or an
+/// error value's `__tostring` with the script position it was raised at,
+/// then a traceback.
+const DOCALL: &str = r#"
+local xpcall, tostring, type, getmetatable, traceback, where = ...
+local function handler(msg)
+  if type(msg) ~= "string" then
+    local mt = getmetatable(msg)
+    if mt and mt.__tostring then
+      -- Error values carry no position; name the script line that raised it.
+      local pos = where()
+      msg = (pos or "") .. tostring(msg)
+    elseif msg == nil then
+      msg = "nil"
+    else
+      msg = "(error object is a " .. type(msg) .. " value)"
+    end
+  end
+  return traceback(msg, 2)
+end
+return function(f, ...) return xpcall(f, handler, ...) end
+"#;
+
+pub struct Session {
+    pub lua: Lua,
+    docall: Function,
+}
+
+impl Session {
+    pub fn new(lua: Lua) -> mlua::Result<Session> {
+        let g = lua.globals();
+        let traceback = lua.create_function(|lua, (msg, level): (String, Option<usize>)| {
+            lua.traceback(Some(&msg), level.unwrap_or(1))
+        })?;
+        // The first Lua frame below the handler (level 1) that has a line,
+        // as "src:line: ", like luaL_where.
+        let where_ = lua.create_function(|lua, ()| {
+            for level in 2..64 {
+                let found = lua.inspect_stack(level, |d| {
+                    let line = d.current_line()?;
+                    let src = d.source().short_src?.to_string();
+                    Some(format!("{src}:{line}: "))
+                });
+                match found {
+                    None => return Ok(None),
+                    Some(Some(pos)) => return Ok(Some(pos)),
+                    Some(None) => continue,
+                }
+            }
+            Ok(None)
+        })?;
+        let docall: Function = lua.load(DOCALL).set_name("=docall").call((
+            g.get::<Function>("xpcall")?,
+            g.get::<Function>("tostring")?,
+            g.get::<Function>("type")?,
+            g.get::<Function>("getmetatable")?,
+            traceback,
+            where_,
+        ))?;
+        Ok(Session { lua, docall })
+    }
+
+    /// Calls `f` with `args` under the message handler; the values it
+    /// returned, or lua.c's message.
+    pub fn call(&self, f: Function, args: MultiValue) -> Result<MultiValue, Failure> {
+        let mut call_args = MultiValue::new();
+        call_args.push_back(Value::Function(f));
+        call_args.extend(args);
+        let mut out: MultiValue = self
+            .docall
+            .call(call_args)
+            .map_err(|e| Failure(e.to_string()))?;
+        match out.pop_front() {
+            Some(Value::Boolean(true)) => Ok(out),
+            _ => {
+                let msg = match out.pop_front() {
+                    Some(Value::String(s)) => s.to_string_lossy(),
+                    Some(other) => format!("{other:?}"),
+                    None => "unknown error".into(),
+                };
+                Err(Failure(without_docall_frames(&msg)))
+            }
+        }
+    }
+
+    /// Loads a chunk; a syntax error is the failure.
+    pub fn load(&self, code: &[u8], name: &str) -> Result<Function, Failure> {
+        self.lua
+            .load(code)
+            .set_name(name)
+            .into_function()
+            .map_err(|e| Failure(load_message(&e)))
+    }
+
+    fn run_chunk(&self, code: &[u8], name: &str, args: MultiValue) -> Outcome {
+        let f = self.load(code, name)?;
+        self.call(f, args).map(|_| ())
+    }
+
+    /// `-l g=mod`: `g = require("mod")`.
+    fn require(&self, global: &str, module: &str) -> Outcome {
+        let require: Function = self
+            .lua
+            .globals()
+            .get("require")
+            .map_err(|e| Failure(e.to_string()))?;
+        let mut out = self.call(
+            require,
+            MultiValue::from_iter([Value::String(
+                self.lua
+                    .create_string(module)
+                    .map_err(|e| Failure(e.to_string()))?,
+            )]),
+        )?;
+        let value = out.pop_front().unwrap_or(Value::Nil);
+        self.lua
+            .globals()
+            .set(global, value)
+            .map_err(|e| Failure(e.to_string()))
+    }
+}
+
+/// The traceback ends in the frames of `docall` itself, which mean nothing
+/// to the person reading it.
+fn without_docall_frames(msg: &str) -> String {
+    match msg.find("\n\t[C]: in function 'xpcall'") {
+        Some(at) => msg[..at].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// A load error's text: mlua's syntax errors carry Lua's own message.
+pub fn load_message(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::SyntaxError { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Skips a first line starting with '#' (`#!/usr/bin/env memlua`), keeping
+/// the newline so line numbers stay right, as luaL_loadfile does.
+fn skip_shebang(mut code: Vec<u8>) -> Vec<u8> {
+    if code.first() == Some(&b'#') {
+        let end = code.iter().position(|&b| b == b'\n').unwrap_or(code.len());
+        code.drain(..end);
+    }
+    code
+}
+
+/// The global `arg`: the script at 0, its arguments after it, memlua and
+/// its options at negative indices.
+fn arg_table(lua: &Lua, inv: &Invocation) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    let base = if inv.script.is_some() {
+        inv.script_index as i64
+    } else {
+        0
+    };
+    for (i, a) in inv.argv.iter().enumerate() {
+        t.raw_set(i as i64 - base, a.as_str())?;
+    }
+    Ok(t)
+}
+
+/// Everything after the script, passed as `...`.
+fn script_args(lua: &Lua, inv: &Invocation) -> mlua::Result<MultiValue> {
+    let mut out = MultiValue::new();
+    if inv.script.is_some() {
+        for a in &inv.argv[inv.script_index + 1..] {
+            out.push_back(Value::String(lua.create_string(a)?));
+        }
+    }
+    Ok(out)
+}
+
+fn read_stdin() -> Result<Vec<u8>, Failure> {
+    let mut code = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut code)
+        .map_err(|e| Failure(format!("cannot read stdin: {e}")))?;
+    Ok(code)
+}
+
+/// MEMLUA_INIT: Lua code, or `@FILE` to run a file (as LUA_INIT).
+fn run_init(s: &Session) -> Outcome {
+    let Ok(init) = std::env::var("MEMLUA_INIT") else {
+        return Ok(());
+    };
+    match init.strip_prefix('@') {
+        Some(path) => {
+            let code =
+                std::fs::read(path).map_err(|e| Failure(format!("cannot open {path}: {e}")))?;
+            s.run_chunk(&skip_shebang(code), &format!("@{path}"), MultiValue::new())
+        }
+        None => s.run_chunk(init.as_bytes(), "=MEMLUA_INIT", MultiValue::new()),
+    }
+}
+
+/// The script: a file, a bundled tool of that name, or standard input.
+fn run_script(s: &Session, inv: &Invocation, script: &Script) -> Outcome {
+    let args = script_args(&s.lua, inv).map_err(|e| Failure(e.to_string()))?;
+    match script {
+        Script::Stdin => s.run_chunk(&read_stdin()?, "=stdin", args),
+        Script::Path(path) => match std::fs::read(path) {
+            Ok(code) => s.run_chunk(&skip_shebang(code), &format!("@{path}"), args),
+            Err(e) => match tools::find(path) {
+                Some(code) => s.run_chunk(
+                    &skip_shebang(code.as_bytes().to_vec()),
+                    &format!("@{path}"),
+                    args,
+                ),
+                None => Err(Failure(format!(
+                    "cannot open {path}: {e} (nor is it a bundled tool; see memlua --list-tools)"
+                ))),
+            },
+        },
+    }
+}
+
+/// Runs everything the command line asks for in lua.c's order.
+pub fn run(s: &Session, inv: &Invocation) -> Outcome {
+    let arg = arg_table(&s.lua, inv).map_err(|e| Failure(e.to_string()))?;
+    s.lua
+        .globals()
+        .set("arg", arg)
+        .map_err(|e| Failure(e.to_string()))?;
+    if inv.version {
+        println!("{}", crate::version());
+    }
+    if !inv.ignore_env {
+        run_init(s)?;
+    }
+    for action in &inv.actions {
+        match action {
+            Action::Exec(code) => {
+                s.run_chunk(code.as_bytes(), "=(command line)", MultiValue::new())?
+            }
+            Action::Require { global, module } => s.require(global, module)?,
+        }
+    }
+    if let Some(script) = &inv.script {
+        run_script(s, inv, script)?;
+    }
+    let nothing_asked = inv.script.is_none() && inv.actions.is_empty() && !inv.version;
+    if inv.interactive || nothing_asked {
+        if std::io::stdin().is_terminal() {
+            if nothing_asked {
+                println!("{}", crate::version());
+            }
+            crate::repl::run(s, inv);
+        } else if nothing_asked {
+            // Not a terminal: read the chunk stream without prompts.
+            s.run_chunk(&read_stdin()?, "=stdin", MultiValue::new())?;
+        } else {
+            crate::repl::run(s, inv);
+        }
+    }
+    Ok(())
+}

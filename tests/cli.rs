@@ -1,0 +1,240 @@
+//! The memlua command line on the real binary: lua.c's conventions, exit
+//! statuses (0 ok, 1 script error, 2 usage), stderr formats and `arg`.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// A fresh folder for one test's files.
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("memlua-cli-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+fn memlua() -> Command {
+    let mut c = Command::cargo_bin("memlua").unwrap();
+    for v in [
+        "MEMLUA_INIT",
+        "MEMLUA_PATH",
+        "MEMLUA_BACKEND",
+        "MEMLUA_BOARD",
+    ] {
+        c.env_remove(v);
+    }
+    c
+}
+
+fn out(c: &mut Command, code: i32) -> (String, String) {
+    let o = c.assert().code(code).get_output().clone();
+    (
+        String::from_utf8(o.stdout).unwrap(),
+        String::from_utf8(o.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn exec_chunk_prints_and_exits_zero() {
+    let (o, _) = out(memlua().args(["-e", "print(1 + 1)"]), 0);
+    assert_eq!(o, "2\n");
+}
+
+#[test]
+fn script_error_is_exit_one_with_file_line_and_traceback() {
+    let d = scratch("err");
+    let s = write(&d, "boom.lua", "local x = 1\n\nerror('boom')\n");
+    let (_, e) = out(memlua().arg(&s), 1);
+    assert!(e.starts_with(&format!("memlua: {s}:3: boom\n")), "{e}");
+    assert!(e.contains("stack traceback:"), "{e}");
+}
+
+#[test]
+fn error_values_print_with_the_script_position() {
+    let d = scratch("errval");
+    let s = write(&d, "bad.lua", "\nmem.read32(1 << 40)\n");
+    let (_, e) = out(memlua().arg(&s), 1);
+    assert!(
+        e.starts_with(&format!("memlua: {s}:2: mem.read32: EFAULT: ")),
+        "{e}"
+    );
+}
+
+#[test]
+fn missing_script_is_exit_one() {
+    let (_, e) = out(memlua().arg("/nonexistent/x.lua"), 1);
+    assert!(
+        e.starts_with("memlua: cannot open /nonexistent/x.lua"),
+        "{e}"
+    );
+}
+
+#[test]
+fn syntax_error_is_exit_one_with_file_and_line() {
+    let d = scratch("syntax");
+    let s = write(&d, "syn.lua", "print(1)\nx = = 2\n");
+    let (_, e) = out(memlua().arg(&s), 1);
+    assert!(e.starts_with(&format!("memlua: {s}:2: ")), "{e}");
+}
+
+#[test]
+fn runtime_error_in_a_required_module_names_its_file() {
+    let d = scratch("module");
+    write(&d, "broken.lua", "local t = {}\nreturn t.x.y\n");
+    let (_, e) = out(
+        memlua()
+            .env("MEMLUA_PATH", d.to_str().unwrap())
+            .args(["-l", "broken"]),
+        1,
+    );
+    assert!(e.contains("broken.lua:2: attempt to index"), "{e}");
+}
+
+#[test]
+fn arg_table_and_varargs_follow_lua_c() {
+    let d = scratch("arg");
+    let s = write(
+        &d,
+        "args.lua",
+        "print(arg[-3], arg[-2], arg[-1], arg[0] == ..., arg[1], arg[2], #arg)\nprint(...)\n",
+    );
+    let (o, _) = out(memlua().args(["-e", "x=1"]).arg(&s).args(["a", "-e"]), 0);
+    let bin = assert_cmd::cargo::cargo_bin("memlua");
+    // arg[0] is the script; `...` holds only the arguments.
+    assert_eq!(
+        o,
+        format!("{}\t-e\tx=1\tfalse\ta\t-e\t2\na\t-e\n", bin.display())
+    );
+}
+
+#[test]
+fn exec_and_require_run_in_order() {
+    let d = scratch("order");
+    write(&d, "m.lua", "return { seen = x }\n");
+    let (o, _) = out(
+        memlua().env("MEMLUA_PATH", d.to_str().unwrap()).args([
+            "-e",
+            "x = 7",
+            "-l",
+            "m",
+            "-l",
+            "alias=m",
+            "-e",
+            "print(m.seen, alias == m)",
+        ]),
+        0,
+    );
+    assert_eq!(o, "7\ttrue\n");
+}
+
+#[test]
+fn dash_runs_stdin_and_a_pipe_without_script_does_too() {
+    let (o, _) = out(memlua().arg("-").write_stdin("print(40 + 2)\n"), 0);
+    assert_eq!(o, "42\n");
+    let (o, _) = out(memlua().write_stdin("print(hex(mem.read8(0xffff0)))\n"), 0);
+    assert_eq!(o, "0xea\n");
+}
+
+#[test]
+fn shebang_line_is_skipped_and_line_numbers_kept() {
+    let d = scratch("shebang");
+    let s = write(&d, "sb.lua", "#!/usr/bin/env memlua\nerror('line two')\n");
+    let (_, e) = out(memlua().arg(&s), 1);
+    assert!(e.starts_with(&format!("memlua: {s}:2: line two")), "{e}");
+}
+
+#[test]
+fn memlua_init_runs_first_unless_ignored() {
+    let (o, _) = out(
+        memlua()
+            .env("MEMLUA_INIT", "greeting = 'hi'")
+            .args(["-e", "print(greeting)"]),
+        0,
+    );
+    assert_eq!(o, "hi\n");
+    let (o, _) = out(
+        memlua()
+            .env("MEMLUA_INIT", "greeting = 'hi'")
+            .args(["-E", "-e", "print(greeting)"]),
+        0,
+    );
+    assert_eq!(o, "nil\n");
+    let d = scratch("init");
+    let f = write(&d, "init.lua", "greeting = 'from file'\n");
+    let (o, _) = out(
+        memlua()
+            .env("MEMLUA_INIT", format!("@{f}"))
+            .args(["-e", "print(greeting)"]),
+        0,
+    );
+    assert_eq!(o, "from file\n");
+}
+
+#[test]
+fn usage_errors_are_exit_two() {
+    let (_, e) = out(memlua().arg("-x"), 2);
+    assert!(
+        e.starts_with("memlua: unrecognized option '-x'\nusage: memlua"),
+        "{e}"
+    );
+    out(memlua().arg("-e"), 2);
+    out(memlua().args(["-b", "qemu"]), 2);
+}
+
+#[test]
+fn help_shows_every_option_with_an_example() {
+    let (o, _) = out(memlua().arg("--help"), 0);
+    for opt in [
+        "-e",
+        "-l",
+        "-i",
+        "-v",
+        "-E",
+        "-W",
+        "--backend",
+        "--board",
+        "--mem",
+        "--kmem",
+        "--write",
+        "--list-boards",
+        "--list-tools",
+        "--map",
+    ] {
+        assert!(o.contains(opt), "{opt} missing from help:\n{o}");
+    }
+    assert!(o.contains("e.g. memlua"), "{o}");
+}
+
+#[test]
+fn version_and_backend_selection() {
+    let (o, _) = out(memlua().arg("-v"), 0);
+    assert!(o.starts_with("memlua "), "{o}");
+    let (o, _) = out(
+        memlua().args([
+            "--board",
+            "arm64-virt",
+            "-e",
+            "print(backend.name, backend.board)",
+        ]),
+        0,
+    );
+    assert_eq!(o, "sim\tarm64-virt\n");
+    let (o, _) = out(
+        memlua()
+            .env("MEMLUA_BOARD", "pc-nomtrr")
+            .args(["-e", "print(backend.board)"]),
+        0,
+    );
+    assert_eq!(o, "pc-nomtrr\n");
+}
+
+#[test]
+fn list_tools_succeeds() {
+    out(memlua().arg("--list-tools"), 0);
+}
