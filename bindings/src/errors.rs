@@ -196,6 +196,12 @@ unsafe extern "C-unwind" fn raise_trampoline(state: *mut ffi::lua_State) -> c_in
     if ffi::lua_toboolean(state, 1) == 0 {
         if ffi::lua_type(state, 2) == ffi::LUA_TSTRING {
             ffi::luaL_where(state, 1);
+            // Called from a fast path's fallback (a C function), level 1
+            // has no line: the script is one level further out.
+            if ffi::lua_rawlen(state, -1) == 0 {
+                ffi::lua_pop(state, 1);
+                ffi::luaL_where(state, 2);
+            }
             ffi::lua_pushvalue(state, 2);
             ffi::lua_concat(state, 2);
         } else {

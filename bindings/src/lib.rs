@@ -10,6 +10,7 @@ pub use memlua_runtime;
 
 mod buffer;
 pub mod errors;
+mod fast;
 mod hex;
 mod mem;
 mod memrange;

@@ -10,7 +10,7 @@ use mlua::{Lua, Table, Value};
 use crate::errors::{api_function, arg_error, Fail, Res};
 use crate::numbers::{addr_arg, bytes_arg, got, len_arg, lua_int, value_arg};
 use crate::session::Session;
-use crate::{buffer, pages, window};
+use crate::{buffer, fast, pages, window};
 
 /// The most one bulk read returns: beyond it a script should walk a window.
 pub const MAX_READ: u64 = 1 << 30;
@@ -84,22 +84,24 @@ fn space_table(lua: &Lua, session: &Rc<Session>, space: Space) -> mlua::Result<T
     for (w, read, write) in WIDTHS {
         let s = session.clone();
         let rop = op_name(space, w, false);
+        let slow = api_function(lua, move |_, a: Value| {
+            let addr = addr_arg(&a, 1, rop)?;
+            s.with(rop, |b| b.read(space, addr, w)).map(lua_int)
+        })?;
         t.set(
             read,
-            api_function(lua, move |_, a: Value| {
-                let addr = addr_arg(&a, 1, rop)?;
-                s.with(rop, |b| b.read(space, addr, w)).map(lua_int)
-            })?,
+            fast::space_function(lua, session, space, w, false, slow)?,
         )?;
         let s = session.clone();
         let wop = op_name(space, w, true);
+        let slow = api_function(lua, move |_, (a, v): (Value, Value)| {
+            let addr = addr_arg(&a, 1, wop)?;
+            let v = value_arg(&v, 2, wop)?;
+            s.with(wop, |b| b.write(space, addr, w, v))
+        })?;
         t.set(
             write,
-            api_function(lua, move |_, (a, v): (Value, Value)| {
-                let addr = addr_arg(&a, 1, wop)?;
-                let v = value_arg(&v, 2, wop)?;
-                s.with(wop, |b| b.write(space, addr, w, v))
-            })?,
+            fast::space_function(lua, session, space, w, true, slow)?,
         )?;
     }
     let (read_op, write_op, map_op) = match space {

@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use memlua_runtime::sim::devices::{Device, Tick};
 use memlua_runtime::sim::{RegionInfo, Sim};
-use memlua_runtime::{Backend, Errno, Error as RtError, Result as RtResult, Width};
+use memlua_runtime::{Backend, Errno, Error as RtError, Result as RtResult, Space, Width};
 use mlua::{Function, Lua, Table, Value};
 
 use crate::errors::{api_function, arg_error, lua_message, Fail, Res};
@@ -38,6 +38,22 @@ impl Session {
         f(&mut **b).map_err(Fail::Rt)
     }
 
+    /// One access for the fast paths: the backend's own error, or EBUSY
+    /// named after the access.
+    #[inline(always)]
+    pub fn run<T>(
+        &self,
+        space: Space,
+        w: Width,
+        write: bool,
+        f: impl FnOnce(&mut dyn Backend) -> RtResult<T>,
+    ) -> RtResult<T> {
+        match self.backend.try_borrow_mut() {
+            Ok(mut b) => f(&mut **b),
+            Err(_) => Err(busy_error(crate::mem::op_name(space, w, write))),
+        }
+    }
+
     /// Runs `f` on the simulator, or fails with EOPNOTSUPP off it.
     pub fn with_sim<T>(&self, op: &str, f: impl FnOnce(&mut Sim) -> RtResult<T>) -> Res<T> {
         self.with(op, |b| match b.as_sim() {
@@ -55,12 +71,16 @@ impl Session {
 }
 
 fn busy(op: &str) -> Fail {
-    Fail::Rt(RtError::new(
+    Fail::Rt(busy_error(op))
+}
+
+fn busy_error(op: &str) -> RtError {
+    RtError::new(
         Errno::EBUSY,
         op,
         "the backend is busy with the access that called this device's Lua code; \
          a device callback cannot access memory or the simulator itself",
-    ))
+    )
 }
 
 /// `backend.name`, `backend.writable`, `backend.board`: fixed for the

@@ -15,14 +15,7 @@ use crate::mem::{check_bulk_len, op_name};
 use crate::numbers::{bytes_arg, len_arg, lua_int, offset_arg, value_arg};
 use crate::session::Session;
 
-/// Where a window looks: fixed when mapped.
-#[repr(C)]
-#[derive(Debug, Clone, Copy)]
-pub struct WindowState {
-    pub base: u64,
-    pub len: u64,
-    pub space: Space,
-}
+use crate::fast::{self, WindowState};
 
 pub struct Window {
     pub state: WindowState,
@@ -83,34 +76,30 @@ fn index(lua: &Lua) -> mlua::Result<Value> {
     const T: &str = "memlua.window";
     let methods = lua.create_table()?;
     for (name, w) in READ {
-        methods.set(
-            name,
-            api_method(lua, name, T, move |_, win: &Window, off: Value| {
-                let addr = win.span(offset_arg(&off, 1, name)?, w.bytes(), wop(w, false))?;
-                let space = win.state.space;
-                win.session
-                    .with(op_name(space, w, false), |b| b.read(space, addr, w))
-                    .map(lua_int)
-            })?,
-        )?;
+        let slow = api_method(lua, name, T, move |_, win: &Window, off: Value| {
+            let addr = win.span(offset_arg(&off, 1, name)?, w.bytes(), wop(w, false))?;
+            let space = win.state.space;
+            win.session
+                .with(op_name(space, w, false), |b| b.read(space, addr, w))
+                .map(lua_int)
+        })?;
+        methods.set(name, fast::window_method(lua, w, false, slow)?)?;
     }
     for (name, w) in WRITE {
-        methods.set(
+        let slow = api_method(
+            lua,
             name,
-            api_method(
-                lua,
-                name,
-                T,
-                move |_, win: &Window, (off, v): (Value, Value)| {
-                    let off = offset_arg(&off, 1, name)?;
-                    let v = value_arg(&v, 2, name)?;
-                    let addr = win.span(off, w.bytes(), wop(w, true))?;
-                    let space = win.state.space;
-                    win.session
-                        .with(op_name(space, w, true), |b| b.write(space, addr, w, v))
-                },
-            )?,
+            T,
+            move |_, win: &Window, (off, v): (Value, Value)| {
+                let off = offset_arg(&off, 1, name)?;
+                let v = value_arg(&v, 2, name)?;
+                let addr = win.span(off, w.bytes(), wop(w, true))?;
+                let space = win.state.space;
+                win.session
+                    .with(op_name(space, w, true), |b| b.write(space, addr, w, v))
+            },
         )?;
+        methods.set(name, fast::window_method(lua, w, true, slow)?)?;
     }
     methods.set(
         "read",
@@ -219,13 +208,18 @@ pub fn map(lua: &Lua, session: &Rc<Session>, space: Space, addr: u64, len: u64) 
             .span(addr, len),
         ));
     }
+    let state = WindowState {
+        base: addr,
+        len,
+        space,
+        session: Rc::as_ptr(session),
+    };
     let w = Window {
-        state: WindowState {
-            base: addr,
-            len,
-            space,
-        },
+        state,
         session: session.clone(),
     };
-    Ok(Value::UserData(lua.create_userdata(w)?))
+    let ud = Value::UserData(lua.create_userdata(w)?);
+    let keep = Value::UserData(lua.create_any_userdata(session.clone())?);
+    fast::attach_state(lua, &ud, state, keep)?;
+    Ok(ud)
 }

@@ -1,0 +1,382 @@
+//! Hand-written `lua_CFunction`s for the calls loops make millions of
+//! times: `w:read8..64(off)`, `w:write8..64(off, v)`, `mem.read8..64(addr)`
+//! and `mem.write8..64(addr, v)` (and kmem's). mlua's callback machinery
+//! costs several times a raw binding here (DESIGN.md), so these read their
+//! arguments straight off the Lua stack and call the backend directly.
+//!
+//! They do only the common case. Anything unusual (a wrong self, a float or
+//! string argument, an offset past the window's end) goes to the ordinary
+//! mlua implementation of the same call, which words the error (or accepts
+//! the argument) exactly as before. A backend error is parked in
+//! [`PENDING`] and raised by an mlua function, so error values are built in
+//! one place. Whenever Lua may raise (longjmp) through these frames they
+//! hold no value with a destructor.
+
+use std::cell::Cell;
+use std::ffi::c_int;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use memlua_runtime::{Errno, Error as RtError, Space, Width};
+use mlua::{ffi, Function, LightUserData, Lua, Table, Value};
+
+use crate::errors::{api_function, Fail};
+use crate::session::Session;
+
+thread_local! {
+    /// A backend error on its way to [`raiser`].
+    static PENDING: Cell<Option<RtError>> = const { Cell::new(None) };
+}
+
+/// The metatable name of a window's state block (its user value 1).
+const STATE_MT: &std::ffi::CStr = c"memlua.window.state";
+
+/// What a window's fast methods need, in a Lua-owned block with no
+/// destructor: Lua's collector frees it, so it can never dangle. The
+/// block's own user value holds a strong reference to the session, so
+/// `session` stays valid as long as the block exists.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct WindowState {
+    pub base: u64,
+    pub len: u64,
+    pub space: Space,
+    pub session: *const Session,
+}
+
+const WIDTHS: [Width; 4] = [Width::W8, Width::W16, Width::W32, Width::W64];
+const SPACES: [Space; 2] = [Space::Phys, Space::Kernel];
+
+/// The function that raises the parked error as an error table.
+fn raiser(lua: &Lua) -> mlua::Result<Function> {
+    api_function(lua, |_, ()| -> Result<(), Fail> {
+        Err(Fail::Rt(PENDING.take().unwrap_or_else(|| {
+            RtError::new(Errno::EIO, "memlua", "an error was lost on its way to Lua")
+        })))
+    })
+}
+
+/// Runs a backend access, turning a panic into an error: a Rust panic must
+/// never unwind into Lua's C frames.
+#[inline(always)]
+fn guarded<T>(f: impl FnOnce() -> Result<T, RtError>) -> Result<T, RtError> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(RtError::new(
+            Errno::EIO,
+            "memlua",
+            "internal error: the access panicked; please report it",
+        ))
+    })
+}
+
+/// Calls the ordinary implementation (upvalue `slow`) with this call's
+/// arguments and returns what it returns (or lets its error through).
+unsafe fn fallback(l: *mut ffi::lua_State, slow: c_int) -> c_int {
+    // SAFETY: the caller is a C function Lua is running; `slow` is one of
+    // its upvalues holding a function.
+    unsafe {
+        let n = ffi::lua_gettop(l);
+        ffi::lua_pushvalue(l, ffi::lua_upvalueindex(slow));
+        ffi::lua_insert(l, 1);
+        ffi::lua_call(l, n, ffi::LUA_MULTRET);
+        ffi::lua_gettop(l)
+    }
+}
+
+/// Parks `e` and calls the raiser (upvalue `raise`), which does not return.
+unsafe fn raise(l: *mut ffi::lua_State, raise: c_int, e: RtError) -> c_int {
+    PENDING.set(Some(e));
+    // SAFETY: as in `fallback`; nothing in this frame needs dropping now
+    // (`e` was moved into PENDING).
+    unsafe {
+        ffi::lua_pushvalue(l, ffi::lua_upvalueindex(raise));
+        ffi::lua_call(l, 0, 0);
+    }
+    0
+}
+
+/// The state of the window at stack index 1, if it is one with a state
+/// block (upvalue 1 is the block's metatable).
+#[inline(always)]
+unsafe fn window_state(l: *mut ffi::lua_State) -> Option<WindowState> {
+    // SAFETY: stack operations on a running C function's own frame; the
+    // block is only read after its metatable proved what it is.
+    unsafe {
+        if ffi::lua_type(l, 1) != ffi::LUA_TUSERDATA {
+            return None;
+        }
+        if ffi::lua_getiuservalue(l, 1, 1) != ffi::LUA_TUSERDATA {
+            ffi::lua_pop(l, 1);
+            return None;
+        }
+        let mut state = None;
+        if ffi::lua_getmetatable(l, -1) != 0 {
+            if ffi::lua_rawequal(l, -1, ffi::lua_upvalueindex(1)) != 0 {
+                let p = ffi::lua_touserdata(l, -2) as *const WindowState;
+                state = Some(std::ptr::read(p));
+            }
+            ffi::lua_pop(l, 1);
+        }
+        ffi::lua_pop(l, 1);
+        state
+    }
+}
+
+/// An integer argument (an integral float or a numeric string converts as
+/// Lua converts it, which is what API.md accepts too), or None for
+/// anything the slow path must judge.
+#[inline(always)]
+unsafe fn int_at(l: *mut ffi::lua_State, idx: c_int) -> Option<u64> {
+    let mut isnum = 0;
+    // SAFETY: reading a stack slot of the running function.
+    let v = unsafe { ffi::lua_tointegerx(l, idx, &mut isnum) };
+    (isnum != 0).then_some(v as u64)
+}
+
+/// The session behind upvalue `idx`.
+#[inline(always)]
+unsafe fn session<'a>(l: *mut ffi::lua_State, idx: c_int) -> &'a Session {
+    // SAFETY: the upvalue is a light userdata pointing at the Session that
+    // the slow function (another upvalue of the same closure) keeps alive.
+    unsafe { &*(ffi::lua_touserdata(l, ffi::lua_upvalueindex(idx)) as *const Session) }
+}
+
+/// The session of a window state block.
+#[inline(always)]
+unsafe fn window_session<'a>(st: &WindowState) -> &'a Session {
+    // SAFETY: the block's user value keeps this session alive (WindowState).
+    unsafe { &*st.session }
+}
+
+/// The address of `[off, off + n)` inside the window, if it is inside.
+#[inline(always)]
+fn inside(st: &WindowState, off: u64, n: u64) -> Option<u64> {
+    (off <= st.len && n <= st.len - off).then(|| st.base.wrapping_add(off))
+}
+
+/// The state of the window at index 1, through a one-entry cache: loops
+/// call a method on the same window again and again, and a pointer compare
+/// is cheaper than finding and checking the state block each time.
+/// Upvalue 4 is the window last seen, upvalue 5 a block holding a copy of
+/// its state (windows never change after mapping).
+#[inline(always)]
+unsafe fn cached_window_state(l: *mut ffi::lua_State) -> Option<WindowState> {
+    // SAFETY: stack and upvalue operations of the running C closure;
+    // upvalue 5 is a block of WindowState's size written before any window
+    // is cached in upvalue 4, and a cached window keeps its session alive.
+    unsafe {
+        let cache = ffi::lua_touserdata(l, ffi::lua_upvalueindex(5)) as *mut WindowState;
+        if ffi::lua_type(l, 1) == ffi::LUA_TUSERDATA
+            && ffi::lua_rawequal(l, 1, ffi::lua_upvalueindex(4)) != 0
+        {
+            return Some(std::ptr::read(cache));
+        }
+        let st = window_state(l)?;
+        std::ptr::write(cache, st);
+        ffi::lua_pushvalue(l, 1);
+        ffi::lua_replace(l, ffi::lua_upvalueindex(4));
+        Some(st)
+    }
+}
+
+// Upvalues of the window methods: 1 state metatable, 2 slow method,
+// 3 raiser, 4 and 5 the cache of `cached_window_state`.
+unsafe extern "C-unwind" fn window_read<const W: usize>(l: *mut ffi::lua_State) -> c_int {
+    let w = WIDTHS[W];
+    // SAFETY: Lua calls this with a valid state (see the module comment for
+    // what may longjmp through here).
+    unsafe {
+        let (Some(st), Some(off)) = (cached_window_state(l), int_at(l, 2)) else {
+            return fallback(l, 2);
+        };
+        let Some(addr) = inside(&st, off, w.bytes()) else {
+            return fallback(l, 2);
+        };
+        let s = window_session(&st);
+        match guarded(|| s.run(st.space, w, false, |b| b.read(st.space, addr, w))) {
+            Ok(v) => {
+                ffi::lua_pushinteger(l, v as ffi::lua_Integer);
+                1
+            }
+            Err(e) => raise(l, 3, e),
+        }
+    }
+}
+
+unsafe extern "C-unwind" fn window_write<const W: usize>(l: *mut ffi::lua_State) -> c_int {
+    let w = WIDTHS[W];
+    // SAFETY: as in `window_read`.
+    unsafe {
+        let (Some(st), Some(off), Some(v)) = (cached_window_state(l), int_at(l, 2), int_at(l, 3))
+        else {
+            return fallback(l, 2);
+        };
+        let Some(addr) = inside(&st, off, w.bytes()) else {
+            return fallback(l, 2);
+        };
+        let s = window_session(&st);
+        match guarded(|| s.run(st.space, w, true, |b| b.write(st.space, addr, w, v))) {
+            Ok(()) => 0,
+            Err(e) => raise(l, 3, e),
+        }
+    }
+}
+
+// Upvalues of `mem.read32` and friends: 1 session, 2 slow function,
+// 3 raiser.
+unsafe extern "C-unwind" fn space_read<const S: usize, const W: usize>(
+    l: *mut ffi::lua_State,
+) -> c_int {
+    let (space, w) = (SPACES[S], WIDTHS[W]);
+    // SAFETY: as in `window_read`.
+    unsafe {
+        let Some(addr) = int_at(l, 1) else {
+            return fallback(l, 2);
+        };
+        let s = session(l, 1);
+        match guarded(|| s.run(space, w, false, |b| b.read(space, addr, w))) {
+            Ok(v) => {
+                ffi::lua_pushinteger(l, v as ffi::lua_Integer);
+                1
+            }
+            Err(e) => raise(l, 3, e),
+        }
+    }
+}
+
+unsafe extern "C-unwind" fn space_write<const S: usize, const W: usize>(
+    l: *mut ffi::lua_State,
+) -> c_int {
+    let (space, w) = (SPACES[S], WIDTHS[W]);
+    // SAFETY: as in `window_read`.
+    unsafe {
+        let (Some(addr), Some(v)) = (int_at(l, 1), int_at(l, 2)) else {
+            return fallback(l, 2);
+        };
+        let s = session(l, 1);
+        match guarded(|| s.run(space, w, true, |b| b.write(space, addr, w, v))) {
+            Ok(()) => 0,
+            Err(e) => raise(l, 3, e),
+        }
+    }
+}
+
+fn index_of(w: Width) -> usize {
+    WIDTHS.iter().position(|x| *x == w).unwrap_or(0)
+}
+
+type CFn = unsafe extern "C-unwind" fn(*mut ffi::lua_State) -> c_int;
+
+fn window_fn(w: Width, write: bool) -> CFn {
+    match (write, index_of(w)) {
+        (false, 0) => window_read::<0>,
+        (false, 1) => window_read::<1>,
+        (false, 2) => window_read::<2>,
+        (false, _) => window_read::<3>,
+        (true, 0) => window_write::<0>,
+        (true, 1) => window_write::<1>,
+        (true, 2) => window_write::<2>,
+        (true, _) => window_write::<3>,
+    }
+}
+
+fn space_fn(space: Space, w: Width, write: bool) -> CFn {
+    macro_rules! pick {
+        ($f:ident, $s:literal) => {
+            match index_of(w) {
+                0 => $f::<$s, 0>,
+                1 => $f::<$s, 1>,
+                2 => $f::<$s, 2>,
+                _ => $f::<$s, 3>,
+            }
+        };
+    }
+    match (space, write) {
+        (Space::Phys, false) => pick!(space_read, 0),
+        (Space::Kernel, false) => pick!(space_read, 1),
+        (Space::Phys, true) => pick!(space_write, 0),
+        (Space::Kernel, true) => pick!(space_write, 1),
+    }
+}
+
+/// The metatable of window state blocks (created once per Lua state).
+fn state_metatable(lua: &Lua) -> mlua::Result<Table> {
+    // SAFETY: luaL_newmetatable leaves the (new or existing) table on top,
+    // which exec_raw returns.
+    unsafe {
+        lua.exec_raw::<Table>((), |state| {
+            ffi::luaL_newmetatable(state, STATE_MT.as_ptr());
+        })
+    }
+}
+
+/// A window method whose common case runs in C; `slow` is the mlua
+/// implementation it falls back on.
+pub fn window_method(lua: &Lua, w: Width, write: bool, slow: Function) -> mlua::Result<Function> {
+    let upvalues = (state_metatable(lua)?, slow, raiser(lua)?, Value::Nil);
+    let f = window_fn(w, write);
+    // SAFETY: four upvalues are pushed by exec_raw; the fifth, the cache
+    // block, is created here with no window cached yet (upvalue 4 nil, and
+    // `cached_window_state` only trusts the cache for a userdata at index
+    // 1), and lua_pushcclosure pops all five.
+    unsafe {
+        lua.exec_raw::<Function>(upvalues, |state| {
+            let p = ffi::lua_newuserdatauv(state, std::mem::size_of::<WindowState>(), 0)
+                as *mut WindowState;
+            std::ptr::write(
+                p,
+                WindowState {
+                    base: 0,
+                    len: 0,
+                    space: Space::Phys,
+                    session: std::ptr::null(),
+                },
+            );
+            ffi::lua_pushcclosure(state, f, 5)
+        })
+    }
+}
+
+/// `mem.read32` and friends, with `slow` as the fallback.
+pub fn space_function(
+    lua: &Lua,
+    session: &Session,
+    space: Space,
+    w: Width,
+    write: bool,
+    slow: Function,
+) -> mlua::Result<Function> {
+    let upvalues = (
+        LightUserData(session as *const Session as *mut _),
+        slow,
+        raiser(lua)?,
+    );
+    let f = space_fn(space, w, write);
+    // SAFETY: as in `window_method`, with three upvalues.
+    unsafe { lua.exec_raw::<Function>(upvalues, |state| ffi::lua_pushcclosure(state, f, 3)) }
+}
+
+/// Gives a window userdata its state block (user value 1), which the fast
+/// methods read. `keep` is any Lua value holding the session (`st.session`)
+/// alive: the block keeps it as its own user value.
+pub fn attach_state(lua: &Lua, window: &Value, st: WindowState, keep: Value) -> mlua::Result<()> {
+    let mt = state_metatable(lua)?;
+    // SAFETY: exec_raw pushes the window, the metatable and `keep` (at -3,
+    // -2, -1). A block of exactly WindowState's size with one user value is
+    // created, fully written, given `keep` as user value and the metatable,
+    // and stored as the window's user value 1 (mlua creates userdata with
+    // one user value slot and uses it only for its own user-value API, which
+    // windows do not use).
+    unsafe {
+        lua.exec_raw::<()>((window, mt, keep), |state| {
+            let p = ffi::lua_newuserdatauv(state, std::mem::size_of::<WindowState>(), 1)
+                as *mut WindowState;
+            std::ptr::write(p, st);
+            ffi::lua_pushvalue(state, -2);
+            ffi::lua_setiuservalue(state, -2, 1);
+            ffi::lua_pushvalue(state, -3);
+            ffi::lua_setmetatable(state, -2);
+            ffi::lua_setiuservalue(state, -4, 1);
+            ffi::lua_pop(state, 3);
+        })
+    }
+}
