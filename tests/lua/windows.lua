@@ -72,3 +72,65 @@ eq(t:read32(8), 10000000, "timer frequency register")
 -- Windows over a hole and high memory.
 eq(mem.map(0x80000000, 16):read32(4), 0xffffffff)
 raises("EFAULT", mem.map(1 << 39, 16).read32, mem.map(1 << 39, 16), 0)
+
+-- The fast paths (hand-written C for loops) agree with the ordinary ones.
+do
+  local a, b = mem.map(0x30000, 0x100), mem.map(0x31000, 0x100)
+  -- Alternating windows: each call finds its own window, not the last one.
+  for i = 0, 15 do
+    a:write32(i * 4, i)
+    b:write32(i * 4, 100 + i)
+  end
+  for i = 0, 15 do
+    eq(a:read32(i * 4), i, "window a at " .. i)
+    eq(b:read32(i * 4), 100 + i, "window b at " .. i)
+  end
+  -- Integral floats and numeric strings are offsets and values too.
+  eq(a:read32(4.0), 1)
+  eq(a:read32("0x8"), 2)
+  a:write16("0x10", 0xbeef)
+  eq(a:read16(16), 0xbeef)
+  a:write8(17.0, 1.0)
+  eq(a:read8(0x11), 1)
+  -- A bad argument to a fast method is still Lua's argument error.
+  local ok, msg = pcall(a.read32, a, 1.5)
+  check(not ok and tostring(msg):find("bad argument #1 to 'read32'", 1, true), tostring(msg))
+  ok, msg = pcall(a.read32, "not a window", 0)
+  check(not ok and tostring(msg):find("on bad self", 1, true), tostring(msg))
+  ok, msg = pcall(a.read32, nil, 0)
+  check(not ok and tostring(msg):find("on bad self", 1, true), tostring(msg))
+  -- Another kind of userdata is not a window, even after a window was seen.
+  local buf = mem.alloc(4096)
+  ok, msg = pcall(a.read32, buf, 0)
+  check(not ok and tostring(msg):find("on bad self", 1, true), tostring(msg))
+  buf:free()
+  -- A backend error from the fast path is an error value.
+  local k = kmem.map(0xffffffff80000000 - 0x1000, 0x2000)
+  local e = raises("EFAULT", k.read32, k, 0)
+  eq(e and e.op, "kmem.read32")
+  eq(e and e.addr, 0xffffffff80000000 - 0x1000)
+  -- Width and alignment errors from the backend, through the fast path.
+  local dev = mem.map(0xFE000000, 0x1000)
+  raises("EINVAL", dev.read32, dev, 0)
+  raises("EINVAL", a.write8, a, 0, 0x100)
+  raises("EINVAL", mem.write8, 0x30000, 0x100)
+  -- mem.read32 and friends in their fast form.
+  eq(mem.read32(0x30004), 1)
+  eq(mem.read32(0x30004.0), 1)
+  eq(mem.read32("0x30004"), 1)
+  mem.write32(0x30008, -1)
+  eq(mem.read32(0x30008), 0xffffffff)
+  eq(select(2, pcall(mem.read32, 1 << 40)).errno, "EFAULT")
+end
+
+-- A window of another session reaches that session's memory.
+do
+  local other = new_session("arm64-virt")
+  local ow = other.mem.map(0x40000000, 0x100)
+  local mine = mem.map(0x40000000, 0x100)
+  ow:write32(0, 0x1111)
+  mine:write32(0, 0x2222)
+  eq(ow:read32(0), 0x1111, "the other board's RAM")
+  eq(mine:read32(0), 0x2222, "this board's RAM")
+  eq(other.mem.read32(0x40000000), 0x1111)
+end
