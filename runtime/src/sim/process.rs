@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use super::ram::Page;
+use super::ram::{Page, SparseMem};
 use super::space::{PhysSpace, RegionKind};
 use crate::{Errno, Error, MemExtract, Result, Width, PAGE_SIZE};
 
@@ -65,6 +65,18 @@ pub struct ProcessSpace {
     bufs: BTreeMap<u64, Buf>,
     next_va: u64,
     frames: Frames,
+}
+
+/// The RAM holding a page frame and the frame's page number in it. Frames
+/// come from RAM pools, so this always finds one.
+fn frame_page(phys: &mut PhysSpace, frame: u64) -> Option<(&mut SparseMem, u64)> {
+    let ri = phys.region_index(frame)?;
+    let region = phys.region_mut(ri);
+    let pageno = (frame - region.base) / PAGE_SIZE;
+    match &mut region.kind {
+        RegionKind::Ram(mem) => Some((mem, pageno)),
+        _ => None,
+    }
 }
 
 fn no_buffer(buf: u64) -> Error {
@@ -158,12 +170,10 @@ impl ProcessSpace {
         })?;
         let data = b.pages[i].swapped.take();
         b.pages[i].frame = Some(frame);
-        let ri = phys.region_index(frame).expect("frames lie in RAM");
-        let off = frame - phys.regions()[ri].base;
-        if let RegionKind::Ram(mem) = &mut phys.region_mut(ri).kind {
+        if let Some((mem, pageno)) = frame_page(phys, frame) {
             match data {
-                Some(page) => mem.put_page(off / PAGE_SIZE, page),
-                None => drop(mem.take_page(off / PAGE_SIZE)),
+                Some(page) => mem.put_page(pageno, page),
+                None => drop(mem.take_page(pageno)),
             }
         }
         Ok(frame)
@@ -296,10 +306,8 @@ impl ProcessSpace {
                 let Some(frame) = slot.frame.take() else {
                     continue;
                 };
-                let ri = phys.region_index(frame).expect("frames lie in RAM");
-                let off = frame - phys.regions()[ri].base;
-                if let RegionKind::Ram(mem) = &mut phys.region_mut(ri).kind {
-                    slot.swapped = mem.take_page(off / PAGE_SIZE);
+                if let Some((mem, pageno)) = frame_page(phys, frame) {
+                    slot.swapped = mem.take_page(pageno);
                 }
                 self.frames.free.push(frame);
                 count += 1;
