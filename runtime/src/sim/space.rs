@@ -340,7 +340,8 @@ impl PhysSpace {
         }
         let last = addr.checked_add(len - 1).ok_or_else(|| self.above_top())?;
         if last > self.max_addr {
-            return Err(self.above_top().at(self.max_addr.max(addr)));
+            // The first byte that does not exist.
+            return Err(self.above_top().at((self.max_addr + 1).max(addr)));
         }
         let mut at = addr;
         loop {
