@@ -4,6 +4,8 @@
 //! API into a Lua state.
 
 pub mod error;
+#[cfg(unix)]
+pub mod native;
 pub mod sim;
 pub mod types;
 
@@ -18,6 +20,28 @@ pub struct Buffer {
     pub addr: u64,
     /// Length in bytes as asked for.
     pub len: u64,
+}
+
+/// A window's direct view of device memory (`Backend::map_direct`): `ptr`
+/// is the first byte of the window, valid for aligned volatile accesses of
+/// `len` bytes (and writes when `writable`) for as long as `keep` lives.
+/// Whoever holds the pointer must hold `keep` too.
+#[derive(Clone)]
+pub struct DirectMap {
+    pub ptr: *mut u8,
+    pub len: u64,
+    pub writable: bool,
+    pub keep: std::rc::Rc<dyn std::any::Any>,
+}
+
+impl std::fmt::Debug for DirectMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DirectMap")
+            .field("ptr", &self.ptr)
+            .field("len", &self.len)
+            .field("writable", &self.writable)
+            .finish()
+    }
 }
 
 /// The page size every backend works in (mem(4)'s PAGE_SIZE on amd64).
@@ -76,6 +100,14 @@ pub trait Backend {
     fn buffer_unlock(&mut self, buf: u64) -> Result<()>;
     /// Unmaps the buffer: its addresses become invalid.
     fn buffer_free(&mut self, buf: u64) -> Result<()>;
+
+    /// A direct mapping of `[addr, addr + len)` for a window (`mem.map`),
+    /// so its accesses can skip the backend: `None` when the backend has
+    /// none (the simulator, kernel memory) or cannot map all of it now;
+    /// accesses then go through `read`/`write`, which give the errors.
+    fn map_direct(&mut self, _space: Space, _addr: u64, _len: u64) -> Option<DirectMap> {
+        None
+    }
 
     /// The simulator behind this backend, for the `sim.*` controls; `None`
     /// elsewhere (those calls then fail with EOPNOTSUPP).

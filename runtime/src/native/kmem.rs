@@ -1,0 +1,117 @@
+//! Kernel virtual memory (`--kmem PATH`): a /dev/kmem-like device read and
+//! written at the kernel address as the offset (FreeBSD, and Linux before
+//! 5.13), or an ELF core such as /proc/kcore (read-only).
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
+
+use super::io::{pread_all, pwrite_all};
+use super::kcore::Kcore;
+use super::phys::open_error;
+use crate::{Errno, Error, Result};
+
+pub enum KernelMem {
+    /// Offsets are kernel addresses (negative as off_t above 2^63,
+    /// mem4.md §2.2).
+    Device {
+        file: File,
+        path: String,
+        writable: bool,
+    },
+    Core(Kcore),
+}
+
+impl KernelMem {
+    pub fn open(path: &str, writable: bool) -> Result<KernelMem> {
+        let file = File::open(path).map_err(|e| {
+            open_error(
+                path,
+                e.raw_os_error().unwrap_or(libc::EIO),
+                false,
+                "kernel memory",
+            )
+        })?;
+        let mut magic = [0u8; 4];
+        let is_core = matches!(file.read_at(&mut magic, 0), Ok(4)) && &magic == b"\x7fELF";
+        if is_core {
+            return Ok(KernelMem::Core(Kcore::open(file, path)?));
+        }
+        let file = if writable {
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path)
+                .map_err(|e| {
+                    open_error(
+                        path,
+                        e.raw_os_error().unwrap_or(libc::EIO),
+                        true,
+                        "kernel memory",
+                    )
+                })?
+        } else {
+            file
+        };
+        Ok(KernelMem::Device {
+            file,
+            path: path.to_string(),
+            writable,
+        })
+    }
+
+    pub fn is_core(&self) -> bool {
+        matches!(self, KernelMem::Core(_))
+    }
+
+    fn device_error(path: &str, at: u64, code: Option<i32>) -> Error {
+        Error::new(
+            Errno::EFAULT,
+            "",
+            match code {
+                Some(c) => format!(
+                    "kernel address {at:#x} is not mapped ({path}: {})",
+                    std::io::Error::from_raw_os_error(c)
+                ),
+                None => format!("kernel address {at:#x} is past the end of {path}"),
+            },
+        )
+    }
+
+    /// Reads `buf.len()` bytes at `addr`; a failure part-way is EFAULT
+    /// with `done`.
+    pub fn read(&self, addr: u64, buf: &mut [u8]) -> Result<()> {
+        match self {
+            KernelMem::Core(k) => k.read(addr, buf),
+            KernelMem::Device { file, path, .. } => match pread_all(file, addr, buf) {
+                (n, None) if n == buf.len() => Ok(()),
+                (n, code) => Err(Self::device_error(path, addr + n as u64, code).done(n as u64)),
+            },
+        }
+    }
+
+    pub fn write(&self, addr: u64, data: &[u8]) -> Result<()> {
+        match self {
+            KernelMem::Core(k) => Err(Error::new(
+                Errno::EROFS,
+                "",
+                format!(
+                    "kernel memory is read through {}, an ELF core, which cannot be written",
+                    k.path()
+                ),
+            )
+            .done(0)),
+            KernelMem::Device { writable: false, path, .. } => Err(Error::new(
+                Errno::EROFS,
+                "",
+                format!(
+                    "the native backend is read-only: start memlua with -w (--write) to change {path}"
+                ),
+            )
+            .done(0)),
+            KernelMem::Device { file, path, .. } => match pwrite_all(file, addr, data) {
+                (n, None) if n == data.len() => Ok(()),
+                (n, code) => Err(Self::device_error(path, addr + n as u64, code).done(n as u64)),
+            },
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! The native backend: the machine's own memory devices (DESIGN.md,
+//! mem4.md §7). Physical memory through a device node or any file standing
+//! in for it (`phys`, with the mmap window cache in `window`), kernel
+//! memory through /dev/kmem or an ELF core (`kmem`, `kcore`), this
+//! process's buffers (`buffers`), and per platform the lookups, ranges and
+//! symbols: `linux` (pagemap, mtrr, kallsyms) or `freebsd` (the real
+//! mem(4) ioctls, whose ABI `abi` checks on every platform).
+//!
+//! Read-only unless opened with `write`: every write is then EROFS before
+//! anything is touched, and the devices are opened read-only.
+
+pub mod abi;
+mod buffers;
+mod io;
+pub mod iomem;
+pub mod kallsyms;
+pub mod kcore;
+mod kmem;
+pub mod mtrr;
+#[cfg(target_os = "linux")]
+pub mod pagemap;
+mod phys;
+pub mod window;
+
+#[cfg(target_os = "freebsd")]
+mod freebsd;
+#[cfg(target_os = "linux")]
+mod linux;
+#[cfg(target_os = "freebsd")]
+use freebsd as sys;
+#[cfg(target_os = "linux")]
+use linux as sys;
+
+use buffers::Buffers;
+use kmem::KernelMem;
+use phys::PhysDev;
+
+use crate::{
+    Backend, Buffer, DirectMap, Errno, Error, MemExtract, MemRangeDesc, RangeOp, Result, Space,
+    Width,
+};
+
+/// What the command line chose (`--mem`, `--kmem`, `-w`), plus the files
+/// tests point elsewhere.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Physical memory: a device or a file standing in for it (default
+    /// /dev/mem).
+    pub mem: Option<String>,
+    /// Kernel memory (default /dev/kmem, else /proc/kcore on Linux).
+    pub kmem: Option<String>,
+    /// Allow writes.
+    pub write: bool,
+    /// Linux: the symbol table (default /proc/kallsyms).
+    pub kallsyms: Option<String>,
+    /// Linux: the MTRR file (default /proc/mtrr).
+    pub mtrr: Option<String>,
+}
+
+/// The native backend.
+pub struct Native {
+    writable: bool,
+    /// The physical device, or why it could not be opened (reported by
+    /// each access, so a session without /dev/mem can still use kmem,
+    /// extract and buffers).
+    phys: Result<PhysDev>,
+    kmem: Result<KernelMem>,
+    sys: sys::Sys,
+    buffers: Buffers,
+}
+
+fn op_name(space: Space, verb: &str, w: Option<Width>) -> String {
+    match w {
+        Some(w) => format!("{}.{verb}{}", space.table(), w.bits()),
+        None => format!("{}.{verb}", space.table()),
+    }
+}
+
+fn value_too_wide(w: Width, v: u64) -> Error {
+    Error::new(
+        Errno::EINVAL,
+        "",
+        format!("value {v:#x} does not fit in {} bits", w.bits()),
+    )
+}
+
+impl Native {
+    /// Opens the devices. A device named explicitly must open, or this
+    /// fails; a default one that is missing fails each access instead.
+    pub fn open(opts: &Options) -> Result<Native> {
+        let phys = match &opts.mem {
+            Some(p) => Ok(PhysDev::open(p, opts.write)?),
+            None => PhysDev::open("/dev/mem", opts.write),
+        };
+        let kmem = match &opts.kmem {
+            Some(p) => Ok(KernelMem::open(p, opts.write)?),
+            None => KernelMem::open(sys::default_kmem(), opts.write),
+        };
+        Ok(Native {
+            writable: opts.write,
+            phys,
+            kmem,
+            sys: sys::Sys::new(opts),
+            buffers: Buffers::default(),
+        })
+    }
+
+    /// Whether kernel memory is an ELF core (read-only).
+    pub fn kmem_is_core(&self) -> bool {
+        self.kmem.as_ref().is_ok_and(|k| k.is_core())
+    }
+
+    fn phys(&mut self) -> Result<&mut PhysDev> {
+        self.phys.as_mut().map_err(|e| e.clone())
+    }
+
+    fn kmem(&self) -> Result<&KernelMem> {
+        self.kmem.as_ref().map_err(|e| e.clone())
+    }
+
+    fn check_access(addr: u64, w: Width) -> Result<()> {
+        if w.is_aligned(addr) {
+            Ok(())
+        } else {
+            Err(Error::new(
+                Errno::EINVAL,
+                "",
+                format!(
+                    "a {}-bit access needs an address aligned to {} bytes",
+                    w.bits(),
+                    w.bytes()
+                ),
+            ))
+        }
+    }
+
+    fn kernel_read(&self, addr: u64, w: Width) -> Result<u64> {
+        Self::check_access(addr, w)?;
+        let mut b = [0u8; 8];
+        self.kmem()?.read(addr, &mut b[..w.bytes() as usize])?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    fn kernel_write(&self, addr: u64, w: Width, v: u64) -> Result<()> {
+        let k = self.kmem()?;
+        if !self.writable || k.is_core() {
+            // The device's own refusal words it (EROFS, nothing written).
+            return k.write(addr, &[]);
+        }
+        Self::check_access(addr, w)?;
+        let b = (v & w.mask()).to_le_bytes();
+        k.write(addr, &b[..w.bytes() as usize])
+    }
+}
+
+impl Backend for Native {
+    fn name(&self) -> &str {
+        "native"
+    }
+
+    fn writable(&self) -> bool {
+        self.writable
+    }
+
+    #[inline]
+    fn read(&mut self, space: Space, addr: u64, w: Width) -> Result<u64> {
+        let r = match space {
+            Space::Phys => self.phys().and_then(|p| p.read(addr, w)),
+            Space::Kernel => self.kernel_read(addr, w),
+        };
+        r.map_err(|e| e.with_op(op_name(space, "read", Some(w))).at(addr))
+    }
+
+    #[inline]
+    fn write(&mut self, space: Space, addr: u64, w: Width, v: u64) -> Result<()> {
+        let r = if !w.fits(v) {
+            Err(value_too_wide(w, v))
+        } else {
+            match space {
+                Space::Phys => self.phys().and_then(|p| p.write(addr, w, v)),
+                Space::Kernel => self.kernel_write(addr, w, v),
+            }
+        };
+        r.map_err(|e| e.with_op(op_name(space, "write", Some(w))).at(addr))
+    }
+
+    fn read_bytes(&mut self, space: Space, addr: u64, buf: &mut [u8]) -> Result<()> {
+        let r = match space {
+            Space::Phys => self.phys().and_then(|p| p.read_bytes(addr, buf)),
+            Space::Kernel if buf.is_empty() => Ok(()),
+            Space::Kernel => self.kmem().and_then(|k| k.read(addr, buf)),
+        };
+        r.map_err(|e| {
+            let at = addr.wrapping_add(e.done.unwrap_or(0));
+            e.with_op(op_name(space, "read", None)).at(at)
+        })
+    }
+
+    fn write_bytes(&mut self, space: Space, addr: u64, data: &[u8]) -> Result<()> {
+        let r = match space {
+            Space::Phys => self.phys().and_then(|p| p.write_bytes(addr, data)),
+            Space::Kernel => self.kmem().and_then(|k| {
+                if data.is_empty() && self.writable && !k.is_core() {
+                    Ok(())
+                } else {
+                    k.write(addr, data)
+                }
+            }),
+        };
+        r.map_err(|e| {
+            let at = addr.wrapping_add(e.done.unwrap_or(0));
+            e.with_op(op_name(space, "write", None)).at(at)
+        })
+    }
+
+    fn extract(&mut self, vaddrs: &[u64], out: &mut [MemExtract]) -> Result<()> {
+        self.sys.extract(vaddrs, out)
+    }
+
+    fn range_count(&mut self) -> Result<usize> {
+        self.sys.range_count()
+    }
+
+    fn ranges(&mut self) -> Result<Vec<MemRangeDesc>> {
+        self.sys.ranges()
+    }
+
+    fn range_set(&mut self, d: &MemRangeDesc, op: RangeOp) -> Result<()> {
+        self.sys.range_set(d, op)
+    }
+
+    fn symbol(&mut self, name: &str) -> Result<u64> {
+        self.sys.symbol(name)
+    }
+
+    fn alloc(&mut self, len: u64) -> Result<Buffer> {
+        self.buffers.alloc(len)
+    }
+
+    fn buffer_read(&mut self, buf: u64, off: u64, w: Width) -> Result<u64> {
+        self.buffers.read(buf, off, w)
+    }
+
+    fn buffer_write(&mut self, buf: u64, off: u64, w: Width, v: u64) -> Result<()> {
+        self.buffers.write(buf, off, w, v)
+    }
+
+    fn buffer_read_bytes(&mut self, buf: u64, off: u64, out: &mut [u8]) -> Result<()> {
+        self.buffers.read_bytes(buf, off, out)
+    }
+
+    fn buffer_write_bytes(&mut self, buf: u64, off: u64, data: &[u8]) -> Result<()> {
+        self.buffers.write_bytes(buf, off, data)
+    }
+
+    fn buffer_lock(&mut self, buf: u64) -> Result<()> {
+        self.buffers.lock(buf)
+    }
+
+    fn buffer_unlock(&mut self, buf: u64) -> Result<()> {
+        self.buffers.unlock(buf)
+    }
+
+    fn buffer_free(&mut self, buf: u64) -> Result<()> {
+        self.buffers.free(buf)
+    }
+
+    fn map_direct(&mut self, space: Space, addr: u64, len: u64) -> Option<DirectMap> {
+        match space {
+            Space::Phys => self.phys.as_mut().ok()?.map_direct(addr, len),
+            Space::Kernel => None,
+        }
+    }
+}
+
+/// The /proc/iomem region (or the platform's equivalent) of an address.
+fn iomem_region(addr: u64) -> Option<String> {
+    #[cfg(target_os = "linux")]
+    return sys::iomem_region(addr);
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = addr;
+        None
+    }
+}

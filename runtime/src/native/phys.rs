@@ -1,0 +1,296 @@
+//! Physical memory through a device node or any file standing in for it
+//! (`--mem PATH`, default /dev/mem): single accesses through the mmap
+//! window cache, bulk transfers with pread/pwrite (mem4.md §2, §7).
+//!
+//! Everything that can be refused is refused before the device is touched:
+//! a write on a read-only session (EROFS), a misaligned access (EINVAL),
+//! an access past the end of a regular file (EFAULT, checked with fstat, so
+//! never SIGBUS).
+
+use std::fs::{File, OpenOptions};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::rc::Rc;
+
+use super::io::{pread_all, pwrite_all};
+use super::window::{self, page_span, Mapping, WindowCache};
+use crate::{DirectMap, Errno, Error, Result, Width};
+
+/// The physical memory device of a native session.
+pub struct PhysDev {
+    file: File,
+    path: String,
+    writable: bool,
+    /// A regular file's size (re-read when an access goes past it); None
+    /// for devices, which have no end.
+    size: Option<u64>,
+    cache: WindowCache,
+}
+
+/// The error for opening a device without the right to.
+pub fn open_error(path: &str, code: i32, writable: bool, what: &str) -> Error {
+    let mode = if writable { "read-write" } else { "read-only" };
+    match code {
+        libc::EACCES | libc::EPERM => Error::new(
+            Errno::EACCES,
+            "open",
+            format!(
+                "cannot open {path} {mode}: permission denied; {what} needs root \
+                 (or CAP_SYS_RAWIO and read{} access to {path})",
+                if writable { "-write" } else { "" }
+            ),
+        ),
+        libc::ENOENT => Error::new(
+            Errno::ENOENT,
+            "open",
+            format!("{path} does not exist on this machine"),
+        ),
+        libc::EROFS => Error::new(
+            Errno::EROFS,
+            "open",
+            format!("{path} is on a read-only file system; leave out -w to read it"),
+        ),
+        c => Error::new(
+            Errno::from_code(c),
+            "open",
+            format!(
+                "cannot open {path} {mode}: {}",
+                std::io::Error::from_raw_os_error(c)
+            ),
+        ),
+    }
+}
+
+impl PhysDev {
+    /// Opens `path` read-only, or read-write when `writable`.
+    pub fn open(path: &str, writable: bool) -> Result<PhysDev> {
+        let meta = std::fs::metadata(path).map_err(|e| {
+            open_error(
+                path,
+                e.raw_os_error().unwrap_or(libc::EIO),
+                writable,
+                "physical memory",
+            )
+        })?;
+        let mut opts = OpenOptions::new();
+        opts.read(true).write(writable);
+        if meta.file_type().is_char_device() {
+            // Device memory: no write-back caching between us and it.
+            opts.custom_flags(libc::O_SYNC);
+        }
+        let file = opts.open(path).map_err(|e| {
+            open_error(
+                path,
+                e.raw_os_error().unwrap_or(libc::EIO),
+                writable,
+                "physical memory",
+            )
+        })?;
+        let size = meta.file_type().is_file().then_some(meta.len());
+        Ok(PhysDev {
+            file,
+            path: path.to_string(),
+            writable,
+            size,
+            cache: WindowCache::default(),
+        })
+    }
+
+    /// EFAULT unless `[addr, addr + n)` lies inside a regular file (its
+    /// size is read again before refusing: the file may have grown).
+    fn check_end(&mut self, addr: u64, n: u64) -> Result<()> {
+        let Some(size) = self.size else {
+            return if addr.checked_add(n).is_some_and(|e| e <= i64::MAX as u64) {
+                Ok(())
+            } else {
+                Err(Error::new(
+                    Errno::EFAULT,
+                    "",
+                    "the address is beyond what a device offset can express",
+                ))
+            };
+        };
+        let end = addr.checked_add(n);
+        if end.is_some_and(|e| e <= size) {
+            return Ok(());
+        }
+        if let Ok(m) = self.file.metadata() {
+            self.size = Some(m.len());
+            self.cache.clear();
+            if end.is_some_and(|e| e <= m.len()) {
+                return Ok(());
+            }
+        }
+        let size = self.size.unwrap_or(size);
+        Err(Error::new(
+            Errno::EFAULT,
+            "",
+            format!(
+                "the address is past the end of {} ({size:#x} bytes): there is no memory there",
+                self.path
+            ),
+        ))
+    }
+
+    /// The error for a device refusing an access at `addr` with `code`.
+    fn refused(&self, addr: u64, code: i32) -> Error {
+        match code {
+            libc::EPERM => {
+                let region = super::iomem_region(addr);
+                Error::new(
+                    Errno::EPERM,
+                    "",
+                    match region {
+                        Some(r) => format!(
+                            "the kernel refused {}: the address is in '{r}' (/proc/iomem), which \
+                             CONFIG_STRICT_DEVMEM keeps from /dev/mem (boot with iomem=relaxed, or \
+                             a kernel without STRICT_DEVMEM, to reach it)",
+                            self.path
+                        ),
+                        None => format!(
+                            "the kernel refused {} at this address (CONFIG_STRICT_DEVMEM keeps \
+                             System RAM from /dev/mem; /proc/iomem, read as root, names the region)",
+                            self.path
+                        ),
+                    },
+                )
+            }
+            libc::EACCES => Error::new(
+                Errno::EACCES,
+                "",
+                format!(
+                    "no permission to map {}; it needs root or CAP_SYS_RAWIO",
+                    self.path
+                ),
+            ),
+            libc::ENOMEM => Error::new(
+                Errno::ENOMEM,
+                "",
+                "out of address space mapping a window of the device",
+            ),
+            libc::EROFS => Error::new(Errno::EROFS, "", "the device is read-only"),
+            _ => Error::new(
+                Errno::EFAULT,
+                "",
+                format!(
+                    "{} has no memory the kernel will give at this address ({})",
+                    self.path,
+                    std::io::Error::from_raw_os_error(code)
+                ),
+            ),
+        }
+    }
+
+    fn read_only(&self) -> Error {
+        Error::new(
+            Errno::EROFS,
+            "",
+            format!(
+                "the native backend is read-only: start memlua with -w (--write) to change {}",
+                self.path
+            ),
+        )
+    }
+
+    /// The pointer for one access of `w` at `addr`, after every check.
+    #[inline]
+    fn access(&mut self, addr: u64, w: Width, write: bool) -> Result<*mut u8> {
+        if write && !self.writable {
+            return Err(self.read_only());
+        }
+        if !w.is_aligned(addr) {
+            return Err(Error::new(
+                Errno::EINVAL,
+                "",
+                format!(
+                    "a {}-bit access needs an address aligned to {} bytes",
+                    w.bits(),
+                    w.bytes()
+                ),
+            ));
+        }
+        if let Some(p) = self.cache.lookup(addr, w.bytes()) {
+            return Ok(p);
+        }
+        self.check_end(addr, w.bytes())?;
+        let limit = self.size.map(|s| page_span(0, s).1);
+        let fd = self.file.as_raw_fd();
+        self.cache
+            .map(fd, addr, w.bytes(), limit, self.writable)
+            .map_err(|code| self.refused(addr, code))
+    }
+
+    #[inline]
+    pub fn read(&mut self, addr: u64, w: Width) -> Result<u64> {
+        let p = self.access(addr, w, false)?;
+        // SAFETY: `access` returned a pointer inside a live cached mapping,
+        // valid for `w` bytes and aligned (the mapping is page-aligned and
+        // the address is aligned to `w`).
+        Ok(unsafe { window::load(p, w) })
+    }
+
+    #[inline]
+    pub fn write(&mut self, addr: u64, w: Width, v: u64) -> Result<()> {
+        let p = self.access(addr, w, true)?;
+        // SAFETY: as in `read`; the mapping is writable since the session
+        // is (checked by `access`).
+        unsafe { window::store(p, w, v & w.mask()) };
+        Ok(())
+    }
+
+    /// Bulk read; a failure part-way is EFAULT with `done` bytes moved.
+    pub fn read_bytes(&mut self, addr: u64, buf: &mut [u8]) -> Result<()> {
+        if buf.is_empty() {
+            return Ok(());
+        }
+        self.check_end(addr, buf.len() as u64)
+            .map_err(|e| e.done(0))?;
+        let done = pread_all(&self.file, addr, buf);
+        self.bulk_outcome(addr, buf.len(), done)
+    }
+
+    /// Bulk write; refused before anything moves on a read-only session.
+    pub fn write_bytes(&mut self, addr: u64, data: &[u8]) -> Result<()> {
+        if !self.writable {
+            return Err(self.read_only().done(0));
+        }
+        if data.is_empty() {
+            return Ok(());
+        }
+        self.check_end(addr, data.len() as u64)
+            .map_err(|e| e.done(0))?;
+        let done = pwrite_all(&self.file, addr, data);
+        self.bulk_outcome(addr, data.len(), done)
+    }
+
+    fn bulk_outcome(&self, addr: u64, len: usize, done: (usize, Option<i32>)) -> Result<()> {
+        match done {
+            (n, None) if n == len => Ok(()),
+            (n, code) => {
+                let at = addr + n as u64;
+                let e = match code {
+                    Some(c) => self.refused(at, c),
+                    None => {
+                        Error::new(Errno::EFAULT, "", format!("{} ended at {at:#x}", self.path))
+                    }
+                };
+                Err(e.done(n as u64))
+            }
+        }
+    }
+
+    /// A dedicated mapping of `[addr, addr + len)` for a window, if the
+    /// whole span can be mapped now (inside a regular file's end).
+    pub fn map_direct(&mut self, addr: u64, len: u64) -> Option<DirectMap> {
+        self.check_end(addr, len).ok()?;
+        let (start, end) = page_span(addr, len);
+        let m = Mapping::new(self.file.as_raw_fd(), start, end - start, self.writable).ok()?;
+        let ptr = m.ptr_of(addr, len)?;
+        Some(DirectMap {
+            ptr,
+            len,
+            writable: m.writable(),
+            keep: Rc::new(m),
+        })
+    }
+}

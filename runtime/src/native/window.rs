@@ -1,0 +1,200 @@
+//! The mmap window cache of the physical device: page-aligned
+//! `mmap(MAP_SHARED)` windows of the device (or of the file standing in for
+//! it), a few kept at once, and width-exact volatile loads and stores
+//! through them (mem4.md §7: a read32 is one 32-bit load).
+//!
+//! The page-alignment arithmetic lives here and nowhere else. Callers check
+//! a regular file's end before asking for a window, so no access through a
+//! window can reach past it (never SIGBUS).
+
+use std::os::fd::RawFd;
+use std::rc::Rc;
+
+use crate::{Width, PAGE_SIZE};
+
+/// How much of the device one cached window covers: accesses near each
+/// other share a window, and a window is cheap until touched.
+pub const CHUNK: u64 = 1 << 20;
+/// How many windows the cache keeps.
+const KEEP: usize = 8;
+
+/// One mmap of the device: `[off, off + len)` of the device at `ptr`.
+#[derive(Debug)]
+pub struct Mapping {
+    ptr: *mut u8,
+    len: u64,
+    off: u64,
+    writable: bool,
+}
+
+impl Mapping {
+    /// Maps `[off, off + len)` of `fd` (both page-aligned), shared, read-only
+    /// unless `writable`. The error is the OS errno.
+    pub fn new(fd: RawFd, off: u64, len: u64, writable: bool) -> Result<Mapping, i32> {
+        debug_assert!(off.is_multiple_of(PAGE_SIZE) && len.is_multiple_of(PAGE_SIZE) && len > 0);
+        let prot = if writable {
+            libc::PROT_READ | libc::PROT_WRITE
+        } else {
+            libc::PROT_READ
+        };
+        let off_t = libc::off_t::try_from(off).map_err(|_| libc::EOVERFLOW)?;
+        // SAFETY: a fresh mapping at an address the kernel picks; no Rust
+        // object lives there. The fd is valid for the call.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len as usize,
+                prot,
+                libc::MAP_SHARED,
+                fd,
+                off_t,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EIO));
+        }
+        Ok(Mapping {
+            ptr: p as *mut u8,
+            len,
+            off,
+            writable,
+        })
+    }
+
+    /// The address of device offset `addr`, if `[addr, addr + n)` is inside.
+    #[inline(always)]
+    pub fn ptr_of(&self, addr: u64, n: u64) -> Option<*mut u8> {
+        let rel = addr.wrapping_sub(self.off);
+        (addr >= self.off && rel <= self.len && n <= self.len - rel)
+            // SAFETY: rel + n <= len, so the pointer stays inside the mapping.
+            .then(|| unsafe { self.ptr.add(rel as usize) })
+    }
+
+    pub fn writable(&self) -> bool {
+        self.writable
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: ptr/len are exactly what mmap returned; every user of the
+        // mapping holds an Rc to it, so nobody can touch it after this.
+        unsafe {
+            libc::munmap(self.ptr as *mut libc::c_void, self.len as usize);
+        }
+    }
+}
+
+/// One load of exactly `w` bytes at `p`.
+///
+/// # Safety
+/// `p` must be valid for a read of `w` bytes and aligned to `w`.
+#[inline(always)]
+pub unsafe fn load(p: *const u8, w: Width) -> u64 {
+    // SAFETY: the caller's promise; each arm is one access of that width.
+    unsafe {
+        match w {
+            Width::W8 => std::ptr::read_volatile(p) as u64,
+            Width::W16 => std::ptr::read_volatile(p as *const u16) as u64,
+            Width::W32 => std::ptr::read_volatile(p as *const u32) as u64,
+            Width::W64 => std::ptr::read_volatile(p as *const u64),
+        }
+    }
+}
+
+/// One store of exactly `w` bytes at `p`.
+///
+/// # Safety
+/// `p` must be valid for a write of `w` bytes and aligned to `w`.
+#[inline(always)]
+pub unsafe fn store(p: *mut u8, w: Width, v: u64) {
+    // SAFETY: the caller's promise; each arm is one access of that width.
+    unsafe {
+        match w {
+            Width::W8 => std::ptr::write_volatile(p, v as u8),
+            Width::W16 => std::ptr::write_volatile(p as *mut u16, v as u16),
+            Width::W32 => std::ptr::write_volatile(p as *mut u32, v as u32),
+            Width::W64 => std::ptr::write_volatile(p as *mut u64, v),
+        }
+    }
+}
+
+/// The page-aligned span `[start, end)` covering `[addr, addr + n)`.
+pub fn page_span(addr: u64, n: u64) -> (u64, u64) {
+    let start = addr & !(PAGE_SIZE - 1);
+    let end = addr.saturating_add(n.max(1)).saturating_add(PAGE_SIZE - 1) & !(PAGE_SIZE - 1);
+    (start, end)
+}
+
+/// The windows of one device, most recently used first.
+#[derive(Debug, Default)]
+pub struct WindowCache {
+    maps: Vec<Rc<Mapping>>,
+}
+
+impl WindowCache {
+    /// The cached window holding `[addr, addr + n)`, if one does.
+    #[inline(always)]
+    pub fn lookup(&mut self, addr: u64, n: u64) -> Option<*mut u8> {
+        if let Some(p) = self.maps.first().and_then(|m| m.ptr_of(addr, n)) {
+            return Some(p);
+        }
+        let i = self.maps.iter().position(|m| m.ptr_of(addr, n).is_some())?;
+        let m = self.maps.remove(i);
+        let p = m.ptr_of(addr, n);
+        self.maps.insert(0, m);
+        p
+    }
+
+    /// Maps a window holding `[addr, addr + n)`: the CHUNK around it, cut
+    /// at `limit` (a regular file's size rounded up to a page), or just its
+    /// own pages when the device refuses the larger window. The error is
+    /// the errno of the smallest attempt.
+    pub fn map(
+        &mut self,
+        fd: RawFd,
+        addr: u64,
+        n: u64,
+        limit: Option<u64>,
+        writable: bool,
+    ) -> Result<*mut u8, i32> {
+        let (pstart, pend) = page_span(addr, n);
+        let mut start = addr & !(CHUNK - 1);
+        let mut end = start.saturating_add(CHUNK).max(pend);
+        if let Some(limit) = limit {
+            end = end.min(limit.max(pend));
+        }
+        start = start.min(pstart);
+        let m = match Mapping::new(fd, start, end - start, writable) {
+            Ok(m) => m,
+            Err(_) if (start, end) != (pstart, pend) => {
+                Mapping::new(fd, pstart, pend - pstart, writable)?
+            }
+            Err(e) => return Err(e),
+        };
+        let p = m.ptr_of(addr, n).ok_or(libc::EFAULT)?;
+        self.maps.insert(0, Rc::new(m));
+        self.maps.truncate(KEEP);
+        Ok(p)
+    }
+
+    /// Forgets every window (they unmap once no direct window holds them).
+    pub fn clear(&mut self) {
+        self.maps.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_span_covers_the_access() {
+        assert_eq!(page_span(0x1234, 4), (0x1000, 0x2000));
+        assert_eq!(page_span(0x1ffe, 4), (0x1000, 0x3000));
+        assert_eq!(page_span(0x2000, 0x1000), (0x2000, 0x3000));
+        assert_eq!(page_span(0, 0), (0, 0x1000));
+    }
+}
