@@ -53,9 +53,18 @@ fn open_backend(inv: &Invocation) -> Result<Box<dyn Backend>, Failure> {
             let sim = Sim::from_board_name(&board_name(inv)).map_err(|e| Failure(e.message))?;
             Ok(Box::new(sim))
         }
-        "native" => Err(Failure(
-            "the native backend is not in this build yet; use the simulator (-b sim)".into(),
-        )),
+        #[cfg(unix)]
+        "native" => {
+            let opts = memlua_runtime::native::Options {
+                mem: inv.mem.clone(),
+                kmem: inv.kmem.clone(),
+                write: inv.write,
+                ..Default::default()
+            };
+            let native =
+                memlua_runtime::native::Native::open(&opts).map_err(|e| Failure(e.to_string()))?;
+            Ok(Box::new(native))
+        }
         other => Err(Failure(format!(
             "unknown backend '{other}' in MEMLUA_BACKEND; expected sim or native"
         ))),

@@ -33,7 +33,8 @@ const STATE_MT: &std::ffi::CStr = c"memlua.window.state";
 /// What a window's fast methods need, in a Lua-owned block with no
 /// destructor: Lua's collector frees it, so it can never dangle. The
 /// block's own user value holds a strong reference to the session, so
-/// `session` stays valid as long as the block exists.
+/// `session` stays valid as long as the block exists, and to the window's
+/// direct mapping (`Backend::map_direct`), so `ptr` does too.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct WindowState {
@@ -41,6 +42,45 @@ pub struct WindowState {
     pub len: u64,
     pub space: Space,
     pub session: *const Session,
+    /// The window's first byte in a direct mapping, or null: accesses then
+    /// go through the backend.
+    pub ptr: *mut u8,
+    /// Whether `ptr` may be written through.
+    pub direct_write: bool,
+}
+
+/// One volatile load of exactly `w` at `p`.
+///
+/// # Safety
+/// `p` must be valid for `w` bytes and aligned to `w`.
+#[inline(always)]
+unsafe fn direct_load(p: *const u8, w: Width) -> u64 {
+    // SAFETY: the caller's promise; each arm is one access of that width.
+    unsafe {
+        match w {
+            Width::W8 => std::ptr::read_volatile(p) as u64,
+            Width::W16 => std::ptr::read_volatile(p as *const u16) as u64,
+            Width::W32 => std::ptr::read_volatile(p as *const u32) as u64,
+            Width::W64 => std::ptr::read_volatile(p as *const u64),
+        }
+    }
+}
+
+/// One volatile store of exactly `w` at `p`.
+///
+/// # Safety
+/// `p` must be valid for writing `w` bytes and aligned to `w`.
+#[inline(always)]
+unsafe fn direct_store(p: *mut u8, w: Width, v: u64) {
+    // SAFETY: the caller's promise; each arm is one access of that width.
+    unsafe {
+        match w {
+            Width::W8 => std::ptr::write_volatile(p, v as u8),
+            Width::W16 => std::ptr::write_volatile(p as *mut u16, v as u16),
+            Width::W32 => std::ptr::write_volatile(p as *mut u32, v as u32),
+            Width::W64 => std::ptr::write_volatile(p as *mut u64, v),
+        }
+    }
 }
 
 const WIDTHS: [Width; 4] = [Width::W8, Width::W16, Width::W32, Width::W64];
@@ -191,6 +231,17 @@ unsafe extern "C-unwind" fn window_read<const W: usize>(l: *mut ffi::lua_State) 
         let Some(addr) = inside(&st, off, w.bytes()) else {
             return fallback(l, 2);
         };
+        if !st.ptr.is_null() {
+            // A direct mapping: `off + w <= len` was checked, the block's
+            // user value keeps the mapping alive, and a misaligned offset
+            // goes to the slow path, which words the EINVAL.
+            let p = st.ptr.wrapping_add(off as usize);
+            if !w.is_aligned(p as u64) {
+                return fallback(l, 2);
+            }
+            ffi::lua_pushinteger(l, direct_load(p, w) as ffi::lua_Integer);
+            return 1;
+        }
         let s = window_session(&st);
         match guarded(|| s.run(st.space, w, false, |b| b.read(st.space, addr, w))) {
             Ok(v) => {
@@ -213,6 +264,16 @@ unsafe extern "C-unwind" fn window_write<const W: usize>(l: *mut ffi::lua_State)
         let Some(addr) = inside(&st, off, w.bytes()) else {
             return fallback(l, 2);
         };
+        if !st.ptr.is_null() {
+            // As in `window_read`; a read-only mapping or a value too wide
+            // goes to the slow path, which words the EROFS or EINVAL.
+            let p = st.ptr.wrapping_add(off as usize);
+            if !st.direct_write || !w.is_aligned(p as u64) || !w.fits(v) {
+                return fallback(l, 2);
+            }
+            direct_store(p, w, v & w.mask());
+            return 0;
+        }
         let s = window_session(&st);
         match guarded(|| s.run(st.space, w, true, |b| b.write(st.space, addr, w, v))) {
             Ok(()) => 0,
@@ -329,6 +390,8 @@ pub fn window_method(lua: &Lua, w: Width, write: bool, slow: Function) -> mlua::
                     len: 0,
                     space: Space::Phys,
                     session: std::ptr::null(),
+                    ptr: std::ptr::null_mut(),
+                    direct_write: false,
                 },
             );
             ffi::lua_pushcclosure(state, f, 5)
@@ -357,7 +420,8 @@ pub fn space_function(
 
 /// Gives a window userdata its state block (user value 1), which the fast
 /// methods read. `keep` is any Lua value holding the session (`st.session`)
-/// alive: the block keeps it as its own user value.
+/// and the direct mapping behind `st.ptr` alive: the block keeps it as its
+/// own user value.
 pub fn attach_state(lua: &Lua, window: &Value, st: WindowState, keep: Value) -> mlua::Result<()> {
     let mt = state_metatable(lua)?;
     // SAFETY: exec_raw pushes the window, the metatable and `keep` (at -3,

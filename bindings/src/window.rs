@@ -7,7 +7,7 @@
 
 use std::rc::Rc;
 
-use memlua_runtime::{Errno, Error as RtError, Space, Width};
+use memlua_runtime::{DirectMap, Errno, Error as RtError, Space, Width};
 use mlua::{Lua, UserData, UserDataFields, Value};
 
 use crate::errors::{api_function, api_method, index_function, Fail, Res};
@@ -20,6 +20,8 @@ use crate::fast::{self, WindowState};
 pub struct Window {
     pub state: WindowState,
     pub session: Rc<Session>,
+    /// The direct mapping behind `state.ptr`, if the backend gave one.
+    pub _direct: Option<DirectMap>,
 }
 
 impl Window {
@@ -208,18 +210,26 @@ pub fn map(lua: &Lua, session: &Rc<Session>, space: Space, addr: u64, len: u64) 
             .span(addr, len),
         ));
     }
+    // Where the backend can map the whole window now, the fast methods
+    // access it directly (the native backend's mmap).
+    let direct = session
+        .with(op, |b| Ok(b.map_direct(space, addr, len)))?
+        .filter(|d| d.len >= len && !d.ptr.is_null());
     let state = WindowState {
         base: addr,
         len,
         space,
         session: Rc::as_ptr(session),
+        ptr: direct.as_ref().map_or(std::ptr::null_mut(), |d| d.ptr),
+        direct_write: direct.as_ref().is_some_and(|d| d.writable),
     };
     let w = Window {
         state,
         session: session.clone(),
+        _direct: direct.clone(),
     };
     let ud = Value::UserData(lua.create_userdata(w)?);
-    let keep = Value::UserData(lua.create_any_userdata(session.clone())?);
+    let keep = Value::UserData(lua.create_any_userdata((session.clone(), direct))?);
     fast::attach_state(lua, &ud, state, keep)?;
     Ok(ud)
 }
