@@ -1,0 +1,261 @@
+//! The native backend's physical memory over a 64 MiB file on tmpfs
+//! (`--mem FILE`): every width, windows, bulk transfers, unaligned and
+//! out-of-range accesses, read-only refusal, and a tearing test proving a
+//! 32-bit read is one 32-bit load.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use memlua_runtime::native::{Native, Options};
+use memlua_runtime::{Backend, Errno, Space, Width};
+
+const SIZE: u64 = 64 << 20;
+
+/// A 64 MiB file on tmpfs, removed when dropped; None (with the reason
+/// printed) where there is no tmpfs.
+struct Fixture(PathBuf);
+
+impl Fixture {
+    fn new(name: &str) -> Option<Fixture> {
+        let dir = PathBuf::from("/dev/shm");
+        if !dir.is_dir() {
+            println!("skipped: no tmpfs at /dev/shm");
+            return None;
+        }
+        let p = dir.join(format!("memlua-{name}-{}", std::process::id()));
+        let f = std::fs::File::create(&p).ok()?;
+        f.set_len(SIZE).ok()?;
+        Some(Fixture(p))
+    }
+
+    fn path(&self) -> String {
+        self.0.to_string_lossy().into_owned()
+    }
+
+    fn open(&self, write: bool) -> Native {
+        Native::open(&Options {
+            mem: Some(self.path()),
+            write,
+            ..Default::default()
+        })
+        .expect("the fixture opens")
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn every_width_reads_what_was_written() {
+    let Some(f) = Fixture::new("widths") else {
+        return;
+    };
+    let mut n = f.open(true);
+    assert_eq!(n.name(), "native");
+    assert!(n.writable());
+    n.write(Space::Phys, 0x2000, Width::W64, 0x1122334455667788)
+        .unwrap();
+    assert_eq!(
+        n.read(Space::Phys, 0x2000, Width::W64).unwrap(),
+        0x1122334455667788
+    );
+    assert_eq!(n.read(Space::Phys, 0x2000, Width::W32).unwrap(), 0x55667788);
+    assert_eq!(n.read(Space::Phys, 0x2004, Width::W32).unwrap(), 0x11223344);
+    assert_eq!(n.read(Space::Phys, 0x2002, Width::W16).unwrap(), 0x5566);
+    assert_eq!(n.read(Space::Phys, 0x2007, Width::W8).unwrap(), 0x11);
+    n.write(Space::Phys, 0x3001, Width::W8, -1i64 as u64)
+        .unwrap();
+    assert_eq!(n.read(Space::Phys, 0x3001, Width::W8).unwrap(), 0xff);
+    n.write(Space::Phys, 0x3002, Width::W16, 0xbeef).unwrap();
+    // Far apart: several windows of the cache, the last byte of the file.
+    for addr in [0u64, 0x10_0000, 0x200_0000, SIZE - 8] {
+        n.write(Space::Phys, addr, Width::W64, addr ^ 0xa5a5)
+            .unwrap();
+    }
+    for addr in [0u64, 0x10_0000, 0x200_0000, SIZE - 8] {
+        assert_eq!(
+            n.read(Space::Phys, addr, Width::W64).unwrap(),
+            addr ^ 0xa5a5
+        );
+    }
+    // The writes reached the file itself.
+    let bytes = std::fs::read(&f.0).unwrap();
+    assert_eq!(&bytes[0x2000..0x2008], &0x1122334455667788u64.to_le_bytes());
+    assert_eq!(bytes[0x3001], 0xff);
+    assert_eq!(&bytes[0x3002..0x3004], &[0xef, 0xbe]);
+}
+
+#[test]
+fn unaligned_too_wide_and_out_of_range_are_refused() {
+    let Some(f) = Fixture::new("range") else {
+        return;
+    };
+    let mut n = f.open(true);
+    let e = n.read(Space::Phys, 0x1002, Width::W32).unwrap_err();
+    assert_eq!(
+        (e.errno, e.op.as_str(), e.addr()),
+        (Errno::EINVAL, "mem.read32", Some(0x1002))
+    );
+    assert_eq!(
+        n.write(Space::Phys, 0x1001, Width::W16, 0)
+            .unwrap_err()
+            .errno,
+        Errno::EINVAL
+    );
+    let e = n.write(Space::Phys, 0x1000, Width::W8, 0x100).unwrap_err();
+    assert_eq!((e.errno, e.op.as_str()), (Errno::EINVAL, "mem.write8"));
+    // Past the end: EFAULT, never SIGBUS, for single and bulk accesses.
+    for addr in [SIZE, SIZE - 4 + 8, 1 << 40, u64::MAX - 7] {
+        let e = n.read(Space::Phys, addr & !7, Width::W64).unwrap_err();
+        assert_eq!(e.errno, Errno::EFAULT, "{addr:#x}: {e}");
+        assert!(e.message.contains("past the end"), "{e}");
+    }
+    let e = n.write(Space::Phys, SIZE, Width::W32, 1).unwrap_err();
+    assert_eq!((e.errno, e.op.as_str()), (Errno::EFAULT, "mem.write32"));
+    let mut buf = [0u8; 16];
+    let e = n.read_bytes(Space::Phys, SIZE - 8, &mut buf).unwrap_err();
+    assert_eq!(
+        (e.errno, e.op.as_str(), e.done),
+        (Errno::EFAULT, "mem.read", Some(0))
+    );
+    assert_eq!(buf, [0; 16], "nothing was read");
+    n.write_bytes(Space::Phys, SIZE - 8, &[7; 8]).unwrap();
+    let e = n.write_bytes(Space::Phys, SIZE - 8, &[9; 16]).unwrap_err();
+    assert_eq!((e.errno, e.done), (Errno::EFAULT, Some(0)));
+    assert_eq!(
+        n.read(Space::Phys, SIZE - 8, Width::W64).unwrap(),
+        0x0707070707070707,
+        "unchanged"
+    );
+    // A file that grows is seen to grow.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&f.0)
+        .unwrap()
+        .set_len(SIZE + 4096)
+        .unwrap();
+    assert_eq!(n.read(Space::Phys, SIZE, Width::W32).unwrap(), 0);
+}
+
+#[test]
+fn bulk_transfers_any_alignment() {
+    let Some(f) = Fixture::new("bulk") else {
+        return;
+    };
+    let mut n = f.open(true);
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7 + 3) as u8).collect();
+    n.write_bytes(Space::Phys, 0x12345, &data).unwrap();
+    let mut back = vec![0u8; data.len()];
+    n.read_bytes(Space::Phys, 0x12345, &mut back).unwrap();
+    assert_eq!(back, data);
+    // Single accesses see what bulk wrote (the mmap and pread agree).
+    assert_eq!(n.read(Space::Phys, 0x12345, Width::W8).unwrap(), 3);
+    let w = n.read(Space::Phys, 0x12348, Width::W32).unwrap();
+    assert_eq!(w.to_le_bytes()[..4], data[3..7]);
+    n.read_bytes(Space::Phys, 5, &mut []).unwrap();
+    // The whole file in one read.
+    let mut all = vec![0u8; SIZE as usize];
+    n.read_bytes(Space::Phys, 0, &mut all).unwrap();
+    assert_eq!(&all[0x12345..0x12345 + data.len()], &data[..]);
+}
+
+#[test]
+fn read_only_refuses_every_write_before_touching_anything() {
+    let Some(f) = Fixture::new("ro") else { return };
+    f.open(true)
+        .write(Space::Phys, 0x40, Width::W32, 0x600d)
+        .unwrap();
+    let mut n = f.open(false);
+    assert!(!n.writable());
+    for w in Width::ALL {
+        let e = n.write(Space::Phys, 0x40, w, 0).unwrap_err();
+        assert_eq!(e.errno, Errno::EROFS, "{e}");
+        assert!(e.message.contains("-w"), "says how to allow writes: {e}");
+    }
+    let e = n.write_bytes(Space::Phys, 0x40, b"x").unwrap_err();
+    assert_eq!(
+        (e.errno, e.op.as_str(), e.done),
+        (Errno::EROFS, "mem.write", Some(0))
+    );
+    assert_eq!(
+        n.write_bytes(Space::Phys, 0x40, b"").unwrap_err().errno,
+        Errno::EROFS
+    );
+    // Refused before the range check too: EROFS even past the end.
+    assert_eq!(
+        n.write(Space::Phys, SIZE, Width::W32, 0).unwrap_err().errno,
+        Errno::EROFS
+    );
+    assert_eq!(n.read(Space::Phys, 0x40, Width::W32).unwrap(), 0x600d);
+    // A direct window of a read-only session cannot be written through.
+    let d = n
+        .map_direct(Space::Phys, 0x40, 16)
+        .expect("a direct mapping");
+    assert!(!d.writable);
+    // A window past the end gets no direct mapping.
+    assert!(n.map_direct(Space::Phys, SIZE - 8, 16).is_none());
+    assert!(n.map_direct(Space::Kernel, 0, 16).is_none());
+}
+
+#[test]
+fn missing_devices_and_files() {
+    let e = Native::open(&Options {
+        mem: Some("/nonexistent/mem".into()),
+        ..Default::default()
+    })
+    .err()
+    .expect("a named file that is missing fails at open");
+    assert_eq!(e.errno, Errno::ENOENT);
+    // Without --mem, a missing /dev/mem fails each access, not the session.
+    if !std::path::Path::new("/dev/mem").exists() {
+        let mut n = Native::open(&Options::default()).unwrap();
+        let e = n.read(Space::Phys, 0, Width::W32).unwrap_err();
+        assert_eq!((e.errno, e.op.as_str()), (Errno::ENOENT, "mem.read32"));
+        assert!(n.alloc(4096).is_ok(), "buffers still work");
+    }
+}
+
+#[test]
+fn a_read32_is_one_32_bit_load() {
+    let Some(f) = Fixture::new("tearing") else {
+        return;
+    };
+    const AT: u64 = 0x5000;
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (stop, path) = (stop.clone(), f.path());
+        std::thread::spawn(move || {
+            // Its own backend and mapping of the same shared page.
+            let mut w = Native::open(&Options {
+                mem: Some(path),
+                write: true,
+                ..Default::default()
+            })
+            .unwrap();
+            let mut stores = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                w.write(Space::Phys, AT, Width::W32, 0).unwrap();
+                w.write(Space::Phys, AT, Width::W32, 0xffff_ffff).unwrap();
+                stores += 2;
+            }
+            stores
+        })
+    };
+    let mut n = f.open(false);
+    let (mut zeros, mut ones) = (0u32, 0u32);
+    for _ in 0..1_000_000 {
+        match n.read(Space::Phys, AT, Width::W32).unwrap() {
+            0 => zeros += 1,
+            0xffff_ffff => ones += 1,
+            v => panic!("a torn read: {v:#x}"),
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let stores = writer.join().unwrap();
+    assert!(stores > 0);
+    println!("1000000 reads: {zeros} zeros, {ones} ones, {stores} stores by the other thread");
+}
