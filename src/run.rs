@@ -1,7 +1,10 @@
 //! Running things in a Lua state the way lua.c does: MEMLUA_INIT first,
 //! then `-e` and `-l` in the order given, then the script with its
 //! arguments, each call under a message handler that honours `__tostring`
-//! and appends a traceback.
+//! and appends a traceback. Ctrl-C during a call raises "interrupted!"
+//! inside Lua (`interrupt`).
+
+pub mod interrupt;
 
 use std::io::{IsTerminal, Read};
 
@@ -41,6 +44,7 @@ return function(f, ...) return xpcall(f, handler, ...) end
 pub struct Session {
     pub lua: Lua,
     docall: Function,
+    main: *mut mlua::ffi::lua_State,
 }
 
 impl Session {
@@ -74,7 +78,14 @@ impl Session {
             traceback,
             where_,
         ))?;
-        Ok(Session { lua, docall })
+        let main = interrupt::main_thread(&lua)?;
+        Ok(Session { lua, docall, main })
+    }
+
+    /// Runs `f` with Ctrl-C armed to interrupt the Lua code it runs.
+    pub fn interruptible<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _guard = interrupt::Guard::new(self.main);
+        f()
     }
 
     /// Calls `f` with `args` under the message handler; the values it
@@ -84,8 +95,7 @@ impl Session {
         call_args.push_back(Value::Function(f));
         call_args.extend(args);
         let mut out: MultiValue = self
-            .docall
-            .call(call_args)
+            .interruptible(|| self.docall.call(call_args))
             .map_err(|e| Failure(e.to_string()))?;
         match out.pop_front() {
             Some(Value::Boolean(true)) => Ok(out),
