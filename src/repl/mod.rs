@@ -1,17 +1,32 @@
-//! Interactive mode, lua.c's doREPL: read a line, try `return <line>` so an
-//! expression prints, keep reading while the chunk is incomplete, print the
-//! results or the error, and go on. Prompts only on a terminal.
+//! Interactive mode, lua.c's doREPL on rustyline: read a line, try
+//! `return <line>` so an expression prints, keep reading (`>> `) while the
+//! chunk is incomplete (its syntax error ends at `<eof>`), run it with
+//! Ctrl-C armed, print the results or the error, and go on. On a terminal:
+//! history, completion and the `:` commands; otherwise the chunk stream is
+//! read without prompts, as lua.c does.
+
+mod complete;
+mod help;
+mod history;
+mod print;
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use mlua::{Function, MultiValue};
+use mlua::{Function, MultiValue, Table, Value};
+use rustyline::config::{CompletionType, Config};
+use rustyline::error::ReadlineError;
+use rustyline::history::{DefaultHistory, History as _};
+use rustyline::Editor;
 
 use crate::cli::Invocation;
 use crate::run::Session;
 
+use history::History;
+use print::Printer;
+
 /// `memlua(sim:pc)> `: the backend and the board at a glance.
 fn prompt(s: &Session) -> String {
-    let backend: Option<mlua::Table> = s.lua.globals().get("backend").ok();
+    let backend: Option<Table> = s.lua.globals().get("backend").ok();
     let name: String = backend
         .as_ref()
         .and_then(|b| b.get("name").ok())
@@ -22,82 +37,296 @@ fn prompt(s: &Session) -> String {
     }
 }
 
-/// Compiles a first line as an expression if it is one.
-fn as_expression(s: &Session, line: &str) -> Option<Function> {
-    s.lua
-        .load(format!("return {line}"))
-        .set_name("=stdin")
-        .into_function()
-        .ok()
+/// What a chunk typed so far is.
+enum Chunk {
+    /// Complete; `true` when it is an expression whose values print.
+    Ready(Function),
+    /// Ends before it should: read another line.
+    Incomplete,
+    /// A syntax error, to print.
+    Wrong(String),
 }
 
-/// Reads on while the chunk is incomplete (its syntax error ends at
-/// `<eof>`); None after a syntax error (printed) or at end of input.
-fn read_statement(
-    s: &Session,
-    mut chunk: String,
-    lines: &mut impl Iterator<Item = std::io::Result<String>>,
-    show: &impl Fn(&str),
-) -> Option<Function> {
-    loop {
-        match s
-            .lua
-            .load(chunk.as_str())
-            .set_name("=stdin")
-            .into_function()
-        {
-            Ok(f) => return Some(f),
-            Err(mlua::Error::SyntaxError {
-                incomplete_input: true,
-                ..
-            }) => {
-                show(">> ");
-                let more = lines.next()?.ok()?;
-                chunk.push('\n');
-                chunk.push_str(&more);
-            }
-            Err(e) => {
-                eprintln!("memlua: {}", crate::run::load_message(&e));
-                return None;
-            }
-        }
+/// lua.c's addreturn, then multiline.
+fn compile(s: &Session, chunk: &str) -> Chunk {
+    if let Ok(f) = s
+        .lua
+        .load(format!("return {chunk};"))
+        .set_name("=stdin")
+        .into_function()
+    {
+        return Chunk::Ready(f);
+    }
+    match s.lua.load(chunk).set_name("=stdin").into_function() {
+        Ok(f) => Chunk::Ready(f),
+        Err(mlua::Error::SyntaxError {
+            incomplete_input: true,
+            ..
+        }) => Chunk::Incomplete,
+        Err(e) => Chunk::Wrong(crate::run::load_message(&e)),
     }
 }
 
-pub fn run(s: &Session, _inv: &Invocation) {
-    let interactive = std::io::stdin().is_terminal();
-    let first = prompt(s);
-    let stdin = std::io::stdin();
-    let mut lines = stdin.lock().lines();
-    let show = |p: &str| {
-        if interactive {
-            print!("{p}");
-            let _ = std::io::stdout().flush();
-        }
-    };
-    loop {
-        show(&first);
-        let Some(Ok(line)) = lines.next() else { break };
-        let f = match as_expression(s, &line) {
-            Some(f) => f,
-            None => match read_statement(s, line, &mut lines, &show) {
-                Some(f) => f,
-                None => continue,
-            },
-        };
-        match s.call(f, MultiValue::new()) {
-            Ok(values) if !values.is_empty() => {
-                if let Ok(print) = s.lua.globals().get::<Function>("print") {
-                    if let Err(e) = s.call(print, values) {
-                        eprintln!("memlua: error calling 'print' ({})", e.0);
-                    }
+/// The session's state between chunks.
+struct Repl<'a> {
+    s: &'a Session,
+    tostring: Function,
+    hex: bool,
+}
+
+/// What the loop does after a line.
+enum Next {
+    Go,
+    Quit,
+}
+
+impl Repl<'_> {
+    /// Runs a complete chunk and prints its values or its error.
+    fn run(&self, f: Function) {
+        match self.s.call(f, MultiValue::new()) {
+            Ok(values) => {
+                if values.is_empty() {
+                    return;
                 }
+                let text = self.s.interruptible(|| {
+                    let p = Printer {
+                        lua: &self.s.lua,
+                        tostring: &self.tostring,
+                        hex: self.hex,
+                    };
+                    values.iter().map(|v| p.top(v)).collect::<Vec<_>>()
+                });
+                let mut out = std::io::stdout().lock();
+                for line in text {
+                    let _ = writeln!(out, "{line}");
+                }
+                let _ = out.flush();
             }
-            Ok(_) => {}
             Err(e) => eprintln!("memlua: {}", e.0),
         }
     }
-    if interactive {
-        println!();
+
+    /// `:help`, `:hex`, `:board`, `:quit`.
+    fn command(&mut self, line: &str) -> Next {
+        let (cmd, arg) = line.split_once(' ').unwrap_or((line, ""));
+        match cmd {
+            "help" | "h" | "?" => print!("{}", help::text(arg)),
+            "hex" => match arg.trim() {
+                "on" | "" => self.hex = true,
+                "off" => self.hex = false,
+                other => println!(":hex on|off (not '{other}')"),
+            },
+            "board" => self.board(),
+            "quit" | "q" | "exit" => return Next::Quit,
+            other => println!("unknown command ':{other}'; try :help, :hex on|off, :board, :quit"),
+        }
+        Next::Go
+    }
+
+    /// The memory map, from `sim.regions()` like any script would get it.
+    fn board(&self) {
+        let regions = self
+            .s
+            .lua
+            .load("return sim.regions(), backend.board")
+            .set_name("=board")
+            .into_function()
+            .map_err(|e| crate::run::Failure(e.to_string()))
+            .and_then(|f| self.s.call(f, MultiValue::new()));
+        let mut values = match regions {
+            Ok(v) => v.into_iter(),
+            Err(e) => {
+                eprintln!("memlua: {}", e.0);
+                return;
+            }
+        };
+        let (Some(Value::Table(list)), board) = (values.next(), values.next()) else {
+            eprintln!("memlua: sim.regions() gave no list");
+            return;
+        };
+        if let Some(Value::String(b)) = board {
+            println!("board {}", b.to_string_lossy());
+        }
+        println!(
+            "{:<39} {:>10}  {:<8} {:<6} name",
+            "range", "size", "kind", "domain"
+        );
+        for r in list.sequence_values::<Table>().flatten() {
+            let base = r.get::<i64>("base").unwrap_or(0) as u64;
+            let size = r.get::<i64>("size").unwrap_or(0) as u64;
+            let end = base.wrapping_add(size).wrapping_sub(1);
+            let domain = r
+                .get::<Option<i64>>("domain")
+                .ok()
+                .flatten()
+                .map_or("-".to_string(), |d| d.to_string());
+            println!(
+                "{:#018x}-{:#018x}  {:>10}  {:<8} {:<6} {}",
+                base,
+                end,
+                human(size),
+                r.get::<String>("kind").unwrap_or_default(),
+                domain,
+                r.get::<String>("name").unwrap_or_default()
+            );
+        }
+    }
+
+    /// One line typed at the primary prompt: a command or the start of a
+    /// chunk. `more` reads a continuation line (None at end of input or
+    /// when the user gave up on the chunk). Returns the chunk's whole
+    /// text for the history.
+    fn line(
+        &mut self,
+        line: String,
+        mut more: impl FnMut() -> Option<String>,
+    ) -> (Next, Option<String>) {
+        let trimmed = line.trim();
+        if let Some(cmd) = trimmed.strip_prefix(':').filter(|c| !c.starts_with(':')) {
+            return (self.command(cmd.trim()), Some(trimmed.to_string()));
+        }
+        if trimmed.is_empty() {
+            return (Next::Go, None);
+        }
+        let mut chunk = line;
+        loop {
+            match compile(self.s, &chunk) {
+                Chunk::Ready(f) => {
+                    self.run(f);
+                    return (Next::Go, Some(chunk));
+                }
+                Chunk::Incomplete => match more() {
+                    Some(l) => {
+                        chunk.push('\n');
+                        chunk.push_str(&l);
+                    }
+                    None => return (Next::Go, Some(chunk)),
+                },
+                Chunk::Wrong(msg) => {
+                    eprintln!("memlua: {msg}");
+                    return (Next::Go, Some(chunk));
+                }
+            }
+        }
+    }
+}
+
+fn human(n: u64) -> String {
+    const UNITS: &[(u64, &str)] = &[
+        (1 << 40, "TiB"),
+        (1 << 30, "GiB"),
+        (1 << 20, "MiB"),
+        (1 << 10, "KiB"),
+    ];
+    for (size, unit) in UNITS {
+        if n >= *size && n.is_multiple_of(*size) {
+            return format!("{} {unit}", n / size);
+        }
+    }
+    format!("{n} B")
+}
+
+pub fn run(s: &Session, inv: &Invocation) {
+    let tostring = match s.lua.globals().get::<Function>("tostring") {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("memlua: no tostring in this state: {e}");
+            return;
+        }
+    };
+    let mut repl = Repl {
+        s,
+        tostring,
+        hex: true,
+    };
+    if std::io::stdin().is_terminal() {
+        terminal(&mut repl, inv);
+    } else {
+        stream(&mut repl);
+    }
+}
+
+/// Not a terminal: lines without prompts, no history, no commands' echo.
+fn stream(repl: &mut Repl) {
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock().lines();
+    while let Some(Ok(line)) = lines.next() {
+        let next = repl.line(line, || lines.next().and_then(Result::ok)).0;
+        if matches!(next, Next::Quit) {
+            break;
+        }
+    }
+}
+
+fn terminal(repl: &mut Repl, inv: &Invocation) {
+    let config = match Config::builder().history_ignore_dups(true) {
+        Ok(b) => b
+            .auto_add_history(false)
+            .history_ignore_space(true)
+            .completion_type(CompletionType::List)
+            .max_history_size(1000)
+            .map(|b| b.build()),
+        Err(e) => Err(e),
+    };
+    let config = match config {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("memlua: {e}");
+            return;
+        }
+    };
+    let mut ed: Editor<complete::LuaHelper, DefaultHistory> = match Editor::with_config(config) {
+        Ok(ed) => ed,
+        Err(e) => {
+            eprintln!("memlua: cannot start the line editor: {e}");
+            return;
+        }
+    };
+    match complete::LuaHelper::new(&repl.s.lua) {
+        Ok(h) => ed.set_helper(Some(h)),
+        Err(e) => eprintln!("memlua: completion is off: {e}"),
+    }
+    let history = if inv.no_history {
+        None
+    } else {
+        History::in_data_dir()
+    };
+    if let Some(h) = &history {
+        match h.load() {
+            Ok(entries) => {
+                for e in entries {
+                    let _ = ed.history_mut().add(&e);
+                }
+            }
+            Err(e) => eprintln!("memlua: history not read: {e}"),
+        }
+    }
+    let first = prompt(repl.s);
+    loop {
+        let line = match ed.readline(&first) {
+            Ok(l) => l,
+            // Ctrl-C at the prompt: a fresh line.
+            Err(ReadlineError::Interrupted) => continue,
+            Err(ReadlineError::Eof) => break,
+            Err(e) => {
+                eprintln!("memlua: {e}");
+                break;
+            }
+        };
+        // The editor is lent to the continuation reader, then used again
+        // for the history; Ctrl-C or Ctrl-D there abandons the chunk.
+        let ed_cell = std::cell::RefCell::new(&mut ed);
+        let (next, entry) = repl.line(line, || ed_cell.borrow_mut().readline(">> ").ok());
+        if let Some(entry) = entry.filter(|e| !e.trim().is_empty()) {
+            let _ = ed.history_mut().add(&entry);
+            if let Some(h) = &history {
+                if let Err(e) = h.append(&entry) {
+                    eprintln!("memlua: history not saved: {e}");
+                }
+            }
+        }
+        if matches!(next, Next::Quit) {
+            break;
+        }
     }
 }

@@ -1,0 +1,221 @@
+//! The REPL on the real binary through a pseudo-terminal (rexpect): what a
+//! person at the bench types, and what they see. Each test has its own
+//! HOME and XDG_DATA_HOME, so history lands in a temporary folder.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use rexpect::session::{spawn_command, PtySession};
+
+const PROMPT: &str = "memlua(sim:pc)> ";
+
+/// A fresh data folder for one test.
+fn home(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("memlua-repl-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn memlua(home: &PathBuf, args: &[&str]) -> PtySession {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_memlua"));
+    c.args(args)
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("TERM", "xterm")
+        .env_remove("MEMLUA_INIT")
+        .env_remove("MEMLUA_PATH")
+        .env_remove("MEMLUA_BACKEND")
+        .env_remove("MEMLUA_BOARD");
+    let mut p = spawn_command(c, Some(20_000)).unwrap();
+    p.exp_string(PROMPT).unwrap();
+    p
+}
+
+/// After a Ctrl-C at the prompt rustyline starts a new line and may read
+/// the terminal's answer to a cursor query; input typed before that is
+/// lost, as in any readline. A person waits for the prompt; so do we.
+fn settle() {
+    std::thread::sleep(std::time::Duration::from_millis(300));
+}
+
+/// Ctrl-D at the prompt; the exit status must be 0.
+fn quit(mut p: PtySession) {
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+    let status = format!("{:?}", p.process().wait().unwrap());
+    assert!(
+        status.starts_with("Exited(") && status.ends_with(", 0)"),
+        "{status}"
+    );
+}
+
+#[test]
+fn expressions_print_in_hex_and_decimal() {
+    let h = home("expr");
+    let mut p = memlua(&h, &[]);
+    p.send_line("0xfe000000").unwrap();
+    p.exp_string("0xfe000000  -- 4261412864").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    p.send_line("{b = 'x', a = 0x1000}").unwrap();
+    p.exp_string("{ a = 0x1000, b = \"x\" }").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    p.send_line(":hex off").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    p.send_line("mem.read32(0xfe001008) + 0x100").unwrap();
+    p.exp_regex("\r\n[0-9]+\r\n").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    quit(p);
+}
+
+#[test]
+fn a_multi_line_function_reads_on_and_runs() {
+    let h = home("multi");
+    let mut p = memlua(&h, &[]);
+    p.send_line("function twice(x)").unwrap();
+    p.exp_string(">> ").unwrap();
+    p.send_line("  return 2 * x").unwrap();
+    p.exp_string(">> ").unwrap();
+    p.send_line("end").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    p.send_line("twice(21)").unwrap();
+    p.exp_string("0x2a  -- 42").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    quit(p);
+}
+
+#[test]
+fn errors_print_and_the_session_goes_on() {
+    let h = home("errors");
+    let mut p = memlua(&h, &[]);
+    p.send_line("x = 5").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    p.send_line("mem.read32(1 << 40)").unwrap();
+    p.exp_string("EFAULT").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    p.send_line("error('boom')").unwrap();
+    p.exp_string("boom").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    p.send_line("x = = 1").unwrap();
+    p.exp_string("unexpected symbol").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    p.send_line("select(2, pcall(mem.read32, 3))").unwrap();
+    p.exp_string("error EINVAL:").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    p.send_line("x + 1").unwrap();
+    p.exp_string("\r\n6\r\n").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    quit(p);
+}
+
+#[test]
+fn ctrl_c_breaks_an_endless_loop_and_keeps_the_state() {
+    let h = home("ctrlc");
+    let mut p = memlua(&h, &[]);
+    p.send_line("n = 41").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    p.send_line("while true do end").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    p.send_control('c').unwrap();
+    p.exp_string("interrupted!").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    p.send_line("n + 1").unwrap();
+    p.exp_string("0x2a  -- 42").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    // At the prompt Ctrl-C clears the line.
+    p.send("this is not lua").unwrap();
+    p.flush().unwrap();
+    p.send_control('c').unwrap();
+    settle();
+    p.send_line("n").unwrap();
+    p.exp_string("0x29  -- 41").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    quit(p);
+}
+
+#[test]
+fn tab_completes_fields_methods_and_user_names() {
+    let h = home("complete");
+    let mut p = memlua(&h, &[]);
+    p.send_line("my_long_name = 0x1234").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    p.send("my_long\t").unwrap();
+    p.flush().unwrap();
+    p.send_line("").unwrap();
+    p.exp_string("0x1234  -- 4660").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    p.send("mem.extract_ra\t").unwrap();
+    p.flush().unwrap();
+    p.send_line("(0, 4096)[1].state").unwrap();
+    p.exp_string("invalid").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    p.send_line("w = mem.map(0xfe000000, 8)").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    // Two candidates share "write": the first TAB inserts it, the second lists.
+    p.send("w:wr\t").unwrap();
+    p.flush().unwrap();
+    p.exp_string("w:write").unwrap();
+    p.send("\t").unwrap();
+    p.flush().unwrap();
+    p.exp_string("write16").unwrap();
+    p.send_control('c').unwrap();
+    settle();
+    p.send(":help mem.read3\t").unwrap();
+    p.flush().unwrap();
+    p.send_line("").unwrap();
+    p.exp_string("one 32-bit read").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    quit(p);
+}
+
+#[test]
+fn history_survives_a_restart_one_entry_per_chunk() {
+    let h = home("history");
+    let mut p = memlua(&h, &[]);
+    p.send_line("for i = 1, 2 do").unwrap();
+    p.exp_string(">> ").unwrap();
+    p.send_line("  marker = i end").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    p.send_line("hex(0xbeef)").unwrap();
+    p.exp_string("0xbeef").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    quit(p);
+    let file = std::fs::read_to_string(h.join("data/memlua/history")).unwrap();
+    assert_eq!(file, "for i = 1, 2 do\\n  marker = i end\nhex(0xbeef)\n");
+
+    let mut p = memlua(&h, &[]);
+    // Up twice: the multi-line chunk, whole; run it again.
+    p.send("\x1b[A\x1b[A").unwrap();
+    p.flush().unwrap();
+    p.send_line("").unwrap();
+    p.exp_string("marker = i end").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    p.send_line("marker").unwrap();
+    p.exp_string("\r\n2\r\n").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    quit(p);
+
+    let mut p = memlua(&h, &["--no-history"]);
+    p.send_line("nothing_saved = 1").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    quit(p);
+    let file = std::fs::read_to_string(h.join("data/memlua/history")).unwrap();
+    assert!(!file.contains("nothing_saved"), "{file}");
+}
+
+#[test]
+fn commands_help_board_and_quit() {
+    let h = home("commands");
+    let mut p = memlua(&h, &[]);
+    p.send_line(":help").unwrap();
+    p.exp_string("memrange.set").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    p.send_line(":board").unwrap();
+    p.exp_string("board pc").unwrap();
+    p.exp_string("uart0").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    p.send_line(":quit").unwrap();
+    p.exp_eof().unwrap();
+    let status = format!("{:?}", p.process().wait().unwrap());
+    assert!(status.ends_with(", 0)"), "{status}");
+}
