@@ -240,3 +240,28 @@ fn sim() {
 fn stdlib() {
     suite("stdlib.lua");
 }
+
+#[test]
+fn stdlib_bits() {
+    suite("stdlib_bits.lua");
+}
+
+#[test]
+fn stdlib_hexdump() {
+    suite("stdlib_hexdump.lua");
+}
+
+#[test]
+fn stdlib_regs() {
+    suite("stdlib_regs.lua");
+}
+
+#[test]
+fn stdlib_poll() {
+    suite("stdlib_poll.lua");
+}
+
+#[test]
+fn stdlib_memtest() {
+    suite("stdlib_memtest.lua");
+}

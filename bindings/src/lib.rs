@@ -12,12 +12,15 @@ mod buffer;
 pub mod errors;
 mod fast;
 mod hex;
+mod host;
 mod mem;
 mod memrange;
 pub mod numbers;
 mod pages;
+mod progress;
 mod session;
 pub mod stdlib;
+mod svd;
 mod window;
 
 use memlua_runtime::Backend;
@@ -44,7 +47,8 @@ pub fn install(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<()> {
     for name in ["mem", "kmem", "memrange", "backend", "sim", "hex"] {
         g.set(name, api.get::<mlua::Value>(name)?)?;
     }
-    stdlib::install(lua)
+    stdlib::install(lua)?;
+    host::install(lua)
 }
 
 /// The API over `backend` as one table (`{mem=, kmem=, memrange=, backend=,

@@ -1,0 +1,190 @@
+-- memlua.cli: what the bundled tools (scripts/) share: getopt in the BSD
+-- manner, numbers parsed as strtoull(s, &end, 0) does, JSON output, exit
+-- statuses with fixed meanings (0 ok, 1 failure, 2 usage) and progress
+-- bars that draw on a terminal only.
+
+local M = {}
+
+--- getopt(args, optstring [, onerror]): BSD getopt. Returns an array of
+--- {opt, value} and the index of the first operand. Parsing stops at the
+--- first operand or after `--`. A bad option calls onerror(message) with
+--- getopt's own words ("illegal option -- x").
+function M.getopt(args, optstring, onerror)
+  local opts, i = {}, 1
+  while i <= #args do
+    local a = args[i]
+    if a == "--" then i = i + 1; break end
+    if a:sub(1, 1) ~= "-" or a == "-" then break end
+    local j = 2
+    while j <= #a do
+      local c = a:sub(j, j)
+      local at = optstring:find(c, 1, true)
+      if not at or c == ":" then
+        return nil, onerror and onerror("illegal option -- " .. c)
+      end
+      if optstring:sub(at + 1, at + 1) == ":" then
+        local v = a:sub(j + 1)
+        if v == "" then
+          i = i + 1
+          v = args[i]
+          if v == nil then
+            return nil, onerror and onerror("option requires an argument -- " .. c)
+          end
+        end
+        opts[#opts + 1] = { c, v }
+        break
+      end
+      opts[#opts + 1] = { c, true }
+      j = j + 1
+    end
+    i = i + 1
+  end
+  return opts, i
+end
+
+--- strtoull(s, &end, 0) with the whole string consumed: `0x` hex, a leading
+--- 0 octal, else decimal. Returns the integer (64-bit pattern) or nil.
+--- `strict` refuses a sign and leading blanks, as busybox's bb_strtoull.
+function M.parse_uint(s, strict)
+  if type(s) ~= "string" then return nil end
+  local t = s
+  if not strict then t = t:match("^%s*(.-)$") end
+  local neg = false
+  if not strict then
+    local sign, rest = t:match("^([+-]?)(.*)$")
+    neg, t = sign == "-", rest
+  end
+  local digits, base
+  if t:match("^0[xX]%x+$") then digits, base = t:sub(3), 16
+  elseif t:match("^0[0-7]*$") then digits, base = t, 8
+  elseif t:match("^[1-9]%d*$") then digits, base = t, 10
+  else return nil end
+  local v = 0
+  for k = 1, #digits do
+    local d = tonumber(digits:sub(k, k), 16)
+    -- Overflow check in 32-bit halves: v * base + d must stay below 2^64.
+    local hi = (v >> 32) * base
+    local lo = (v & 0xffffffff) * base + d
+    if (hi >> 32) ~= 0 or ((hi & 0xffffffff) + (lo >> 32)) >> 32 ~= 0 then return nil end
+    v = v * base + d
+  end
+  if neg then v = -v end
+  return v
+end
+
+--- An unsigned decimal string of a 64-bit pattern.
+function M.udec(v)
+  if v >= 0 then return ("%d"):format(v) end
+  local q = (v >> 1) // 5
+  return ("%d%d"):format(q, v - q * 10)
+end
+
+local function json_string(s)
+  return '"' .. s:gsub('[%c"\\\128-\255]', function(c)
+    local map = { ['"'] = '\\"', ['\\'] = '\\\\', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t' }
+    if map[c] then return map[c] end
+    return ("\\u%04x"):format(c:byte())
+  end) .. '"'
+end
+
+local function is_array(t)
+  local n = 0
+  for _ in pairs(t) do n = n + 1 end
+  return n == #t and (n > 0 or getmetatable(t) == M.array_mt)
+end
+
+M.array_mt = {}
+--- Marks a table as a JSON array even when empty.
+function M.array(t) return setmetatable(t or {}, M.array_mt) end
+
+--- JSON text of a Lua value: integers as unsigned decimals (64-bit
+--- patterns), tables with 1..n keys as arrays, others as objects with sorted
+--- keys; `nil` fields are left out.
+function M.json(v)
+  local ty = type(v)
+  if ty == "nil" then return "null"
+  elseif ty == "boolean" then return tostring(v)
+  elseif ty == "number" then
+    if math.type(v) == "integer" then return M.udec(v) end
+    if v ~= v or v == math.huge or v == -math.huge then return "null" end
+    return ("%.17g"):format(v)
+  elseif ty == "string" then return json_string(v)
+  elseif ty == "table" then
+    local mt = getmetatable(v)
+    if mt and mt.__tostring and mt ~= M.array_mt then
+      -- An error value: its fields plus its text.
+      local o = {}
+      for k, x in pairs(v) do o[k] = x end
+      o.text = tostring(v)
+      return M.json(o)
+    end
+    local parts = {}
+    if is_array(v) then
+      for i = 1, #v do parts[i] = M.json(v[i]) end
+      return "[" .. table.concat(parts, ",") .. "]"
+    end
+    local keys = {}
+    for k in pairs(v) do keys[#keys + 1] = tostring(k) end
+    table.sort(keys)
+    for _, k in ipairs(keys) do
+      local x = v[k]
+      if x == nil then x = v[tonumber(k)] end
+      parts[#parts + 1] = json_string(k) .. ":" .. M.json(x)
+    end
+    return "{" .. table.concat(parts, ",") .. "}"
+  end
+  return json_string(tostring(v))
+end
+
+--- Removes every `--json` from args; whether one was there.
+function M.take_flag(args, flag)
+  local found, out = false, {}
+  for _, a in ipairs(args) do
+    if a == flag then found = true else out[#out + 1] = a end
+  end
+  for k = #args, 1, -1 do args[k] = nil end
+  for k, a in ipairs(out) do args[k] = a end
+  return found
+end
+
+--- The script's arguments as an array (from `...` or the global `arg`).
+function M.args(...)
+  local t = table.pack(...)
+  local out = {}
+  for i = 1, t.n do out[i] = tostring(t[i]) end
+  return out
+end
+
+--- Writes to stderr.
+function M.err(...)
+  io.stderr:write(...)
+end
+
+--- Ends the tool with a status, flushing output first.
+function M.exit(code)
+  io.stdout:flush()
+  io.stderr:flush()
+  os.exit(code, true)
+end
+
+--- A progress bar for `total` units that draws only on a terminal, and
+--- only for runs longer than `min` units (default 4 MiB).
+function M.progress(total, label, min)
+  if total < (min or 4 << 20) then
+    return { inc = function() end, set = function() end, finish = function() end }
+  end
+  local ok, progress = pcall(require, "memlua.progress")
+  if not ok then
+    return { inc = function() end, set = function() end, finish = function() end }
+  end
+  return progress.new(total, label)
+end
+
+--- The API table for a space name: "phys" (mem) or "kernel" (kmem).
+function M.space(name)
+  if name == nil or name == "phys" or name == "p" or name == "mem" then return mem, "phys" end
+  if name == "kernel" or name == "k" or name == "kmem" then return kmem, "kernel" end
+  return nil
+end
+
+return M

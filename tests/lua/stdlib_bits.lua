@@ -1,0 +1,26 @@
+-- memlua.bits: field extraction and insertion.
+local bits = require "memlua.bits"
+
+eq(bits.mask(0), 0)
+eq(bits.mask(8), 0xff)
+eq(bits.mask(64), -1)
+eq(bits.fieldmask(4, 2), 0x30)
+eq(bits.extract(0xabcd, 4, 8), 0xbc)
+eq(bits.extract(-1, 60, 4), 0xf, "top bits of a negative pattern")
+eq(bits.insert(0xff, 0, 4, 4), 0x0f)
+eq(bits.insert(0, 0x3, 62, 2), 0xc000000000000000)
+eq(bits.insert(0, -1, 0, 64), -1)
+eq(bits.field(0xa5, 7, 4), 0xa)
+check(bits.test(0x10, 4) and not bits.test(0x10, 3))
+eq(bits.set(0, 63), math.mininteger)
+eq(bits.clear(0xff, 0), 0xfe)
+eq(bits.flip(0, 1), 2)
+eq(bits.popcount(-1), 64)
+eq(table.concat(bits.list(0x11), ","), "0,4")
+
+argerr("does not fit in 2 bits", bits.insert, 0, 4, 0, 2)
+argerr("does not fit", bits.insert, 0, -1, 0, 8)
+argerr("'lsb'", bits.extract, 1, 64, 1)
+argerr("'width'", bits.extract, 1, 60, 5)
+argerr("integer expected", bits.extract, 1.5, 0, 1)
+argerr("msb 1 below lsb 3", bits.field, 1, 1, 3)

@@ -1,0 +1,31 @@
+-- memlua.hexdump: hexdump -C and xxd formats, grouping, spaces.
+local hd = require "memlua.hexdump"
+
+eq(hd.dump(0xFFFF0, 16),
+  "000ffff0  ea 00 00 00 00 31 31 2f  32 36 2f 32 36 00 00 00  |.....11/26/26...|\n00100000\n")
+-- repeated lines squeeze to '*', as hexdump does
+eq(hd.dump(0xC0000, 64),
+  "000c0000  55 aa 40 00 00 00 00 00  00 00 00 00 00 00 00 00  |U.@.............|\n" ..
+  "000c0010  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|\n*\n000c0040\n")
+eq(hd.string("hello world, this is"),
+  "00000000  68 65 6c 6c 6f 20 77 6f  72 6c 64 2c 20 74 68 69  |hello world, thi|\n" ..
+  "00000010  73 20 69 73                                       |s is|\n00000014\n")
+eq(hd.string(""), "")
+eq(hd.string("hello world, this is", {style = "xxd", group = 2}),
+  "00000000: 6865 6c6c 6f20 776f 726c 642c 2074 6869  hello world, thi\n" ..
+  "00000010: 7320 6973                                s is\n")
+-- group 4 on a device: 32-bit accesses, little-endian words
+mem.write32(0xFE003000, 0x11223344)
+eq(hd.dump(0xFE003000, 8, {group = 4}),
+  "fe003000  11223344 00000000                     |D3\".....|\n" .. "fe003008\n")
+-- group 8 on the timer: FREQ is 32-bit only, so the 64-bit access fails
+raises("EINVAL", hd.dump, 0xFE001008, 8, {group = 8})
+-- the kernel space, with 16-digit addresses
+local v = kmem.symbol("version")
+check(hd.dump(v, 16, {space = "kernel"}):find("^ffffffff%x+  46 72 65 65 42 53 44"), "kernel dump")
+-- bad options
+argerr("'group'", hd.dump, 0, 16, {group = 3})
+argerr("'width'", hd.dump, 0, 16, {group = 4, width = 6})
+argerr("'style'", hd.dump, 0, 16, {style = "od"})
+argerr("'space'", hd.dump, 0, 16, {space = "io"})
+raises("EFAULT", hd.dump, 1 << 40, 16)
