@@ -148,7 +148,7 @@ impl Repl<'_> {
             println!("board {}", b.to_string_lossy());
         }
         println!(
-            "{:<39} {:>10}  {:<8} {:<6} name",
+            "{:<37} {:>10}  {:<11} {:<6} name",
             "range", "size", "kind", "domain"
         );
         for r in list.sequence_values::<Table>().flatten() {
@@ -161,7 +161,7 @@ impl Repl<'_> {
                 .flatten()
                 .map_or("-".to_string(), |d| d.to_string());
             println!(
-                "{:#018x}-{:#018x}  {:>10}  {:<8} {:<6} {}",
+                "{:#018x}-{:#018x}  {:>10}  {:<11} {:<6} {}",
                 base,
                 end,
                 human(size),
