@@ -18,13 +18,14 @@ use super::help;
 /// `methods` keeps functions only. Upvalue 1 of a C `__index` is where
 /// the bindings keep a userdata's methods.
 const NAMES: &str = r#"
-local G, next, type, rawget, getmetatable, getupvalue, pcall = ...
+local G, next, type, rawget, getmetatable, getupvalue, pcall, getinfo = ...
 local function index_table(v)
   local mt = getmetatable(v)
   if type(mt) ~= "table" then return nil end
   local idx = rawget(mt, "__index")
   if type(idx) == "table" then return idx end
-  if type(idx) == "function" then
+  -- Only a C __index: a Lua function's first upvalue may be anything.
+  if type(idx) == "function" and getinfo(idx, "S").what == "C" then
     local ok, _, up = pcall(getupvalue, idx, 1)
     if ok and type(up) == "table" then return up end
   end
@@ -87,6 +88,7 @@ impl LuaHelper {
             debug.get::<Function>("getmetatable")?,
             debug.get::<Function>("getupvalue")?,
             g.get::<Function>("pcall")?,
+            debug.get::<Function>("getinfo")?,
         ))?;
         Ok(LuaHelper {
             names,
