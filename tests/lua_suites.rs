@@ -265,3 +265,8 @@ fn stdlib_poll() {
 fn stdlib_memtest() {
     suite("stdlib_memtest.lua");
 }
+
+#[test]
+fn stdlib_svd() {
+    suite("stdlib_svd.lua");
+}

@@ -1,0 +1,76 @@
+-- devmem: read or write one physical address, as busybox devmem does
+--
+-- Drops into shell scripts written for busybox devmem: the same arguments
+-- (WIDTH in bits 8/16/32/64, or b/h/w/l), the same output (`0x%0*X`, as
+-- many upper-case digits as the width has nibbles), the same usage text and
+-- exit status 1 on a bad address, width or value. A VALUE wider than WIDTH
+-- is cut to it, as busybox does. Writing needs a writable backend (the
+-- simulator is; native needs --write). `--json` prints
+-- {"address":..,"width":..,"value":..,"hex":".."} instead.
+
+local cli = require "memlua.cli"
+
+local USAGE = [==[
+Usage: devmem ADDRESS [WIDTH [VALUE]]
+
+Read/write from physical address
+
+	ADDRESS	Address to act upon
+	WIDTH	Width (8/16/...)
+	VALUE	Data to be written
+]==]
+
+local args = cli.args(...)
+if #args == 1 and (args[1] == "--help" or args[1] == "-h") then
+  io.stdout:write(USAGE)
+  cli.exit(0)
+end
+local json = cli.take_flag(args, "--json")
+
+local function usage()
+  io.stderr:write(USAGE)
+  cli.exit(1)
+end
+
+if not args[1] then usage() end
+local addr = cli.parse_uint(args[1], true)
+if not addr then usage() end
+
+local width = 32
+local value
+if args[2] then
+  local w = args[2]
+  if w:match("^%d") or #w > 1 then
+    width = w:match("^%d+$") and tonumber(w) or nil
+  else
+    width = ({ b = 8, h = 16, w = 32, l = 64 })[w:lower()]
+  end
+  if width ~= 8 and width ~= 16 and width ~= 32 and width ~= 64 then usage() end
+  if args[3] then
+    value = cli.parse_uint(args[3], true)
+    if not value then usage() end
+  end
+end
+
+local function fail(e)
+  io.stderr:write("devmem: ", tostring(e), "\n")
+  cli.exit(1)
+end
+
+local hexfmt = "0x%0" .. (width // 4) .. "X"
+if value == nil then
+  local ok, v = pcall(mem["read" .. width], addr)
+  if not ok then fail(v) end
+  if json then
+    print(cli.json { address = addr, width = width, value = v, hex = hexfmt:format(v) })
+  else
+    print(hexfmt:format(v))
+  end
+else
+  if width < 64 then value = value & ((1 << width) - 1) end
+  local ok, e = pcall(mem["write" .. width], addr, value)
+  if not ok then fail(e) end
+  if json then
+    print(cli.json { address = addr, width = width, written = value, hex = hexfmt:format(value) })
+  end
+end

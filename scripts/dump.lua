@@ -1,0 +1,59 @@
+-- dump: copy a physical or kernel range to a file, or print it as a hexdump
+--
+-- memlua dump [--json] [-k] [-g 1|2|4|8] [-x] [-o FILE] ADDRESS LENGTH
+-- -k kernel virtual memory (default physical), -g group width in bytes,
+-- -x xxd style, -o FILE writes the raw bytes instead of a hexdump.
+-- ADDRESS may be a kernel symbol with -k. A progress bar shows on a
+-- terminal for copies over 4 MiB.
+
+local cli = require "memlua.cli"
+local hexdump = require "memlua.hexdump"
+
+local USAGE = "usage: memlua dump [--json] [-k] [-g 1|2|4|8] [-x] [-o FILE] ADDRESS LENGTH\n"
+local args = cli.args(...)
+if args[1] == "--help" or args[1] == "-h" then io.stdout:write(USAGE); cli.exit(0) end
+local json = cli.take_flag(args, "--json")
+local function usage(why) io.stderr:write("dump: ", why, "\n", USAGE); cli.exit(2) end
+local opts, first = cli.getopt(args, "kg:xo:", usage)
+local space, group, style, out = "phys", 1, "C", nil
+for _, p in ipairs(opts) do
+  if p[1] == "k" then space = "kernel"
+  elseif p[1] == "g" then group = tonumber(p[2]); if not ({ [1] = 1, [2] = 1, [4] = 1, [8] = 1 })[group] then usage("group must be 1, 2, 4 or 8") end
+  elseif p[1] == "x" then style = "xxd"
+  else out = p[2] end
+end
+local addr = cli.parse_uint(args[first] or "")
+if not addr and space == "kernel" and args[first] then
+  local ok, a = pcall(kmem.symbol, args[first])
+  if ok then addr = a end
+end
+local len = cli.parse_uint(args[first + 1] or "")
+if not addr or not len then usage("ADDRESS and LENGTH are needed") end
+local api = space == "kernel" and kmem or mem
+
+local function fail(e) io.stderr:write("dump: ", tostring(e), "\n"); cli.exit(1) end
+
+if out then
+  local f, err = io.open(out, "wb")
+  if not f then fail("cannot open " .. out .. ": " .. tostring(err)) end
+  local bar = cli.progress(len, "dump")
+  local CH = 1 << 20
+  for off = 0, len - 1, CH do
+    local ok, s = pcall(api.read, addr + off, math.min(CH, len - off))
+    if not ok then f:close(); fail(s) end
+    f:write(s)
+    bar:set(off + #s)
+  end
+  bar:finish()
+  f:close()
+  if json then print(cli.json { addr = addr, len = len, space = space, file = out }) end
+else
+  local ok, s = pcall(hexdump.read, addr, len, space, group)
+  if not ok then fail(s) end
+  if json then
+    print(cli.json { addr = addr, len = len, space = space,
+      hex = (s:gsub(".", function(c) return ("%02x"):format(c:byte()) end)) })
+  else
+    io.write(hexdump.string(s, { addr = addr, group = group, style = style }))
+  end
+end

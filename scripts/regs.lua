@@ -1,0 +1,45 @@
+-- regs: print a device's registers decoded, from a register map or an SVD file
+--
+-- memlua regs [--json] [--all] [-b BASE] MAP [DEVICE...]
+-- MAP is a Lua map file (returning a device map or a list of them) or a
+-- CMSIS-SVD file; with no DEVICE every device in it is printed. -b moves
+-- a single device to another base; --all also reads registers whose read
+-- has effects.
+
+local cli = require "memlua.cli"
+local regs = require "memlua.regs"
+
+local USAGE = "usage: memlua regs [--json] [--all] [-b BASE] MAP [DEVICE...]\n"
+local args = cli.args(...)
+if args[1] == "--help" or args[1] == "-h" then io.stdout:write(USAGE); cli.exit(0) end
+local json = cli.take_flag(args, "--json")
+local all = cli.take_flag(args, "--all")
+local function usage(why) io.stderr:write("regs: ", why, "\n", USAGE); cli.exit(2) end
+local opts, first = cli.getopt(args, "b:", usage)
+local base
+for _, p in ipairs(opts) do base = cli.parse_uint(p[2]) or usage("bad base '" .. p[2] .. "'") end
+local path = args[first]
+if not path then usage("a map file is needed") end
+local ok, devs = pcall(regs.load, path)
+if not ok then io.stderr:write("regs: ", tostring(devs), "\n"); cli.exit(1) end
+local names = {}
+for i = first + 1, #args do names[#names + 1] = args[i] end
+if #names == 0 then
+  for n in pairs(devs) do names[#names + 1] = n end
+  table.sort(names, function(a, b) return devs[a].base < devs[b].base end)
+end
+local out = {}
+for _, n in ipairs(names) do
+  local d = devs[n]
+  if not d then io.stderr:write(("regs: no device '%s' in %s\n"):format(n, path)); cli.exit(1) end
+  if base then
+    local again = regs.device(d:describe(), { base = base })
+    d = again
+  end
+  if json then
+    out[#out + 1] = { name = n, base = d.base, registers = d:values { all = all } }
+  else
+    io.write(d:dump { all = all })
+  end
+end
+if json then print(cli.json(cli.array(out))) end

@@ -1,0 +1,54 @@
+//! Every recipe under examples/ runs on the simulator and reaches its end.
+
+use assert_cmd::Command;
+
+fn example(name: &str) -> String {
+    let path = format!("{}/examples/{name}.lua", env!("CARGO_MANIFEST_DIR"));
+    let mut c = Command::cargo_bin("memlua").unwrap();
+    for v in [
+        "MEMLUA_INIT",
+        "MEMLUA_PATH",
+        "MEMLUA_BACKEND",
+        "MEMLUA_BOARD",
+    ] {
+        c.env_remove(v);
+    }
+    let o = c.arg(&path).assert().success().get_output().clone();
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.ends_with(&format!("{name}: OK\n")), "{out}");
+    out
+}
+
+#[test]
+fn uart_hello() {
+    assert!(example("uart-hello").contains("LCR = 0x03 (WLS=3 8BITS"));
+}
+
+#[test]
+fn dma_loopback() {
+    assert!(example("dma-loopback").contains("-> physical 0x"));
+}
+
+#[test]
+fn framebuffer_wc() {
+    example("framebuffer-wc");
+}
+
+#[test]
+fn mtrr_audit() {
+    let out = example("mtrr-audit");
+    assert!(
+        out.contains("0xfe000000 is covered by: uncacheable"),
+        "{out}"
+    );
+    assert!(out.contains("conflicts: 0"));
+}
+
+#[test]
+fn kernel_peek() {
+    let out = example("kernel-peek");
+    assert!(
+        out.contains("hz      @ 0x") && out.contains(": 1000\n"),
+        "{out}"
+    );
+}

@@ -1,0 +1,309 @@
+//! The bundled tools on the real binary and the `pc` board: devmem's and
+//! memcontrol's exact output and exit statuses, and each tool's --json.
+
+use assert_cmd::Command;
+
+fn memlua() -> Command {
+    let mut c = Command::cargo_bin("memlua").unwrap();
+    for v in [
+        "MEMLUA_INIT",
+        "MEMLUA_PATH",
+        "MEMLUA_BACKEND",
+        "MEMLUA_BOARD",
+    ] {
+        c.env_remove(v);
+    }
+    c
+}
+
+fn run(args: &[&str], code: i32) -> (String, String) {
+    let o = memlua().args(args).assert().code(code).get_output().clone();
+    (
+        String::from_utf8(o.stdout).unwrap(),
+        String::from_utf8(o.stderr).unwrap(),
+    )
+}
+
+const BUSYBOX_USAGE: &str = "Usage: devmem ADDRESS [WIDTH [VALUE]]\n\nRead/write from physical address\n\n\tADDRESS\tAddress to act upon\n\tWIDTH\tWidth (8/16/...)\n\tVALUE\tData to be written\n";
+
+#[test]
+fn devmem_reads_like_busybox() {
+    assert_eq!(run(&["devmem", "0xFE001008"], 0).0, "0x00989680\n");
+    assert_eq!(run(&["devmem", "0xFFFF0", "8"], 0).0, "0xEA\n");
+    assert_eq!(run(&["devmem", "0xFFFF0", "16"], 0).0, "0x00EA\n");
+    assert_eq!(run(&["devmem", "0xFFFF0", "h"], 0).0, "0x00EA\n");
+    assert_eq!(
+        run(&["devmem", "0xFFFF0", "64"], 0).0,
+        "0x2F313100000000EA\n"
+    );
+    assert_eq!(run(&["devmem", "1048560", "b"], 0).0, "0xEA\n");
+    assert_eq!(
+        run(&["devmem", "0xFFFFFFFF0", "64"], 0).0,
+        "0xFFFFFFFFFFFFFFFF\n"
+    );
+}
+
+#[test]
+fn devmem_writes_and_reads_back_in_one_run() {
+    let (o, _) = run(
+        &[
+            "-e",
+            "mem.write32(0xFE003000, 0xdeadbeef)",
+            "devmem",
+            "0xFE003000",
+        ],
+        0,
+    );
+    assert_eq!(o, "0xDEADBEEF\n");
+    let (o, _) = run(&["devmem", "0xFE003000", "32", "0x12345678"], 0);
+    assert_eq!(o, "");
+    let (o, _) = run(&["devmem", "--json", "0xFE003000", "8", "0x1ff"], 0);
+    assert_eq!(
+        o,
+        "{\"address\":4261425152,\"hex\":\"0xFF\",\"width\":8,\"written\":255}\n"
+    );
+}
+
+#[test]
+fn devmem_bad_input_prints_busybox_usage_and_exits_1() {
+    for args in [
+        vec!["devmem"],
+        vec!["devmem", "zz"],
+        vec!["devmem", "0x1000", "12"],
+        vec!["devmem", "0x1000", "x"],
+        vec!["devmem", "0x1000", "32", "-1"],
+        vec!["devmem", "-5"],
+    ] {
+        let (o, e) = run(&args, 1);
+        assert_eq!(o, "", "{args:?}");
+        assert_eq!(e, BUSYBOX_USAGE, "{args:?}");
+    }
+    let (_, e) = run(&["devmem", "0x8000000000"], 1);
+    assert!(e.starts_with("devmem: mem.read32: EFAULT:"), "{e}");
+    let (o, _) = run(&["devmem", "--help"], 0);
+    assert_eq!(o, BUSYBOX_USAGE);
+}
+
+#[test]
+fn memcontrol_list_is_byte_for_byte() {
+    let (o, _) = run(&["memcontrol", "list"], 0);
+    let lines: Vec<&str> = o.lines().collect();
+    assert_eq!(lines.len(), 92);
+    assert_eq!(
+        lines[0],
+        "0x0/0x10000 BIOS write-back fixed-base fixed-length set-by-firmware active "
+    );
+    assert_eq!(
+        lines[24],
+        "0xc0000/0x1000 BIOS write-protect fixed-base fixed-length set-by-firmware active "
+    );
+    assert_eq!(
+        lines[91],
+        "0xfe000000/0x4000 acpi uncacheable set-by-firmware active "
+    );
+    let (o, _) = run(&["memcontrol", "list", "-a"], 0);
+    assert_eq!(o.lines().count(), 96);
+    assert!(o.ends_with("0x0/0x8000000000 - uncacheable \n"), "{o}");
+    let (o, _) = run(&["memcontrol", "list", "-o", "acpi"], 0);
+    assert_eq!(
+        o,
+        "0xfe000000/0x4000 acpi uncacheable set-by-firmware active \n"
+    );
+    let (o, _) = run(
+        &[
+            "-e",
+            "memrange.set{base=0x10000000, len=0x1000000, flags='uncacheable', owner='vga'}",
+            "memcontrol",
+            "list",
+            "-o",
+            "vga",
+        ],
+        0,
+    );
+    assert_eq!(o, "0x10000000/0x1000000 vga uncacheable active \n");
+}
+
+const SET_HELP: &str = "Set memory range attributes\n    set -b <base> -l <length> -o <owner> <attribute>\n        <base>      memory range base address\n        <length>    length of memory range in bytes, power of 2\n        <owner>     text identifier for this setting (7 char max)\n        <attribute> attribute(s) to be applied to this range:\n                        uncacheable\n                        write-combine\n                        write-through\n                        write-back\n                        write-protect\n";
+const GENERAL: &str = "Valid commands are :\n    list\n    set\n    clear\nUse help <command> for command-specific help\n";
+
+#[test]
+fn memcontrol_help_texts_are_verbatim() {
+    assert_eq!(run(&["memcontrol"], 0).1, GENERAL);
+    assert_eq!(run(&["memcontrol", "help"], 0).1, GENERAL);
+    assert_eq!(run(&["memcontrol", "help", "set"], 0).1, SET_HELP);
+    assert_eq!(
+        run(&["memcontrol", "help", "list"], 0).1,
+        "List current memory range attributes\n    list [-a]\n        -a    list all range slots, even those that are inactive\n"
+    );
+    assert_eq!(
+        run(&["memcontrol", "help", "bar"], 0).1,
+        format!("Unknown command 'bar'\n{GENERAL}")
+    );
+    assert_eq!(
+        run(&["memcontrol", "foo"], 2).1,
+        format!("Unknown command 'foo'\n{GENERAL}")
+    );
+}
+
+#[test]
+fn memcontrol_set_and_clear() {
+    let (o, _) = run(
+        &[
+            "memcontrol",
+            "--json",
+            "set",
+            "-b",
+            "0x10000000",
+            "-l",
+            "0x1000000",
+            "-o",
+            "fb",
+            "uncacheable",
+        ],
+        0,
+    );
+    assert!(o.contains("\"owner\":\"fb\""), "{o}");
+    // an unknown attribute: exit 2 naming it, then set's help
+    let (_, e) = run(
+        &[
+            "memcontrol",
+            "set",
+            "-b",
+            "0xA0000",
+            "-l",
+            "0x20000",
+            "-o",
+            "v",
+            "fast",
+        ],
+        2,
+    );
+    assert_eq!(
+        e,
+        format!("memcontrol: unknown attribute 'fast'\n{SET_HELP}")
+    );
+    let (_, e) = run(
+        &[
+            "memcontrol",
+            "set",
+            "-b",
+            "0xA0000",
+            "-l",
+            "0x20000",
+            "-o",
+            "vga",
+            "fixed-base",
+        ],
+        2,
+    );
+    assert!(
+        e.starts_with("memcontrol: attribute 'fixed-base' cannot be set\n"),
+        "{e}"
+    );
+    // an owner over 7 bytes is refused before anything runs
+    let (_, e) = run(
+        &[
+            "memcontrol",
+            "set",
+            "-b",
+            "0xA0000",
+            "-l",
+            "0x20000",
+            "-o",
+            "12345678",
+            "uncacheable",
+        ],
+        2,
+    );
+    assert!(
+        e.starts_with("memcontrol: owner '12345678' must be 1 to 7 bytes long\n"),
+        "{e}"
+    );
+    run(
+        &[
+            "memcontrol",
+            "set",
+            "-b",
+            "0xA0000",
+            "-o",
+            "v",
+            "uncacheable",
+        ],
+        2,
+    );
+    run(
+        &["memcontrol", "set", "-b", "0xzz", "-l", "1", "uncacheable"],
+        2,
+    );
+    run(&["memcontrol", "list", "-x"], 2);
+    // kernel errors are err(3)'s words, exit 1
+    let (_, e) = run(
+        &[
+            "memcontrol",
+            "set",
+            "-b",
+            "0x10000000",
+            "-l",
+            "0x1000000",
+            "-o",
+            "x",
+            "write-combine",
+        ],
+        1,
+    );
+    assert_eq!(e, "memcontrol: can't set range: Invalid argument\n");
+    let (_, e) = run(&["memcontrol", "clear", "-o", "acpi"], 1);
+    assert_eq!(
+        e,
+        "memcontrol: couldn't clear range owned by 'acpi': Device busy\n"
+    );
+    let (_, e) = run(&["memcontrol", "clear", "-b", "0x1000", "-l", "0x1000"], 1);
+    assert_eq!(
+        e,
+        "memcontrol: couldn't clear range: No such file or directory\n"
+    );
+    run(&["memcontrol", "clear"], 2);
+    let (_, e) = run(&["--board", "pc-nomtrr", "memcontrol", "list"], 1);
+    assert_eq!(
+        e,
+        "memcontrol: can't size range descriptor array: Device not configured\n"
+    );
+}
+
+#[test]
+fn memtest_dump_v2p_regs_tools() {
+    let (o, _) = run(&["memtest", "0x1000000", "0x10000"], 0);
+    assert!(o.contains("PASS: 81920 word operations, 0 failures"), "{o}");
+    let (o, _) = run(
+        &[
+            "memtest",
+            "--json",
+            "-a",
+            "address,march",
+            "0x1000000",
+            "4096",
+        ],
+        0,
+    );
+    assert!(
+        o.contains("\"ok\":true") && o.contains("\"ops\":7168"),
+        "{o}"
+    );
+    run(&["memtest", "-a", "nope", "0", "4096"], 2);
+    let (o, _) = run(&["dump", "0xFFFF0", "16"], 0);
+    assert_eq!(o, "000ffff0  ea 00 00 00 00 31 31 2f  32 36 2f 32 36 00 00 00  |.....11/26/26...|\n00100000\n");
+    let (o, _) = run(&["dump", "--json", "0xFFFF5", "8"], 0);
+    assert!(o.contains("\"hex\":\"31312f32362f3236\""), "{o}");
+    let (o, _) = run(&["v2p", "--json", "8192"], 0);
+    assert_eq!(o.matches("\"state\":\"mapped\"").count(), 2, "{o}");
+    let svd = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/svd/memlua-pc.svd");
+    let (o, _) = run(&["regs", svd, "TIMER0"], 0);
+    assert!(o.contains("FREQ") && o.contains("0x00989680"), "{o}");
+    let (o, _) = run(&["regs", "--json", svd, "DMA0"], 0);
+    assert!(o.starts_with("[{\"base\":4261421056"), "{o}");
+    let (_, e) = run(&["regs", svd, "NOPE"], 1);
+    assert!(e.contains("no device 'NOPE'"), "{e}");
+    for t in ["devmem", "memcontrol", "v2p", "dump", "memtest", "regs"] {
+        run(&[t, "--help"], 0);
+    }
+}
