@@ -325,7 +325,9 @@ fn bulk_write_running_into_a_faulting_hole_writes_nothing() {
 fn bulk_past_the_top_names_the_first_missing_byte() {
     let mut s = pc();
     let mut buf = [0u8; 32];
-    let e = s.read_bytes(Space::Phys, (1 << 39) - 16, &mut buf).unwrap_err();
+    let e = s
+        .read_bytes(Space::Phys, (1 << 39) - 16, &mut buf)
+        .unwrap_err();
     assert_eq!(e.errno, Errno::EFAULT);
     assert_eq!(e.addr(), Some(1 << 39));
     assert_eq!(e.done, Some(0));
