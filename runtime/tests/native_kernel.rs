@@ -40,7 +40,10 @@ fn core() -> Vec<u8> {
 }
 
 fn with_core(test: impl FnOnce(&mut Native)) {
-    let path = std::env::temp_dir().join(format!("memlua-kcore-{}", std::process::id()));
+    // Tests run in parallel: each needs a core file of its own.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("memlua-kcore-{}-{n}", std::process::id()));
     std::fs::write(&path, core()).unwrap();
     let mut n = Native::open(&Options {
         mem: Some("/dev/null".into()),
