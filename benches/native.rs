@@ -99,6 +99,8 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() -> mlua::Result<()> {
+    // As the memlua program does at start-up.
+    memlua_runtime::native::tune_allocator();
     let path = format!("/dev/shm/memlua-bench-{}", std::process::id());
     {
         let f = std::fs::File::create(&path).map_err(mlua::Error::external)?;

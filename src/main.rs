@@ -122,6 +122,7 @@ fn start(inv: &Invocation) -> Result<(), Failure> {
 }
 
 fn main() -> ExitCode {
+    memlua_runtime::native::tune_allocator();
     let inv = match cli::parse(std::env::args().collect()) {
         Ok(inv) => inv,
         Err(cli::Usage(msg)) => {

@@ -78,6 +78,37 @@ const WIDTHS: [(Width, &str, &str); 4] = [
     (Width::W64, "read64", "write64"),
 ];
 
+/// Below this a bulk read goes through the backend's read: mapping costs
+/// more than it saves.
+const MAPPED_READ_MIN: u64 = 1 << 20;
+
+/// A large bulk read of plain memory (a regular file standing in for the
+/// device) copied straight from its mapping into the Lua string: one copy
+/// instead of a read into a buffer and a second copy. None when the
+/// backend offers no such mapping; the ordinary read then runs.
+fn read_mapped(
+    lua: &Lua,
+    s: &Session,
+    op: &str,
+    space: Space,
+    addr: u64,
+    len: u64,
+) -> Res<Option<mlua::LuaString>> {
+    if len < MAPPED_READ_MIN {
+        return Ok(None);
+    }
+    let Some(map) = s.with(op, |b| Ok(b.map_direct(space, addr, len)))? else {
+        return Ok(None);
+    };
+    if !map.copyable || map.len < len {
+        return Ok(None);
+    }
+    // SAFETY: the backend promises `map.ptr` is valid for `map.len` bytes
+    // of plain memory while `map.keep` lives, and `map` is alive here.
+    let bytes = unsafe { std::slice::from_raw_parts(map.ptr, len as usize) };
+    Ok(Some(lua.create_string(bytes)?))
+}
+
 /// The calls `mem` and `kmem` share.
 fn space_table(lua: &Lua, session: &Rc<Session>, space: Space) -> mlua::Result<Table> {
     let t = lua.create_table()?;
@@ -116,6 +147,9 @@ fn space_table(lua: &Lua, session: &Rc<Session>, space: Space) -> mlua::Result<T
             let addr = addr_arg(&a, 1, read_op)?;
             let len = len_arg(&n, 2, read_op)?;
             check_bulk_len(read_op, addr, len)?;
+            if let Some(s) = read_mapped(lua, &s, read_op, space, addr, len)? {
+                return Ok(s);
+            }
             let mut buf = vec![0u8; len as usize];
             s.with(read_op, |b| b.read_bytes(space, addr, &mut buf))?;
             Ok(lua.create_string(buf)?)
@@ -166,7 +200,7 @@ pub fn mem_table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
             let vaddr = addr_arg(&a, 1, "mem.extract_range")?;
             let len = len_arg(&n, 2, "mem.extract_range")?;
             let list = pages::extract_range(&s, "mem.extract_range", vaddr, len)?;
-            Ok(lua.create_userdata(list)?)
+            Ok(pages::push_list(lua, list)?)
         })?,
     )?;
 

@@ -31,6 +31,10 @@ pub struct DirectMap {
     pub ptr: *mut u8,
     pub len: u64,
     pub writable: bool,
+    /// Plain memory (a regular file's pages) that a bulk read may copy
+    /// with ordinary loads; false for device memory, which bulk transfers
+    /// reach through the device's own read/write.
+    pub copyable: bool,
     pub keep: std::rc::Rc<dyn std::any::Any>,
 }
 
@@ -40,6 +44,7 @@ impl std::fmt::Debug for DirectMap {
             .field("ptr", &self.ptr)
             .field("len", &self.len)
             .field("writable", &self.writable)
+            .field("copyable", &self.copyable)
             .finish()
     }
 }

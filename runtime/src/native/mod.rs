@@ -10,6 +10,7 @@
 //! anything is touched, and the devices are opened read-only.
 
 pub mod abi;
+mod alloc;
 mod buffers;
 mod io;
 pub mod iomem;
@@ -21,6 +22,8 @@ pub mod mtrr;
 pub mod pagemap;
 mod phys;
 pub mod window;
+
+pub use alloc::tune_allocator;
 
 #[cfg(target_os = "freebsd")]
 mod freebsd;

@@ -25,6 +25,9 @@ pub struct PhysDev {
     /// for devices, which have no end.
     size: Option<u64>,
     cache: WindowCache,
+    /// The last dedicated mapping handed out: a loop of large reads over
+    /// the same range maps it once, not once per read.
+    last_direct: Option<Rc<Mapping>>,
 }
 
 /// The error for opening a device without the right to.
@@ -93,6 +96,7 @@ impl PhysDev {
             writable,
             size,
             cache: WindowCache::default(),
+            last_direct: None,
         })
     }
 
@@ -117,6 +121,7 @@ impl PhysDev {
         if let Ok(m) = self.file.metadata() {
             self.size = Some(m.len());
             self.cache.clear();
+            self.last_direct = None;
             if end.is_some_and(|e| e <= m.len()) {
                 return Ok(());
             }
@@ -283,14 +288,26 @@ impl PhysDev {
     /// whole span can be mapped now (inside a regular file's end).
     pub fn map_direct(&mut self, addr: u64, len: u64) -> Option<DirectMap> {
         self.check_end(addr, len).ok()?;
-        let (start, end) = page_span(addr, len);
-        let m = Mapping::new(self.file.as_raw_fd(), start, end - start, self.writable).ok()?;
+        let m = match self
+            .last_direct
+            .as_ref()
+            .filter(|m| m.ptr_of(addr, len).is_some())
+        {
+            Some(m) => m.clone(),
+            None => {
+                let (start, end) = page_span(addr, len);
+                let m =
+                    Mapping::new(self.file.as_raw_fd(), start, end - start, self.writable).ok()?;
+                self.last_direct.insert(Rc::new(m)).clone()
+            }
+        };
         let ptr = m.ptr_of(addr, len)?;
         Some(DirectMap {
             ptr,
             len,
             writable: m.writable(),
-            keep: Rc::new(m),
+            copyable: self.size.is_some(),
+            keep: m,
         })
     }
 }
