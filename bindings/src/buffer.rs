@@ -186,7 +186,7 @@ fn index(lua: &Lua) -> mlua::Result<Value> {
         api_method(lua, "pages", T, |lua, b: &Buffer, ()| {
             let base = b.live("buffer.pages")?;
             let list = pages::extract_range(&b.session, "buffer.pages", base, b.len)?;
-            Ok(lua.create_userdata(list)?)
+            Ok(pages::push_list(lua, list)?)
         })?,
     )?;
     let getter = api_function(lua, |_, (this, key): (Value, Value)| {

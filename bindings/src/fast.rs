@@ -29,6 +29,8 @@ thread_local! {
 
 /// The metatable name of a window's state block (its user value 1).
 const STATE_MT: &std::ffi::CStr = c"memlua.window.state";
+/// The metatable name of a page list's entry block (its user value 1).
+const PAGES_MT: &std::ffi::CStr = c"memlua.pagelist.entries";
 
 /// What a window's fast methods need, in a Lua-owned block with no
 /// destructor: Lua's collector frees it, so it can never dangle. The
@@ -443,4 +445,171 @@ pub fn attach_state(lua: &Lua, window: &Value, st: WindowState, keep: Value) -> 
             ffi::lua_pop(state, 3);
         })
     }
+}
+
+// ---- page lists --------------------------------------------------------
+
+/// One page of a page list, as the fast accessors read it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct PageEntry {
+    pub paddr: u64,
+    pub domain: i32,
+    /// 0 invalid, 1 valid, 2 mapped (ME_STATE_*).
+    pub state: u8,
+    /// Mapped, but the frame is hidden: `paddr` is not to be shown.
+    pub hidden: u8,
+}
+
+/// The block's header: the entries follow it.
+#[repr(C)]
+struct PagesHeader {
+    count: u64,
+}
+
+fn pages_metatable(lua: &Lua) -> mlua::Result<Table> {
+    // SAFETY: as in `state_metatable`.
+    unsafe {
+        lua.exec_raw::<Table>((), |state| {
+            ffi::luaL_newmetatable(state, PAGES_MT.as_ptr());
+        })
+    }
+}
+
+/// Gives a page list userdata its entry block (user value 1), which the
+/// fast accessors read. The block is plain data owned by Lua's collector.
+pub fn attach_pages(lua: &Lua, list: &Value, entries: &[PageEntry]) -> mlua::Result<()> {
+    let mt = pages_metatable(lua)?;
+    let bytes = std::mem::size_of::<PagesHeader>() + std::mem::size_of_val(entries);
+    // SAFETY: exec_raw pushes the list and the metatable (-2, -1). A block
+    // of exactly header + entries bytes is created and fully written (the
+    // header's 8-byte alignment holds: Lua aligns userdata blocks for any
+    // C type), given the metatable and stored as the list's user value 1
+    // (mlua's userdata have one user value slot, used only by its own
+    // user-value API, which page lists do not use).
+    unsafe {
+        lua.exec_raw::<()>((list, mt), |state| {
+            let p = ffi::lua_newuserdatauv(state, bytes, 0) as *mut PagesHeader;
+            std::ptr::write(
+                p,
+                PagesHeader {
+                    count: entries.len() as u64,
+                },
+            );
+            let first = p.add(1) as *mut PageEntry;
+            std::ptr::copy_nonoverlapping(entries.as_ptr(), first, entries.len());
+            ffi::lua_pushvalue(state, -2);
+            ffi::lua_setmetatable(state, -2);
+            ffi::lua_setiuservalue(state, -3, 1);
+            ffi::lua_pop(state, 2);
+        })
+    }
+}
+
+/// The entry block of the page list at index 1, through a one-entry cache
+/// as for windows: upvalue 1 is the block metatable, 3 the list last seen,
+/// 4 a light userdata pointing at its block (kept alive by that list).
+#[inline(always)]
+unsafe fn cached_pages(l: *mut ffi::lua_State) -> Option<*const PagesHeader> {
+    // SAFETY: stack and upvalue operations of the running C closure; a
+    // block is only used after its metatable proved what it is, and the
+    // cached pointer only while the list holding it is cached too.
+    unsafe {
+        if ffi::lua_type(l, 1) != ffi::LUA_TUSERDATA {
+            return None;
+        }
+        if ffi::lua_rawequal(l, 1, ffi::lua_upvalueindex(3)) != 0 {
+            return Some(ffi::lua_touserdata(l, ffi::lua_upvalueindex(4)) as *const PagesHeader);
+        }
+        if ffi::lua_getiuservalue(l, 1, 1) != ffi::LUA_TUSERDATA {
+            ffi::lua_pop(l, 1);
+            return None;
+        }
+        let mut block = None;
+        if ffi::lua_getmetatable(l, -1) != 0 {
+            if ffi::lua_rawequal(l, -1, ffi::lua_upvalueindex(1)) != 0 {
+                block = Some(ffi::lua_touserdata(l, -2) as *const PagesHeader);
+            }
+            ffi::lua_pop(l, 1);
+        }
+        ffi::lua_pop(l, 1);
+        let block = block?;
+        ffi::lua_pushvalue(l, 1);
+        ffi::lua_replace(l, ffi::lua_upvalueindex(3));
+        ffi::lua_pushlightuserdata(l, block as *mut std::ffi::c_void);
+        ffi::lua_replace(l, ffi::lua_upvalueindex(4));
+        Some(block)
+    }
+}
+
+/// Page `i` (1-based) of the list at index 1, or None for the slow path.
+#[inline(always)]
+unsafe fn page_at(l: *mut ffi::lua_State) -> Option<PageEntry> {
+    // SAFETY: the block holds `count` entries right after its header.
+    unsafe {
+        let block = cached_pages(l)?;
+        let i = int_at(l, 2)?;
+        let k = i.checked_sub(1)?;
+        if k >= (*block).count {
+            return None;
+        }
+        Some(std::ptr::read(
+            (block.add(1) as *const PageEntry).add(k as usize),
+        ))
+    }
+}
+
+/// What a page list accessor answers.
+#[derive(Clone, Copy)]
+enum PageField {
+    State,
+    Paddr,
+    Domain,
+}
+
+// Upvalues of the page list accessors: 1 block metatable, 2 slow method,
+// 3 and 4 the cache of `cached_pages`, 5-7 the strings "invalid", "valid",
+// "mapped".
+unsafe extern "C-unwind" fn page_field<const F: usize>(l: *mut ffi::lua_State) -> c_int {
+    const FIELDS: [PageField; 3] = [PageField::State, PageField::Paddr, PageField::Domain];
+    // SAFETY: as in `window_read`; nothing here can raise but the fallback.
+    unsafe {
+        let Some(e) = page_at(l) else {
+            return fallback(l, 2);
+        };
+        let mapped = e.state == 2;
+        match FIELDS[F] {
+            PageField::State => {
+                ffi::lua_pushvalue(l, ffi::lua_upvalueindex(5 + e.state.min(2) as c_int))
+            }
+            PageField::Paddr if mapped && e.hidden == 0 => {
+                ffi::lua_pushinteger(l, e.paddr as ffi::lua_Integer)
+            }
+            PageField::Domain if mapped => ffi::lua_pushinteger(l, e.domain as ffi::lua_Integer),
+            _ => ffi::lua_pushnil(l),
+        }
+        1
+    }
+}
+
+/// `pl:state(i)`, `pl:paddr(i)` or `pl:domain(i)` (`field` is one of those
+/// names) with `slow` as the fallback.
+pub fn page_method(lua: &Lua, field: &str, slow: Function) -> mlua::Result<Function> {
+    let f: CFn = match field {
+        "state" => page_field::<0>,
+        "paddr" => page_field::<1>,
+        _ => page_field::<2>,
+    };
+    let upvalues = (
+        pages_metatable(lua)?,
+        slow,
+        Value::Nil,
+        Value::Nil,
+        "invalid",
+        "valid",
+        "mapped",
+    );
+    // SAFETY: seven upvalues pushed in order; lua_pushcclosure pops them.
+    // Upvalue 4 is only used after upvalue 3 holds a list (cached_pages).
+    unsafe { lua.exec_raw::<Function>(upvalues, |state| ffi::lua_pushcclosure(state, f, 7)) }
 }

@@ -11,6 +11,7 @@ use memlua_runtime::{Errno, Error as RtError, MemExtract, PAGE_SIZE};
 use mlua::{Lua, Table, UserData, UserDataFields, Value};
 
 use crate::errors::{api_function, api_method, arg_error, index_function, Fail, Res};
+use crate::fast;
 use crate::numbers::{got, lua_int, to_u64};
 use crate::session::Session;
 
@@ -82,6 +83,24 @@ pub struct PageList {
     pub entries: Vec<MemExtract>,
 }
 
+/// The page list as a Lua value, with the entry block its fast accessors
+/// read.
+pub fn push_list(lua: &Lua, list: PageList) -> mlua::Result<Value> {
+    let entries: Vec<fast::PageEntry> = list
+        .entries
+        .iter()
+        .map(|e| fast::PageEntry {
+            paddr: e.paddr.unwrap_or(0),
+            domain: e.domain.unwrap_or(-1),
+            state: e.state as u8,
+            hidden: u8::from(e.hidden || e.paddr.is_none()),
+        })
+        .collect();
+    let ud = Value::UserData(lua.create_userdata(list)?);
+    fast::attach_pages(lua, &ud, &entries)?;
+    Ok(ud)
+}
+
 impl PageList {
     /// Entry `i` (1-based) for an accessor, or an argument error naming
     /// the valid range.
@@ -110,24 +129,20 @@ fn show(v: &Value) -> String {
 fn index(lua: &Lua) -> mlua::Result<Value> {
     const T: &str = "memlua.pagelist";
     let methods = lua.create_table()?;
-    methods.set(
-        "state",
-        api_method(lua, "state", T, |_, pl: &PageList, i: Value| {
-            Ok(pl.entry(&i, "state")?.state.name())
-        })?,
-    )?;
-    methods.set(
-        "paddr",
-        api_method(lua, "paddr", T, |_, pl: &PageList, i: Value| {
-            Ok(pl.entry(&i, "paddr")?.paddr.map(lua_int))
-        })?,
-    )?;
-    methods.set(
-        "domain",
-        api_method(lua, "domain", T, |_, pl: &PageList, i: Value| {
-            Ok(pl.entry(&i, "domain")?.domain)
-        })?,
-    )?;
+    // Each accessor is a C fast path (fast.rs) over the list's entry block,
+    // falling back on these for anything unusual.
+    let slow = api_method(lua, "state", T, |_, pl: &PageList, i: Value| {
+        Ok(pl.entry(&i, "state")?.state.name())
+    })?;
+    methods.set("state", fast::page_method(lua, "state", slow)?)?;
+    let slow = api_method(lua, "paddr", T, |_, pl: &PageList, i: Value| {
+        Ok(pl.entry(&i, "paddr")?.paddr.map(lua_int))
+    })?;
+    methods.set("paddr", fast::page_method(lua, "paddr", slow)?)?;
+    let slow = api_method(lua, "domain", T, |_, pl: &PageList, i: Value| {
+        Ok(pl.entry(&i, "domain")?.domain)
+    })?;
+    methods.set("domain", fast::page_method(lua, "domain", slow)?)?;
     // pl[i] like a table: nil outside 1..#pl.
     let getter = api_function(lua, |lua, (this, key): (Value, Value)| {
         let Value::UserData(ud) = &this else {
