@@ -55,9 +55,26 @@ pub fn parse_maps(text: &str) -> Vec<(u64, u64)> {
     v
 }
 
-fn covered(maps: &[(u64, u64)], va: u64) -> bool {
+/// The mapping `[start, end)` holding `va`, if any.
+fn containing(maps: &[(u64, u64)], va: u64) -> Option<(u64, u64)> {
     let i = maps.partition_point(|&(s, _)| s <= va);
-    i > 0 && va < maps[i - 1].1
+    maps.get(i.checked_sub(1)?)
+        .copied()
+        .filter(|&(_, end)| va < end)
+}
+
+#[cfg(test)]
+fn covered(maps: &[(u64, u64)], va: u64) -> bool {
+    containing(maps, va).is_some()
+}
+
+/// Reads the pagemap entries of the pages from `vpn` on into `buf` (8 bytes
+/// each, zeroed by the caller), in one pread. Past the end of the user
+/// address space the kernel returns nothing: those entries stay 0 (not
+/// present), and no mapping covers them. (Splitting the read over threads
+/// was tried: the kernel's walk got slower, not faster.)
+fn read_entries(pm: &File, vpn: u64, buf: &mut [u8]) {
+    let _ = pread_all(pm, vpn.saturating_mul(8), buf);
 }
 
 /// This process's page tables, as the kernel shows them.
@@ -130,15 +147,19 @@ impl Pagemap {
             let n = j - i;
             self.buf.clear();
             self.buf.resize(n * 8, 0);
-            // Past the end of the user address space the kernel returns
-            // nothing: those entries stay 0 (not present), and no mapping
-            // covers them anyway.
-            let _ = pread_all(pm, vpn.saturating_mul(8), &mut self.buf);
-            for k in 0..n {
-                let mut e = [0u8; 8];
-                e.copy_from_slice(&self.buf[k * 8..k * 8 + 8]);
+            read_entries(pm, vpn, &mut self.buf);
+            // Consecutive pages mostly share one mapping: remember the last
+            // one found instead of searching the list for every page.
+            let mut vma = (0u64, 0u64);
+            for (k, e) in self.buf.chunks_exact(8).enumerate() {
                 let va = vaddrs[i + k];
-                out[i + k] = decode(va, covered(&maps, va), u64::from_le_bytes(e));
+                let in_vma = (vma.0..vma.1).contains(&va) || {
+                    let found = containing(&maps, va);
+                    vma = found.unwrap_or((0, 0));
+                    found.is_some()
+                };
+                let entry = u64::from_le_bytes(e.try_into().unwrap_or([0; 8]));
+                out[i + k] = decode(va, in_vma, entry);
             }
             i = j;
         }
