@@ -6,6 +6,15 @@
 use memlua_runtime::native::{Native, Options};
 use memlua_runtime::{Backend, MemExtract, PageState, PAGE_SIZE};
 
+/// The tests map and unmap memory of this one process: run one at a time,
+/// or a freed range may be mapped again by another test before it is
+/// looked up.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn backend() -> Native {
     Native::open(&Options {
         mem: Some("/dev/null".into()),
@@ -39,6 +48,7 @@ fn frames_visible(n: &mut Native) -> bool {
 
 #[test]
 fn two_mappings_of_one_memfd_page_share_the_frame() {
+    let _serial = serial();
     let mut n = backend();
     if !frames_visible(&mut n) {
         return;
@@ -77,6 +87,7 @@ fn two_mappings_of_one_memfd_page_share_the_frame() {
 
 #[test]
 fn locked_pages_are_mapped_in_domain_0_with_different_frames() {
+    let _serial = serial();
     let mut n = backend();
     if !frames_visible(&mut n) {
         return;
@@ -96,6 +107,7 @@ fn locked_pages_are_mapped_in_domain_0_with_different_frames() {
 
 #[test]
 fn unmapped_is_invalid_and_untouched_is_valid() {
+    let _serial = serial();
     // These states need no privilege.
     let mut n = backend();
     let b = n.alloc(4 * PAGE_SIZE).unwrap();
@@ -126,6 +138,7 @@ fn unmapped_is_invalid_and_untouched_is_valid() {
 
 #[test]
 fn a_mismatched_answer_array_is_einval() {
+    let _serial = serial();
     let mut n = backend();
     let mut out = vec![MemExtract::default(); 1];
     let e = n.extract(&[0, 1], &mut out).unwrap_err();
