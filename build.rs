@@ -1,11 +1,18 @@
 //! Compiles the bundled tools (scripts/*.lua) into the binary, so
-//! `memlua NAME args` works wherever the binary is copied.
+//! `memlua NAME args` works wherever the binary is copied: each tool's
+//! source (for --list-tools) and its bytecode (what runs), made by
+//! memlua-luac so a tool starts without parsing. Also compiles
+//! src/docall.lua, the message-handler wrapper every call runs under.
 
 use std::fmt::Write;
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out_dir = std::env::var("OUT_DIR").expect("set by cargo");
+    let out_dir = Path::new(&out_dir);
+
+    let dir = root.join("scripts");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut tools: Vec<(String, String)> = Vec::new();
     if let Ok(entries) = std::fs::read_dir(&dir) {
@@ -19,11 +26,26 @@ fn main() {
         }
     }
     tools.sort();
-    let mut out = String::from("pub const TOOLS: &[(&str, &str)] = &[\n");
+    let mut out = String::from("pub const TOOLS: &[(&str, &str, &[u8])] = &[\n");
     for (name, path) in tools {
-        let _ = writeln!(out, "    ({name:?}, include_str!({path:?})),");
+        let source = std::fs::read_to_string(&path).expect("a tool is readable UTF-8");
+        // Named as the tool is run (`memlua devmem`): messages say devmem:LINE.
+        let bytecode = memlua_luac::compile(&source, &format!("@{name}"))
+            .unwrap_or_else(|e| panic!("scripts/{name}.lua does not compile: {e}"));
+        let bc_path = out_dir.join(format!("{name}.luac"));
+        std::fs::write(&bc_path, bytecode).expect("OUT_DIR is writable");
+        let _ = writeln!(
+            out,
+            "    ({name:?}, include_str!({path:?}), include_bytes!({:?})),",
+            bc_path.display().to_string()
+        );
     }
     out.push_str("];\n");
-    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("tools.rs");
-    std::fs::write(dest, out).unwrap();
+    std::fs::write(out_dir.join("tools.rs"), out).expect("OUT_DIR is writable");
+
+    let docall = root.join("src/docall.lua");
+    println!("cargo:rerun-if-changed={}", docall.display());
+    let source = std::fs::read_to_string(&docall).expect("src/docall.lua is readable");
+    let bc = memlua_luac::compile(&source, "=docall").expect("src/docall.lua compiles");
+    std::fs::write(out_dir.join("docall.luac"), bc).expect("OUT_DIR is writable");
 }

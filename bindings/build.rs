@@ -1,6 +1,8 @@
 //! Compiles the Lua modules under the workspace's stdlib/ into the binary:
 //! writes `$OUT_DIR/stdlib.rs` with one `(name, source)` per `*.lua` file,
-//! `stdlib/a/b.lua` becoming module `a.b` (required as `memlua.a.b`).
+//! `stdlib/a/b.lua` becoming module `a.b` (required as `memlua.a.b`), and
+//! the same modules as bytecode (memlua-luac), which is what `require`
+//! loads.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -30,7 +32,9 @@ fn main() {
     println!("cargo:rerun-if-changed={}", stdlib.display());
     let mut modules = Vec::new();
     collect(&stdlib, "", &mut modules);
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
     let mut code = String::from("pub static MODULES: &[(&str, &str)] = &[\n");
+    let mut bytecode = String::from("pub static BYTECODE: &[&[u8]] = &[\n");
     for (name, path) in &modules {
         println!("cargo:rerun-if-changed={}", path.display());
         let path = path.canonicalize().unwrap_or_else(|_| path.clone());
@@ -40,8 +44,29 @@ fn main() {
             path.display().to_string()
         )
         .expect("writing to a String");
+        // The chunk name the searcher gives the module, so messages name
+        // stdlib/NAME.lua and its lines.
+        let source = fs::read_to_string(&path).expect("a module is readable UTF-8");
+        let chunk = format!("@stdlib/{}.lua", name.replace('.', "/"));
+        let bc = memlua_luac::compile(&source, &chunk)
+            .unwrap_or_else(|e| panic!("stdlib module {name} does not compile: {e}"));
+        let bc_path = out_dir.join(format!("{name}.luac"));
+        fs::write(&bc_path, bc).expect("OUT_DIR is writable");
+        writeln!(
+            bytecode,
+            "    include_bytes!({:?}),",
+            bc_path.display().to_string()
+        )
+        .expect("writing to a String");
     }
     code.push_str("];\n");
-    let out = PathBuf::from(env::var("OUT_DIR").expect("set by cargo")).join("stdlib.rs");
-    fs::write(out, code).expect("OUT_DIR is writable");
+    bytecode.push_str("];\n");
+    code.push_str(&bytecode);
+    fs::write(out_dir.join("stdlib.rs"), code).expect("OUT_DIR is writable");
+
+    let searcher = manifest.join("src").join("searcher.lua");
+    println!("cargo:rerun-if-changed={}", searcher.display());
+    let source = fs::read_to_string(&searcher).expect("searcher.lua is readable");
+    let bc = memlua_luac::compile(&source, "=memlua.stdlib").expect("searcher.lua compiles");
+    fs::write(out_dir.join("searcher.luac"), bc).expect("OUT_DIR is writable");
 }

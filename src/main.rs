@@ -87,8 +87,8 @@ fn informational(inv: &Invocation) -> Option<Result<(), Failure>> {
         })());
     }
     if inv.list_tools {
-        for (name, code) in tools::TOOLS {
-            println!("{name:<12} {}", tools::summary(code));
+        for (name, source, _) in tools::TOOLS {
+            println!("{name:<12} {}", tools::summary(source));
         }
         return Some(Ok(()));
     }

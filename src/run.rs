@@ -18,28 +18,11 @@ pub struct Failure(pub String);
 
 type Outcome = Result<(), Failure>;
 
-/// Wraps calls so errors come back as lua.c's messages: a string, or an
-/// error value's `__tostring` with the script position it was raised at,
-/// then a traceback.
-const DOCALL: &str = r#"
-local xpcall, tostring, type, getmetatable, traceback, where = ...
-local function handler(msg)
-  if type(msg) ~= "string" then
-    local mt = getmetatable(msg)
-    if mt and mt.__tostring then
-      -- Error values carry no position; name the script line that raised it.
-      local pos = where()
-      msg = (pos or "") .. tostring(msg)
-    elseif msg == nil then
-      msg = "nil"
-    else
-      msg = "(error object is a " .. type(msg) .. " value)"
-    end
-  end
-  return traceback(msg, 2)
-end
-return function(f, ...) return xpcall(f, handler, ...) end
-"#;
+/// docall.lua: wraps calls so errors come back as lua.c's messages.
+/// Compiled at build time; the source is the fallback should this Lua
+/// refuse the bytecode.
+const DOCALL: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/docall.luac"));
+const DOCALL_SOURCE: &str = include_str!("docall.lua");
 
 pub struct Session {
     pub lua: Lua,
@@ -70,7 +53,12 @@ impl Session {
             }
             Ok(None)
         })?;
-        let docall: Function = lua.load(DOCALL).set_name("=docall").call((
+        let docall = lua
+            .load(DOCALL)
+            .set_name("=docall")
+            .into_function()
+            .or_else(|_| lua.load(DOCALL_SOURCE).set_name("=docall").into_function())?;
+        let docall: Function = docall.call((
             g.get::<Function>("xpcall")?,
             g.get::<Function>("tostring")?,
             g.get::<Function>("type")?,
@@ -231,11 +219,15 @@ fn run_script(s: &Session, inv: &Invocation, script: &Script) -> Outcome {
         Script::Path(path) => match std::fs::read(path) {
             Ok(code) => s.run_chunk(&skip_shebang(code), &format!("@{path}"), args),
             Err(e) => match tools::find(path) {
-                Some(code) => s.run_chunk(
-                    &skip_shebang(code.as_bytes().to_vec()),
-                    &format!("@{path}"),
-                    args,
-                ),
+                Some((source, bytecode)) => {
+                    let name = format!("@{path}");
+                    // The bytecode, or the source should this Lua not take
+                    // it (a binary built for another machine's format).
+                    let f = s
+                        .load(bytecode, &name)
+                        .or_else(|_| s.load(&skip_shebang(source.as_bytes().to_vec()), &name))?;
+                    s.call(f, args).map(|_| ())
+                }
                 None => Err(Failure(format!(
                     "cannot open {path}: {e} (nor is it a bundled tool; see memlua --list-tools)"
                 ))),

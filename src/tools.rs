@@ -1,15 +1,15 @@
-//! The bundled tools: Lua scripts from scripts/, compiled in by build.rs and
-//! run as `memlua NAME args`.
+//! The bundled tools: Lua scripts from scripts/, compiled in by build.rs
+//! (source and bytecode) and run as `memlua NAME args`.
 
 include!(concat!(env!("OUT_DIR"), "/tools.rs"));
 
-/// A tool's source by name (`devmem` or `devmem.lua`).
-pub fn find(name: &str) -> Option<&'static str> {
+/// A tool by name (`devmem` or `devmem.lua`): its source and bytecode.
+pub fn find(name: &str) -> Option<(&'static str, &'static [u8])> {
     let name = name.strip_suffix(".lua").unwrap_or(name);
     TOOLS
         .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, code)| *code)
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, source, bytecode)| (*source, *bytecode))
 }
 
 /// The one-line description: the first comment line, `-- NAME: what`.

@@ -25,23 +25,10 @@ pub fn add_module(lua: &Lua, name: &str, source: &str) -> mlua::Result<()> {
     modules.set(name, source)
 }
 
-/// The searcher, second after `package.preload` as Lua's own are ordered.
-/// Written in Lua: it runs once per `require`, nothing here is hot.
-const SEARCHER: &str = r#"
-local modules, searchers, load = ...
-table.insert(searchers, 2, function(name)
-  local short = name:match("^memlua%.(.+)$")
-  if not short then return nil end
-  local src = modules[short]
-  if not src then return "no module '" .. name .. "' in memlua's stdlib" end
-  local chunkname = "@stdlib/" .. short:gsub("%.", "/") .. ".lua"
-  local f, err = load(src, chunkname, "t")
-  if not f then
-    error(("error loading module '%s' from memlua's stdlib:\n\t%s"):format(name, err), 0)
-  end
-  return f, chunkname:sub(2)
-end)
-"#;
+/// The searcher (searcher.lua), compiled at build time: it runs once per
+/// `require`, nothing here is hot, and parsing it at every start is not
+/// worth it.
+const SEARCHER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/searcher.luac"));
 
 /// Templates `package.path` gets in front: each `$MEMLUA_PATH` entry (a
 /// template with `?`, or a folder), then the user's data folder.
@@ -72,11 +59,22 @@ pub fn path_prefix(memlua_path: Option<&str>, data_dir: Option<&Path>) -> Vec<St
 
 /// Installs the searcher and the module path.
 pub fn install(lua: &Lua) -> mlua::Result<()> {
-    let modules = lua.create_table()?;
-    for (name, src) in embedded() {
-        modules.set(*name, *src)?;
-    }
-    lua.set_named_registry_value(REGISTRY_KEY, &modules)?;
+    // Added modules only; the compiled-in ones become Lua strings when
+    // required, not at every start.
+    let added = lua.create_table()?;
+    lua.set_named_registry_value(REGISTRY_KEY, &added)?;
+    let find = lua.create_function(move |lua, short: String| {
+        if let Some(src) = added.get::<Option<mlua::LuaString>>(short.as_str())? {
+            return Ok((Some(src), None));
+        }
+        let Some(i) = embedded().iter().position(|(n, _)| *n == short) else {
+            return Ok((None, None));
+        };
+        Ok((
+            Some(lua.create_string(embedded::BYTECODE[i])?),
+            Some(lua.create_string(embedded()[i].1)?),
+        ))
+    })?;
 
     let globals = lua.globals();
     let Ok(package) = globals.get::<Table>("package") else {
@@ -85,9 +83,18 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     };
     let searchers: Table = package.get("searchers")?;
     let load: mlua::Function = globals.get("load")?;
-    lua.load(SEARCHER)
+    // The source should this Lua refuse the bytecode (a binary built for a
+    // machine of another format).
+    let searcher = lua
+        .load(SEARCHER)
         .set_name("=memlua.stdlib")
-        .call::<()>((modules, searchers, load))?;
+        .into_function()
+        .or_else(|_| {
+            lua.load(include_str!("searcher.lua"))
+                .set_name("=memlua.stdlib")
+                .into_function()
+        })?;
+    searcher.call::<()>((find, searchers, load))?;
 
     let env = std::env::var("MEMLUA_PATH").ok();
     let data = directories::ProjectDirs::from("", "", "memlua");
