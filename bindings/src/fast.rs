@@ -88,13 +88,20 @@ unsafe fn direct_store(p: *mut u8, w: Width, v: u64) {
 const WIDTHS: [Width; 4] = [Width::W8, Width::W16, Width::W32, Width::W64];
 const SPACES: [Space; 2] = [Space::Phys, Space::Kernel];
 
-/// The function that raises the parked error as an error table.
+/// The function that raises the parked error as an error table; one per
+/// Lua state, shared by every fast path.
 fn raiser(lua: &Lua) -> mlua::Result<Function> {
-    api_function(lua, |_, ()| -> Result<(), Fail> {
+    const KEY: &str = "memlua.fast.raiser";
+    if let Some(f) = lua.named_registry_value::<Option<Function>>(KEY)? {
+        return Ok(f);
+    }
+    let f = api_function(lua, |_, ()| -> Result<(), Fail> {
         Err(Fail::Rt(PENDING.take().unwrap_or_else(|| {
             RtError::new(Errno::EIO, "memlua", "an error was lost on its way to Lua")
         })))
-    })
+    })?;
+    lua.set_named_registry_value(KEY, &f)?;
+    Ok(f)
 }
 
 /// Runs a backend access, turning a panic into an error: a Rust panic must
