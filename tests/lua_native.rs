@@ -162,3 +162,8 @@ fn suite(file: &str) {
 fn stdlib() {
     suite("stdlib.lua");
 }
+
+#[test]
+fn portable() {
+    suite("portable.lua");
+}

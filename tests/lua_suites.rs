@@ -270,3 +270,8 @@ fn stdlib_memtest() {
 fn stdlib_svd() {
     suite("stdlib_svd.lua");
 }
+
+#[test]
+fn portable() {
+    suite("portable.lua");
+}
