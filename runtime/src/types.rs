@@ -47,6 +47,19 @@ impl Width {
         addr & (self.bytes() - 1) == 0
     }
 
+    /// EINVAL unless `v` fits this width (op and address are the caller's
+    /// to fill in).
+    pub fn check_value(self, v: u64) -> crate::Result<()> {
+        if self.fits(v) {
+            return Ok(());
+        }
+        Err(crate::Error::new(
+            crate::Errno::EINVAL,
+            "",
+            format!("value {v:#x} does not fit in {} bits", self.bits()),
+        ))
+    }
+
     /// Whether `v` fits, read as signed or unsigned: `write8(a, -1)` and
     /// `write8(a, 0xff)` both store 0xff, `write8(a, 0x100)` does not fit.
     pub const fn fits(self, v: u64) -> bool {
@@ -82,6 +95,14 @@ impl Space {
         match self {
             Space::Phys => "mem",
             Space::Kernel => "kmem",
+        }
+    }
+
+    /// The Lua API's name for an access here: `mem.read32`, `kmem.write`.
+    pub fn op_name(self, verb: &str, w: Option<Width>) -> String {
+        match w {
+            Some(w) => format!("{}.{verb}{}", self.table(), w.bits()),
+            None => format!("{}.{verb}", self.table()),
         }
     }
 }

@@ -72,21 +72,6 @@ pub struct Native {
     buffers: Buffers,
 }
 
-fn op_name(space: Space, verb: &str, w: Option<Width>) -> String {
-    match w {
-        Some(w) => format!("{}.{verb}{}", space.table(), w.bits()),
-        None => format!("{}.{verb}", space.table()),
-    }
-}
-
-fn value_too_wide(w: Width, v: u64) -> Error {
-    Error::new(
-        Errno::EINVAL,
-        "",
-        format!("value {v:#x} does not fit in {} bits", w.bits()),
-    )
-}
-
 impl Native {
     /// Opens the devices. A device named explicitly must open, or this
     /// fails; a default one that is missing fails each access instead.
@@ -171,20 +156,16 @@ impl Backend for Native {
             Space::Phys => self.phys().and_then(|p| p.read(addr, w)),
             Space::Kernel => self.kernel_read(addr, w),
         };
-        r.map_err(|e| e.with_op(op_name(space, "read", Some(w))).at(addr))
+        r.map_err(|e| e.with_op(space.op_name("read", Some(w))).at(addr))
     }
 
     #[inline]
     fn write(&mut self, space: Space, addr: u64, w: Width, v: u64) -> Result<()> {
-        let r = if !w.fits(v) {
-            Err(value_too_wide(w, v))
-        } else {
-            match space {
-                Space::Phys => self.phys().and_then(|p| p.write(addr, w, v)),
-                Space::Kernel => self.kernel_write(addr, w, v),
-            }
-        };
-        r.map_err(|e| e.with_op(op_name(space, "write", Some(w))).at(addr))
+        let r = w.check_value(v).and_then(|()| match space {
+            Space::Phys => self.phys().and_then(|p| p.write(addr, w, v)),
+            Space::Kernel => self.kernel_write(addr, w, v),
+        });
+        r.map_err(|e| e.with_op(space.op_name("write", Some(w))).at(addr))
     }
 
     fn read_bytes(&mut self, space: Space, addr: u64, buf: &mut [u8]) -> Result<()> {
@@ -195,7 +176,7 @@ impl Backend for Native {
         };
         r.map_err(|e| {
             let at = addr.wrapping_add(e.done.unwrap_or(0));
-            e.with_op(op_name(space, "read", None)).at(at)
+            e.with_op(space.op_name("read", None)).at(at)
         })
     }
 
@@ -212,7 +193,7 @@ impl Backend for Native {
         };
         r.map_err(|e| {
             let at = addr.wrapping_add(e.done.unwrap_or(0));
-            e.with_op(op_name(space, "write", None)).at(at)
+            e.with_op(space.op_name("write", None)).at(at)
         })
     }
 

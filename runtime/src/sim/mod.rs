@@ -55,22 +55,6 @@ pub struct Sim {
     numa: bool,
 }
 
-/// The Lua API's name for an access: `mem.read32`, `kmem.write`.
-fn op_name(space: Space, verb: &str, w: Option<Width>) -> String {
-    match w {
-        Some(w) => format!("{}.{verb}{}", space.table(), w.bits()),
-        None => format!("{}.{verb}", space.table()),
-    }
-}
-
-fn value_too_wide(w: Width, v: u64) -> Error {
-    Error::new(
-        Errno::EINVAL,
-        "",
-        format!("value {v:#x} does not fit in {} bits", w.bits()),
-    )
-}
-
 impl Sim {
     /// Builds a simulator from a built-in board name or a TOML file.
     pub fn from_board_name(name_or_path: &str) -> Result<Sim> {
@@ -328,14 +312,6 @@ impl Sim {
         self.process.free_pages()
     }
 
-    fn check_value(w: Width, v: u64) -> Result<()> {
-        if w.fits(v) {
-            Ok(())
-        } else {
-            Err(value_too_wide(w, v))
-        }
-    }
-
     fn ranges_mut(&mut self, op: &str) -> Result<&mut MemRanges> {
         match &mut self.ranges {
             Ranges::Unsupported => Err(no_ranges(op)),
@@ -359,7 +335,7 @@ impl Sim {
         // the kernel address, or the whole span when the fault lies behind
         // the translation.
         let fail = |e: Error, behind: bool| {
-            let e = e.with_op(op_name(space, verb, None)).done(0);
+            let e = e.with_op(space.op_name(verb, None)).done(0);
             match (behind, e.addr()) {
                 (false, Some(at)) => e.at(at),
                 _ => e.span(addr, len),
@@ -414,19 +390,19 @@ impl Backend for Sim {
                 .translate(addr, w.bytes())
                 .and_then(|t| self.phys.read(t.paddr(), w)),
         };
-        r.map_err(|e| e.with_op(op_name(space, "read", Some(w))).at(addr))
+        r.map_err(|e| e.with_op(space.op_name("read", Some(w))).at(addr))
     }
 
     #[inline]
     fn write(&mut self, space: Space, addr: u64, w: Width, v: u64) -> Result<()> {
-        let r = Self::check_value(w, v).and_then(|()| match space {
+        let r = w.check_value(v).and_then(|()| match space {
             Space::Phys => self.phys.write(addr, w, v & w.mask()),
             Space::Kernel => self
                 .kernel
                 .translate(addr, w.bytes())
                 .and_then(|t| self.phys.write(t.paddr(), w, v & w.mask())),
         });
-        r.map_err(|e| e.with_op(op_name(space, "write", Some(w))).at(addr))
+        r.map_err(|e| e.with_op(space.op_name("write", Some(w))).at(addr))
     }
 
     fn read_bytes(&mut self, space: Space, addr: u64, buf: &mut [u8]) -> Result<()> {
@@ -491,7 +467,7 @@ impl Backend for Sim {
     }
 
     fn buffer_write(&mut self, buf: u64, off: u64, w: Width, v: u64) -> Result<()> {
-        Self::check_value(w, v)
+        w.check_value(v)
             .map_err(|e| e.at(buf.wrapping_add(off)))
             .and_then(|()| {
                 self.process
