@@ -1,29 +1,27 @@
 #!/usr/bin/env bash
 # Start-up time: `memlua -e ''` beside Debian's `lua5.4 -e ''`, measured in
-# the same run (issue 3: within 2x). Installs lua5.4 if it is missing.
-# Usage: benches/startup.sh [runs]   (default 300; median reported)
+# the same run by hyperfine (no shell, warm-up first; issue 3: within 2x).
+# Installs lua5.4 and hyperfine if they are missing.
+# Usage: benches/startup.sh [runs]   (default 500; medians reported)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${1:-300}
+runs=${1:-500}
 
-if ! command -v lua5.4 >/dev/null 2>&1; then
-    apt-get update >/dev/null
-    apt-get install -y --no-install-recommends lua5.4 >/dev/null
-fi
-cargo build --release -q
-memlua=target/release/memlua
-
-# Median wall time of one command in microseconds, runs interleaved with
-# the other command's so both see the same machine.
-declare -a t_memlua t_lua
-for ((i = 0; i < runs; i++)); do
-    s=$(date +%s%N); "$memlua" -e '' ; e=$(date +%s%N); t_memlua+=($(((e - s) / 1000)))
-    s=$(date +%s%N); lua5.4 -e '' ; e=$(date +%s%N); t_lua+=($(((e - s) / 1000)))
+for pkg in lua5.4 hyperfine; do
+    command -v "$pkg" >/dev/null 2>&1 || {
+        apt-get update >/dev/null
+        apt-get install -y --no-install-recommends "$pkg" >/dev/null
+    }
 done
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-m=$(median "${t_memlua[@]}")
-l=$(median "${t_lua[@]}")
-awk -v m="$m" -v l="$l" 'BEGIN {
-    r = m / l
-    printf "memlua -e \x27\x27  %6d us\nlua5.4 -e \x27\x27  %6d us\nratio %.2f (target <= 2.00) %s\n", m, l, r, (r <= 2 ? "ok" : "MISSED")
-}'
+cargo build --release -q
+memlua=$(realpath "${CARGO_TARGET_DIR:-target}/release/memlua")
+json=$(mktemp)
+trap 'rm -f "$json"' EXIT
+hyperfine -N -w 30 -r "$runs" --export-json "$json" "lua5.4 -e ''" "$memlua -e ''" >/dev/null 2>&1
+python3 - "$json" <<'PY'
+import json, sys
+lua, memlua = (x["median"] * 1e6 for x in json.load(open(sys.argv[1]))["results"])
+print(f"memlua -e ''  {memlua:6.0f} us (median)\nlua5.4 -e ''  {lua:6.0f} us (median)")
+r = memlua / lua
+print(f"ratio {r:.2f} (target <= 2.00) {'ok' if r <= 2 else 'MISSED'}")
+PY
