@@ -16,7 +16,7 @@ use std::cell::Cell;
 use std::ffi::c_int;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use memlua_runtime::{Errno, Error as RtError, Space, Width};
+use memlua_runtime::{direct, Errno, Error as RtError, Space, Width};
 use mlua::{ffi, Function, LightUserData, Lua, Table, Value};
 
 use crate::errors::{api_function, Fail};
@@ -49,40 +49,6 @@ pub struct WindowState {
     pub ptr: *mut u8,
     /// Whether `ptr` may be written through.
     pub direct_write: bool,
-}
-
-/// One volatile load of exactly `w` at `p`.
-///
-/// # Safety
-/// `p` must be valid for `w` bytes and aligned to `w`.
-#[inline(always)]
-unsafe fn direct_load(p: *const u8, w: Width) -> u64 {
-    // SAFETY: the caller's promise; each arm is one access of that width.
-    unsafe {
-        match w {
-            Width::W8 => std::ptr::read_volatile(p) as u64,
-            Width::W16 => std::ptr::read_volatile(p as *const u16) as u64,
-            Width::W32 => std::ptr::read_volatile(p as *const u32) as u64,
-            Width::W64 => std::ptr::read_volatile(p as *const u64),
-        }
-    }
-}
-
-/// One volatile store of exactly `w` at `p`.
-///
-/// # Safety
-/// `p` must be valid for writing `w` bytes and aligned to `w`.
-#[inline(always)]
-unsafe fn direct_store(p: *mut u8, w: Width, v: u64) {
-    // SAFETY: the caller's promise; each arm is one access of that width.
-    unsafe {
-        match w {
-            Width::W8 => std::ptr::write_volatile(p, v as u8),
-            Width::W16 => std::ptr::write_volatile(p as *mut u16, v as u16),
-            Width::W32 => std::ptr::write_volatile(p as *mut u32, v as u32),
-            Width::W64 => std::ptr::write_volatile(p as *mut u64, v),
-        }
-    }
 }
 
 const WIDTHS: [Width; 4] = [Width::W8, Width::W16, Width::W32, Width::W64];
@@ -248,7 +214,7 @@ unsafe extern "C-unwind" fn window_read<const W: usize>(l: *mut ffi::lua_State) 
             if !w.is_aligned(p as u64) {
                 return fallback(l, 2);
             }
-            ffi::lua_pushinteger(l, direct_load(p, w) as ffi::lua_Integer);
+            ffi::lua_pushinteger(l, direct::load(p, w) as ffi::lua_Integer);
             return 1;
         }
         let s = window_session(&st);
@@ -280,7 +246,7 @@ unsafe extern "C-unwind" fn window_write<const W: usize>(l: *mut ffi::lua_State)
             if !st.direct_write || !w.is_aligned(p as u64) || !w.fits(v) {
                 return fallback(l, 2);
             }
-            direct_store(p, w, v & w.mask());
+            direct::store(p, w, v & w.mask());
             return 0;
         }
         let s = window_session(&st);

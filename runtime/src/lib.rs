@@ -3,6 +3,7 @@
 //! backends behind it. Nothing here knows Lua; the bindings crate puts this
 //! API into a Lua state.
 
+pub mod direct;
 pub mod error;
 #[cfg(unix)]
 pub mod native;
