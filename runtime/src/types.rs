@@ -47,6 +47,24 @@ impl Width {
         addr & (self.bytes() - 1) == 0
     }
 
+    /// EINVAL unless `at` (an "address" or an "offset", as `what` says) is
+    /// naturally aligned for this width (API.md, Numbers); op and address
+    /// are the caller's to fill in.
+    pub fn check_aligned(self, at: u64, what: &str) -> crate::Result<()> {
+        if self.is_aligned(at) {
+            return Ok(());
+        }
+        Err(crate::Error::new(
+            crate::Errno::EINVAL,
+            "",
+            format!(
+                "a {}-bit access needs an {what} aligned to {} bytes",
+                self.bits(),
+                self.bytes()
+            ),
+        ))
+    }
+
     /// EINVAL unless `v` fits this width (op and address are the caller's
     /// to fill in).
     pub fn check_value(self, v: u64) -> crate::Result<()> {

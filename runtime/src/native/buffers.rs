@@ -88,20 +88,8 @@ impl Buffers {
     }
 
     fn aligned(op: &str, addr: *mut u8, w: Width) -> Result<()> {
-        if w.is_aligned(addr as u64) {
-            Ok(())
-        } else {
-            Err(Error::new(
-                Errno::EINVAL,
-                op,
-                format!(
-                    "a {}-bit access needs an address aligned to {} bytes",
-                    w.bits(),
-                    w.bytes()
-                ),
-            )
-            .at(addr as u64))
-        }
+        w.check_aligned(addr as u64, "address")
+            .map_err(|e| e.with_op(op).at(addr as u64))
     }
 
     pub fn read(&self, buf: u64, off: u64, w: Width) -> Result<u64> {

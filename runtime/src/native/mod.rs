@@ -38,10 +38,7 @@ use buffers::Buffers;
 use kmem::KernelMem;
 use phys::PhysDev;
 
-use crate::{
-    Backend, Buffer, DirectMap, Errno, Error, MemExtract, MemRangeDesc, RangeOp, Result, Space,
-    Width,
-};
+use crate::{Backend, Buffer, DirectMap, MemExtract, MemRangeDesc, RangeOp, Result, Space, Width};
 
 /// What the command line chose (`--mem`, `--kmem`, `-w`), plus the files
 /// tests point elsewhere.
@@ -107,19 +104,7 @@ impl Native {
     }
 
     fn check_access(addr: u64, w: Width) -> Result<()> {
-        if w.is_aligned(addr) {
-            Ok(())
-        } else {
-            Err(Error::new(
-                Errno::EINVAL,
-                "",
-                format!(
-                    "a {}-bit access needs an address aligned to {} bytes",
-                    w.bits(),
-                    w.bytes()
-                ),
-            ))
-        }
+        w.check_aligned(addr, "address")
     }
 
     fn kernel_read(&self, addr: u64, w: Width) -> Result<u64> {

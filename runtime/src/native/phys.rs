@@ -203,17 +203,7 @@ impl PhysDev {
         if write && !self.writable {
             return Err(self.read_only());
         }
-        if !w.is_aligned(addr) {
-            return Err(Error::new(
-                Errno::EINVAL,
-                "",
-                format!(
-                    "a {}-bit access needs an address aligned to {} bytes",
-                    w.bits(),
-                    w.bytes()
-                ),
-            ));
-        }
+        w.check_aligned(addr, "address")?;
         if let Some(p) = self.cache.lookup(addr, w.bytes()) {
             return Ok(p);
         }

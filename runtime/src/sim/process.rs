@@ -195,18 +195,8 @@ impl ProcessSpace {
 
     fn check_access(&mut self, buf: u64, off: u64, w: Width) -> Result<()> {
         self.check_span(buf, off, w.bytes())?;
-        if !w.is_aligned(off) {
-            return Err(Error::new(
-                Errno::EINVAL,
-                "",
-                format!(
-                    "a {}-bit access needs an offset aligned to {} bytes",
-                    w.bits(),
-                    w.bytes()
-                ),
-            )
-            .at(buf + off));
-        }
+        w.check_aligned(off, "offset")
+            .map_err(|e| e.at(buf + off))?;
         Ok(())
     }
 

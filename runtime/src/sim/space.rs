@@ -201,17 +201,7 @@ impl PhysSpace {
     /// EINVAL unless `addr` is naturally aligned; EFAULT past the top.
     #[inline]
     fn check_access(&self, addr: u64, w: Width) -> Result<()> {
-        if !w.is_aligned(addr) {
-            return Err(Error::new(
-                Errno::EINVAL,
-                "",
-                format!(
-                    "a {}-bit access needs an address aligned to {} bytes",
-                    w.bits(),
-                    w.bytes()
-                ),
-            ));
-        }
+        w.check_aligned(addr, "address")?;
         if addr > self.max_addr - (w.bytes() - 1) {
             return Err(self.above_top());
         }
