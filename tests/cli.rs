@@ -3,7 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+mod support;
+
 use assert_cmd::Command;
+use support::memlua;
 
 /// A fresh folder for one test's files.
 fn scratch(test: &str) -> PathBuf {
@@ -17,19 +20,6 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p.to_str().unwrap().to_string()
-}
-
-fn memlua() -> Command {
-    let mut c = Command::cargo_bin("memlua").unwrap();
-    for v in [
-        "MEMLUA_INIT",
-        "MEMLUA_PATH",
-        "MEMLUA_BACKEND",
-        "MEMLUA_BOARD",
-    ] {
-        c.env_remove(v);
-    }
-    c
 }
 
 fn out(c: &mut Command, code: i32) -> (String, String) {

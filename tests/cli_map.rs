@@ -1,12 +1,8 @@
 //! `memlua --map` and `--list-boards` on the real binary.
 
-use assert_cmd::Command;
+mod support;
 
-fn memlua() -> Command {
-    let mut c = Command::cargo_bin("memlua").unwrap();
-    c.env_remove("MEMLUA_BOARD");
-    c
-}
+use support::memlua;
 
 fn stdout_of(args: &[&str]) -> String {
     let out = memlua()

@@ -1,18 +1,12 @@
 //! Every recipe under examples/ runs on the simulator and reaches its end.
 
-use assert_cmd::Command;
+mod support;
+
+use support::memlua;
 
 fn example(name: &str) -> String {
     let path = format!("{}/examples/{name}.lua", env!("CARGO_MANIFEST_DIR"));
-    let mut c = Command::cargo_bin("memlua").unwrap();
-    for v in [
-        "MEMLUA_INIT",
-        "MEMLUA_PATH",
-        "MEMLUA_BACKEND",
-        "MEMLUA_BOARD",
-    ] {
-        c.env_remove(v);
-    }
+    let mut c = memlua();
     let o = c.arg(&path).assert().success().get_output().clone();
     let out = String::from_utf8(o.stdout).unwrap();
     assert!(out.ends_with(&format!("{name}: OK\n")), "{out}");

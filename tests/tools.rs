@@ -1,20 +1,9 @@
 //! The bundled tools on the real binary and the `pc` board: devmem's and
 //! memcontrol's exact output and exit statuses, and each tool's --json.
 
-use assert_cmd::Command;
+mod support;
 
-fn memlua() -> Command {
-    let mut c = Command::cargo_bin("memlua").unwrap();
-    for v in [
-        "MEMLUA_INIT",
-        "MEMLUA_PATH",
-        "MEMLUA_BACKEND",
-        "MEMLUA_BOARD",
-    ] {
-        c.env_remove(v);
-    }
-    c
-}
+use support::memlua;
 
 fn run(args: &[&str], code: i32) -> (String, String) {
     let o = memlua().args(args).assert().code(code).get_output().clone();
