@@ -8,15 +8,13 @@
 //! hiding the simulator behind a backend whose `as_sim()` is None, as the
 //! native backend's is.
 
-use std::cell::RefCell;
-use std::path::Path;
-use std::rc::Rc;
+#[path = "support/suite.rs"]
+mod suite;
 
 use memlua_bindings::memlua_runtime::sim::Sim;
 use memlua_bindings::memlua_runtime::{
     Backend, Buffer, MemExtract, MemRangeDesc, RangeOp, Result as RtResult, Space, Width,
 };
-use mlua::{Lua, Table};
 
 /// A simulator that does not admit being one: `sim.*` must fail with
 /// EOPNOTSUPP on it.
@@ -82,9 +80,6 @@ impl Backend for NotSim {
     }
 }
 
-/// The assertion helpers, on top of `__fail(msg, level)`.
-const PRELUDE: &str = include_str!("support/prelude.lua");
-
 fn new_backend(board: &str, nosim: bool) -> mlua::Result<Box<dyn Backend>> {
     let sim = Sim::from_board_name(board).map_err(mlua::Error::external)?;
     Ok(if nosim {
@@ -94,71 +89,11 @@ fn new_backend(board: &str, nosim: bool) -> mlua::Result<Box<dyn Backend>> {
     })
 }
 
-/// Runs one suite; the failures, each `file:line: message`.
-fn run(file: &str) -> Vec<String> {
-    let failures = Rc::new(RefCell::new(Vec::<String>::new()));
-    let outcome = (|| -> mlua::Result<()> {
-        let lua = Lua::new();
-        memlua_bindings::install(&lua, new_backend("pc", false)?)?;
-        let f = failures.clone();
-        let fail = lua.create_function(move |lua, (msg, level): (String, usize)| {
-            let place = lua
-                .inspect_stack(level, |d| {
-                    let src = d.source().short_src.map(|s| s.into_owned());
-                    format!(
-                        "{}:{}",
-                        src.unwrap_or_else(|| "?".into()),
-                        d.current_line().unwrap_or(0)
-                    )
-                })
-                .unwrap_or_else(|| "?".into());
-            f.borrow_mut().push(format!("{place}: {msg}"));
-            Ok(())
-        })?;
-        lua.load(PRELUDE).set_name("=prelude").call::<()>(fail)?;
-        lua.globals().set(
-            "new_session",
-            lua.create_function(|lua, (board, opts): (String, Option<Table>)| {
-                let nosim = match &opts {
-                    Some(o) => o.get::<Option<bool>>("nosim")?.unwrap_or(false),
-                    None => false,
-                };
-                memlua_bindings::api_table(lua, new_backend(&board, nosim)?)
-            })?,
-        )?;
-        lua.globals().set(
-            "add_stdlib_module",
-            lua.create_function(|lua, (name, src): (String, String)| {
-                memlua_bindings::stdlib::add_module(lua, &name, &src)
-            })?,
-        )?;
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/lua")
-            .join(file);
-        let src = std::fs::read_to_string(&path).map_err(mlua::Error::external)?;
-        lua.load(src)
-            .set_name(format!("@tests/lua/{file}"))
-            .exec()?;
-        // A suite ends with a full collection, so __gc paths run too.
-        lua.gc_collect()?;
-        Ok(())
-    })();
-    let mut out = failures.borrow().clone();
-    if let Err(e) = outcome {
-        out.push(format!("tests/lua/{file}: the suite stopped: {e}"));
-    }
-    out
-}
-
 fn suite(file: &str) {
-    let failures = run(file);
-    if !failures.is_empty() {
-        panic!(
-            "{} failed assertion(s) in {file}:\n  {}",
-            failures.len(),
-            failures.join("\n  ")
-        );
-    }
+    let failures = suite::run(file, new_backend("pc", false), |lua, board, opts| {
+        memlua_bindings::api_table(lua, new_backend(&board, suite::nosim(&opts)?)?)
+    });
+    suite::report(file, "", failures);
 }
 
 #[test]

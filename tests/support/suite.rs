@@ -1,0 +1,90 @@
+//! Running one tests/lua suite, shared by tests/lua_suites.rs (simulator)
+//! and tests/lua_native.rs (native backend over a file): the assertion
+//! helpers of prelude.lua with a failure recorder, `add_stdlib_module`,
+//! the harness's `new_session`, the suite itself and a final collection.
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::rc::Rc;
+
+use memlua_bindings::memlua_runtime::Backend;
+use mlua::{Lua, Table};
+
+/// Runs `file` on `backend`; `new_session(lua, board, opts)` makes the API
+/// of another session for the suite. The failures, each
+/// `file:line: message`.
+pub fn run(
+    file: &str,
+    backend: mlua::Result<Box<dyn Backend>>,
+    new_session: impl Fn(&Lua, String, Option<Table>) -> mlua::Result<Table> + 'static,
+) -> Vec<String> {
+    let failures = Rc::new(RefCell::new(Vec::<String>::new()));
+    let outcome = (|| -> mlua::Result<()> {
+        let lua = Lua::new();
+        memlua_bindings::install(&lua, backend?)?;
+        let f = failures.clone();
+        let fail = lua.create_function(move |lua, (msg, level): (String, usize)| {
+            let place = lua
+                .inspect_stack(level, |d| {
+                    let src = d.source().short_src.map(|s| s.into_owned());
+                    format!(
+                        "{}:{}",
+                        src.unwrap_or_else(|| "?".into()),
+                        d.current_line().unwrap_or(0)
+                    )
+                })
+                .unwrap_or_else(|| "?".into());
+            f.borrow_mut().push(format!("{place}: {msg}"));
+            Ok(())
+        })?;
+        lua.load(include_str!("prelude.lua"))
+            .set_name("=prelude")
+            .call::<()>(fail)?;
+        lua.globals().set(
+            "new_session",
+            lua.create_function(move |lua, (board, opts): (String, Option<Table>)| {
+                new_session(lua, board, opts)
+            })?,
+        )?;
+        lua.globals().set(
+            "add_stdlib_module",
+            lua.create_function(|lua, (name, src): (String, String)| {
+                memlua_bindings::stdlib::add_module(lua, &name, &src)
+            })?,
+        )?;
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/lua")
+            .join(file);
+        let src = std::fs::read_to_string(&path).map_err(mlua::Error::external)?;
+        lua.load(src)
+            .set_name(format!("@tests/lua/{file}"))
+            .exec()?;
+        // A suite ends with a full collection, so __gc paths run too.
+        lua.gc_collect()?;
+        Ok(())
+    })();
+    let mut out = failures.borrow().clone();
+    if let Err(e) = outcome {
+        out.push(format!("tests/lua/{file}: the suite stopped: {e}"));
+    }
+    out
+}
+
+/// Fails the test with every failure of the suite, if any.
+pub fn report(file: &str, where_: &str, failures: Vec<String>) {
+    if !failures.is_empty() {
+        panic!(
+            "{} failed assertion(s) in {file}{where_}:\n  {}",
+            failures.len(),
+            failures.join("\n  ")
+        );
+    }
+}
+
+/// `opts.nosim` of `new_session(board, opts)`.
+pub fn nosim(opts: &Option<Table>) -> mlua::Result<bool> {
+    match opts {
+        Some(o) => Ok(o.get::<Option<bool>>("nosim")?.unwrap_or(false)),
+        None => Ok(false),
+    }
+}
