@@ -118,7 +118,9 @@ fn start(inv: &Invocation) -> Result<(), Failure> {
     let lua = memlua_bindings::new_state().map_err(|e| Failure(e.to_string()))?;
     memlua_bindings::install(&lua, backend).map_err(|e| Failure(e.to_string()))?;
     let session = Session::new(lua).map_err(|e| Failure(e.to_string()))?;
-    run::run(&session, inv)
+    let outcome = run::run(&session, inv);
+    session.close_for_exit();
+    outcome
 }
 
 fn main() -> ExitCode {

@@ -5,6 +5,7 @@
 //! inside Lua (`interrupt`).
 
 pub mod interrupt;
+mod teardown;
 
 use std::io::{IsTerminal, Read};
 
@@ -68,6 +69,15 @@ impl Session {
         ))?;
         let main = interrupt::main_thread(&lua)?;
         Ok(Session { lua, docall, main })
+    }
+
+    /// Ends the session as the process is about to exit: like lua.c's
+    /// `lua_close`, pending to-be-closed variables are closed and every
+    /// finalizer runs, but the heap is left for the OS to drop.
+    pub fn close_for_exit(self) {
+        // SAFETY: `main` is this state's main thread, no Lua code is
+        // running, and the caller returns to exit right after.
+        unsafe { teardown::skip_frees_on_close(self.main) };
     }
 
     /// Runs `f` with Ctrl-C armed to interrupt the Lua code it runs.

@@ -57,6 +57,33 @@ fn error_values_print_with_the_script_position() {
 }
 
 #[test]
+fn finalizers_and_to_be_closed_variables_run_at_exit_as_in_lua_c() {
+    // memlua leaves the heap to the OS at exit; what scripts can see of
+    // lua_close must still happen, in lua.c's order.
+    let d = scratch("atexit");
+    let s = write(
+        &d,
+        "fin.lua",
+        "kept = setmetatable({}, {__gc = function() print('kept finalized') end})\n\
+         setmetatable({}, {__gc = function() print('garbage finalized') end})\n\
+         local t <close> = setmetatable({}, {__close = function() print('closed') end})\n\
+         local f = io.open(arg[1], 'w') f:write('unflushed') -- never closed\n",
+    );
+    let data = d.join("data").to_str().unwrap().to_string();
+    let (o, _) = out(memlua().args([&s, &data]), 0);
+    assert_eq!(o, "closed\ngarbage finalized\nkept finalized\n");
+    assert_eq!(std::fs::read_to_string(&data).unwrap(), "unflushed");
+    let (o, _) = out(
+        memlua().args([
+            "-e",
+            "kept = setmetatable({}, {__gc = function() print('finalized') end}) error('x')",
+        ]),
+        1,
+    );
+    assert_eq!(o, "finalized\n");
+}
+
+#[test]
 fn missing_script_is_exit_one() {
     let (_, e) = out(memlua().arg("/nonexistent/x.lua"), 1);
     assert!(
