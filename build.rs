@@ -2,7 +2,9 @@
 //! `memlua NAME args` works wherever the binary is copied: each tool's
 //! source (for --list-tools) and its bytecode (what runs), made by
 //! memlua-luac so a tool starts without parsing. Also compiles
-//! src/docall.lua, the message-handler wrapper every call runs under.
+//! src/docall.lua, the message-handler wrapper every call runs under, and
+//! the built-in boards: checked here and compiled in as Rust, so starting
+//! the default machine parses no TOML.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -43,9 +45,31 @@ fn main() {
     out.push_str("];\n");
     std::fs::write(out_dir.join("tools.rs"), out).expect("OUT_DIR is writable");
 
+    boards(root, out_dir);
+
     let docall = root.join("src/docall.lua");
     println!("cargo:rerun-if-changed={}", docall.display());
     let source = std::fs::read_to_string(&docall).expect("src/docall.lua is readable");
     let bc = memlua_luac::compile(&source, "=docall").expect("src/docall.lua compiles");
     std::fs::write(out_dir.join("docall.luac"), bc).expect("OUT_DIR is writable");
+}
+
+/// `builtin_board(name)`: each built-in board, checked by the same
+/// `Board::parse` the runtime uses, as the expression that rebuilds it.
+fn boards(root: &Path, out_dir: &Path) {
+    use memlua_runtime::sim::board::{Board, BUILTIN};
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("runtime/boards").display()
+    );
+    let mut out = String::from(
+        "/// A built-in board, already checked; None for any other name.\n\
+         pub fn builtin_board(name: &str) -> Option<memlua_runtime::sim::board::Board> {\n    match name {\n",
+    );
+    for (name, _) in BUILTIN {
+        let board = Board::load(name).unwrap_or_else(|e| panic!("built-in board {name}: {e}"));
+        let _ = writeln!(out, "        {name:?} => Some({}),", board.to_rust());
+    }
+    out.push_str("        _ => None,\n    }\n}\n");
+    std::fs::write(out_dir.join("boards.rs"), out).expect("OUT_DIR is writable");
 }

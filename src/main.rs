@@ -3,6 +3,7 @@
 //! parse the command line, run, and map the outcome to an exit status with
 //! fixed meanings (0 success, 1 the script failed, 2 usage error).
 
+mod boards;
 mod cli;
 mod map;
 mod repl;
@@ -11,8 +12,7 @@ mod tools;
 
 use std::process::ExitCode;
 
-use memlua_runtime::sim::board::{Board, BUILTIN};
-use memlua_runtime::sim::Sim;
+use memlua_runtime::sim::board::BUILTIN;
 use memlua_runtime::Backend;
 
 use cli::Invocation;
@@ -50,7 +50,7 @@ fn open_backend(inv: &Invocation) -> Result<Box<dyn Backend>, Failure> {
         .unwrap_or_else(|| "sim".into());
     match which.as_str() {
         "sim" => {
-            let sim = Sim::from_board_name(&board_name(inv)).map_err(|e| Failure(e.message))?;
+            let sim = boards::sim(&board_name(inv)).map_err(Failure)?;
             Ok(Box::new(sim))
         }
         #[cfg(unix)]
@@ -80,7 +80,7 @@ fn informational(inv: &Invocation) -> Option<Result<(), Failure>> {
     if inv.list_boards {
         return Some((|| {
             for (name, _) in BUILTIN {
-                let board = Board::load(name).map_err(|e| Failure(e.to_string()))?;
+                let board = boards::load(name).map_err(|e| Failure(e.to_string()))?;
                 println!("{name:<12} {}", board.description);
             }
             Ok(())
@@ -94,7 +94,7 @@ fn informational(inv: &Invocation) -> Option<Result<(), Failure>> {
     }
     if inv.map {
         return Some((|| {
-            let mut sim = Sim::from_board_name(&board_name(inv)).map_err(|e| Failure(e.message))?;
+            let mut sim = boards::sim(&board_name(inv)).map_err(Failure)?;
             print!(
                 "{}",
                 map::describe(&mut sim).map_err(|e| Failure(e.to_string()))?

@@ -3,6 +3,7 @@
 //! on any machine with the errors real hardware would give.
 
 pub mod board;
+mod board_source;
 pub mod devices;
 pub mod kernel;
 pub mod memrange;
