@@ -3,14 +3,17 @@
 //! parse the command line, run, and map the outcome to an exit status with
 //! fixed meanings (0 success, 1 the script failed, 2 usage error).
 
+// The process starts in entry.rs, as a C program does (see there why).
+#![cfg_attr(not(test), no_main)]
+
 mod boards;
 mod cli;
+#[cfg(not(test))]
+mod entry;
 mod map;
 mod repl;
 mod run;
 mod tools;
-
-use std::process::ExitCode;
 
 use memlua_runtime::sim::board::BUILTIN;
 use memlua_runtime::Backend;
@@ -123,23 +126,26 @@ fn start(inv: &Invocation) -> Result<(), Failure> {
     outcome
 }
 
-fn main() -> ExitCode {
+/// memlua run with `args` (argv, program name first): the exit status.
+// Unit-test builds have the test harness's main instead of entry.rs.
+#[cfg_attr(test, allow(dead_code))]
+fn memlua_main(args: Vec<String>) -> u8 {
     memlua_runtime::native::tune_allocator();
-    let inv = match cli::parse(std::env::args().collect()) {
+    let inv = match cli::parse(args) {
         Ok(inv) => inv,
         Err(cli::Usage(msg)) => {
             eprintln!(
                 "memlua: {msg}\n{}\nTry 'memlua --help' for more.",
                 cli::usage_line()
             );
-            return ExitCode::from(2);
+            return 2;
         }
     };
     match start(&inv) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(Failure(msg)) => {
             eprintln!("memlua: {msg}");
-            ExitCode::from(1)
+            1
         }
     }
 }

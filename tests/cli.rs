@@ -84,6 +84,47 @@ fn finalizers_and_to_be_closed_variables_run_at_exit_as_in_lua_c() {
 }
 
 #[test]
+fn a_closed_pipe_ends_the_run_as_it_ends_lua_c() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_memlua"))
+        .args(["-e", "for i = 1, 1e9 do print(i) end"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(first, "1\n");
+    // The reader is gone: the next write kills memlua with SIGPIPE, as it
+    // does lua.c and busybox, instead of printing into a closed pipe.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("memlua kept running after its reader closed the pipe");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    assert_eq!(status.signal(), Some(libc::SIGPIPE), "{status:?}");
+}
+
+#[test]
+fn programs_a_script_starts_do_not_inherit_an_ignored_sigpipe() {
+    let (o, _) = out(
+        memlua().args(["-e", "os.execute('grep ^SigIgn: /proc/self/status')"]),
+        0,
+    );
+    let mask = u64::from_str_radix(o.trim().trim_start_matches("SigIgn:").trim(), 16).unwrap();
+    assert_eq!(mask & (1 << (libc::SIGPIPE - 1)), 0, "{o}");
+}
+
+#[test]
 fn missing_script_is_exit_one() {
     let (_, e) = out(memlua().arg("/nonexistent/x.lua"), 1);
     assert!(
