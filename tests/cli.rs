@@ -125,6 +125,28 @@ fn programs_a_script_starts_do_not_inherit_an_ignored_sigpipe() {
 }
 
 #[test]
+fn a_closed_stdout_is_not_taken_over_by_the_next_file_opened() {
+    // Started with stdout closed, the first file opened would get
+    // descriptor 1 and everything printed would land in it (a /dev/mem
+    // opened that way would be written by print). memlua puts /dev/null
+    // there first, as Rust's runtime and careful C tools do.
+    let d = scratch("closedfd");
+    let file = d.join("f.txt");
+    let script = format!(
+        "local h = assert(io.open({:?}, 'w')) print('to stdout') io.stdout:flush() h:write('file') h:close()",
+        file.to_str().unwrap()
+    );
+    let status = std::process::Command::new("sh")
+        .args(["-c", "exec \"$0\" -e \"$1\" >&-"])
+        .arg(env!("CARGO_BIN_EXE_memlua"))
+        .arg(&script)
+        .status()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "file");
+}
+
+#[test]
 fn missing_script_is_exit_one() {
     let (_, e) = out(memlua().arg("/nonexistent/x.lua"), 1);
     assert!(
