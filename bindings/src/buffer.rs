@@ -195,11 +195,10 @@ fn index(lua: &Lua) -> mlua::Result<Value> {
         };
         let b = ud.borrow::<Buffer>()?;
         Ok(match &key {
-            Value::String(k) if k == "addr" => lua_int(b.live("buffer.addr")?),
-            Value::String(k) if k == "len" => {
-                b.live("buffer.len")?;
-                lua_int(b.len)
-            }
+            // Still readable once freed: the numbers stay what they were,
+            // so a script can check that the addresses became invalid.
+            Value::String(k) if k == "addr" => lua_int(b.addr),
+            Value::String(k) if k == "len" => lua_int(b.len),
             _ => Value::Nil,
         })
     })?;

@@ -90,7 +90,9 @@ end
 raises("EINVAL", b.write32, b, 0, 0)
 raises("EINVAL", b.write, b, 0, "x")
 raises("EINVAL", b.read, b, 0, 1)
-raises("EINVAL", function() return b.addr end)
+-- Its numbers stay readable, and its addresses are invalid now.
+eq(mem.extract(b.addr).state, "invalid", "a freed buffer's address")
+eq(b.len, 4096)
 
 -- A method called with a wrong self.
 local buf = mem.alloc(4096)

@@ -112,8 +112,6 @@ for _, use in ipairs {
   function() return b:unlock() end,
   function() return b:pages() end,
   function() return b:free() end,
-  function() return b.addr end,
-  function() return b.len end,
 } do
   local err = raises("EINVAL", use)
   check(err and err.message:find("freed", 1, true), "the error says freed: " .. tostring(err))
