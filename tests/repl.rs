@@ -219,3 +219,18 @@ fn commands_help_board_and_quit() {
     let status = format!("{:?}", p.process().wait().unwrap());
     assert!(status.ends_with(", 0)"), "{status}");
 }
+
+#[test]
+fn lines_typed_ahead_or_pasted_without_bracketed_paste_all_run() {
+    // One write of several lines, as a serial console, tmux send-keys or a
+    // terminal without bracketed paste delivers them: none may be lost.
+    let h = home("typeahead");
+    let mut p = memlua(&h, &[]);
+    p.send("print('out' .. 1)\nprint('out' .. 2)\nx = 1 +\n2\nprint('x is ' .. x)\n")
+        .unwrap();
+    p.exp_string("out1").unwrap();
+    p.exp_string("out2").unwrap();
+    p.exp_string("x is 3").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    quit(p);
+}
