@@ -62,6 +62,28 @@ local function bad(ctx, path, msg)
   error(setmetatable({ path = path, msg = msg, text = table.concat(path, ": ") .. ": " .. msg }, MapError))
 end
 
+local DEVICE_KEYS = { name = 1, base = 1, registers = 1, space = 1, width = 1, len = 1, description = 1 }
+local REGISTER_KEYS = { name = 1, offset = 1, width = 1, access = 1, reset = 1, description = 1,
+  fields = 1, read_effects = 1 }
+local FIELD_KEYS = { name = 1, lsb = 1, bit = 1, bits = 1, width = 1, access = 1, enum = 1, description = 1 }
+local ENUM_KEYS = { name = 1, value = 1, description = 1 }
+
+--- Refuses keys a map element does not know: a misspelt `acess` or a
+--- `msb` would otherwise be ignored silently.
+local function check_keys(ctx, path, t, known)
+  local unknown = {}
+  for k in pairs(t) do
+    if not known[k] then unknown[#unknown + 1] = type(k) == "string" and ("'" .. k .. "'") or ("[" .. tostring(k) .. "]") end
+  end
+  if #unknown == 0 then return end
+  table.sort(unknown)
+  local names = {}
+  for k in pairs(known) do names[#names + 1] = k end
+  table.sort(names)
+  bad(ctx, path, ("unknown key%s %s; expected %s"):format(#unknown > 1 and "s" or "",
+    table.concat(unknown, ", "), table.concat(names, ", ")))
+end
+
 local function check_fields(ctx, r, path, width, reg_access)
   local out, byname, used = {}, {}, 0
   for i, f in ipairs(r.fields or {}) do
@@ -71,6 +93,7 @@ local function check_fields(ctx, r, path, width, reg_access)
     fpath[#fpath + 1] = type(name) == "string" and ("field '" .. name .. "'") or ("fields[" .. i .. "]")
     if type(name) ~= "string" or name == "" then bad(ctx, fpath, "a field needs a name") end
     if byname[name] then bad(ctx, fpath, "a second field of this name") end
+    check_keys(ctx, fpath, f, FIELD_KEYS)
     local lsb, fw
     if f.bits ~= nil then
       if type(f.bits) ~= "table" or #f.bits ~= 2 then bad(ctx, fpath, "bits must be {msb, lsb}") end
@@ -97,7 +120,14 @@ local function check_fields(ctx, r, path, width, reg_access)
       if type(f.enum) ~= "table" then bad(ctx, fpath, "enum must be a table") end
       local list = {}
       if #f.enum > 0 then
-        for _, e in ipairs(f.enum) do list[#list + 1] = e end
+        for i, e in ipairs(f.enum) do
+          if type(e) ~= "table" then
+            local epath = { table.unpack(fpath) }
+            epath[#epath + 1] = "enum[" .. i .. "]"
+            bad(ctx, epath, ("expected a table {name =, value =}, got %s"):format(type(e)))
+          end
+          list[#list + 1] = e
+        end
       else
         for k, v in pairs(f.enum) do list[#list + 1] = { name = k, value = v } end
         table.sort(list, function(a, b) return tostring(a.name) < tostring(b.name) end)
@@ -107,6 +137,7 @@ local function check_fields(ctx, r, path, width, reg_access)
         epath[#epath + 1] = "enum '" .. tostring(e.name) .. "'"
         local v = int(e.value)
         if type(e.name) ~= "string" or e.name == "" then bad(ctx, epath, "an enumerated value needs a name") end
+        check_keys(ctx, epath, e, ENUM_KEYS)
         if v == nil then bad(ctx, epath, "value must be an integer, got " .. tostring(e.value)) end
         if fw < 64 and (v < 0 or v > mask(fw)) then
           bad(ctx, epath, ("value %d does not fit the %d-bit field"):format(v, fw))
@@ -131,6 +162,7 @@ local function compile(map, ctx)
   local dname = map.name
   local path = { "device '" .. tostring(dname) .. "'" }
   if type(dname) ~= "string" or dname == "" then bad(ctx, { "device" }, "a device needs a name") end
+  check_keys(ctx, path, map, DEVICE_KEYS)
   local base = int(map.base)
   if base == nil then bad(ctx, path, "base must be an address, got " .. tostring(map.base)) end
   local space = map.space or "phys"
@@ -144,6 +176,7 @@ local function compile(map, ctx)
     rpath[2] = type(r.name) == "string" and ("register '" .. r.name .. "'") or ("registers[" .. i .. "]")
     if type(r.name) ~= "string" or r.name == "" then bad(ctx, rpath, "a register needs a name") end
     if byname[r.name] then bad(ctx, rpath, "a second register of this name") end
+    check_keys(ctx, rpath, r, REGISTER_KEYS)
     local off = int(r.offset)
     if off == nil or off < 0 then bad(ctx, rpath, "offset must be a non-negative integer, got " .. tostring(r.offset)) end
     local width = int(r.width or dwidth)

@@ -106,6 +106,13 @@ maperr("field 'G': overlaps another field", { name = "d", base = 0, registers = 
 maperr("field 'F': enum 'BIG': value 4 does not fit the 2-bit field", { name = "d", base = 0, registers = { { name = "A", offset = 0, fields = { { name = "F", lsb = 0, width = 2, enum = { BIG = 4 } } } } } })
 maperr("register 'A': reset 0x100 does not fit 8 bits", { name = "d", base = 0, registers = { { name = "A", offset = 0, width = 8, reset = 0x100 } } })
 maperr("registers[1]: a register needs a name", { name = "d", base = 0, registers = { { offset = 0 } } })
+-- Misspelt or unknown keys are refused, not ignored.
+maperr("device 'd': unknown key 'regsiters'; expected base, description, len, name, registers, space, width",
+  { name = "d", base = 0, registers = {}, regsiters = {} })
+maperr("register 'A': unknown key 'acess'", { name = "d", base = 0, registers = { { name = "A", offset = 0, acess = "ro" } } })
+maperr("field 'F': unknown keys 'lsbit', 'msb'", { name = "d", base = 0, registers = { { name = "A", offset = 0, fields = { { name = "F", lsb = 0, lsbit = 0, msb = 3 } } } } })
+maperr("field 'F': enum 'ON': unknown key 'val'", { name = "d", base = 0, registers = { { name = "A", offset = 0, fields = { { name = "F", lsb = 0, enum = { { name = "ON", val = 1 } } } } } } })
+maperr("field 'F': enum[1]: expected a table {name =, value =}, got number", { name = "d", base = 0, registers = { { name = "A", offset = 0, fields = { { name = "F", lsb = 0, enum = { 1 } } } } } })
 
 -- A map file: the error names the file and the element's line.
 local path = os.tmpname()
