@@ -17,6 +17,9 @@
 
 local M = {}
 
+local options_check = require("memlua.options").check
+local OPTIONS = { "space", "group", "width", "style", "squeeze", "addr" }
+
 local function opt_error(name, want, got, level)
   error(("bad option '%s' to 'hexdump' (%s expected, got %s)"):format(name, want, tostring(got)), level + 1)
 end
@@ -24,6 +27,7 @@ end
 local function options(o, level)
   o = o or {}
   if type(o) ~= "table" then opt_error("options", "table", type(o), level + 1) end
+  options_check(o, OPTIONS, "hexdump", level + 1)
   local group = o.group or 1
   if group ~= 1 and group ~= 2 and group ~= 4 and group ~= 8 then
     opt_error("group", "1, 2, 4 or 8", group, level + 1)

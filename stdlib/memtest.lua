@@ -40,9 +40,13 @@ local function target_of(o)
   return api.map(addr, len), 0, len, addr
 end
 
+local OPTIONS = { "addr", "len", "buffer", "space", "algorithms", "word", "passes", "max_failures",
+  "progress", "block" }
+
 --- Runs the tests; see the top of the file.
 function M.run(o)
   if type(o) ~= "table" then error("bad argument #1 to 'memtest.run' (table expected, got " .. type(o) .. ")", 2) end
+  require("memlua.options").check(o, OPTIONS, "memtest.run")
   local word = o.word or 64
   if word ~= 32 and word ~= 64 then error("bad option 'word' to 'memtest.run' (32 or 64 expected)", 2) end
   local algs = o.algorithms or { "march" }

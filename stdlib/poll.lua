@@ -45,6 +45,9 @@ local function check_int(v, what, fname)
   return n
 end
 
+local options_check = require("memlua.options").check
+local OPTIONS = { "timeout", "timeout_ns", "interval_ns", "clock", "width", "space" }
+
 --- The core loop: read() until read() & mask == want.
 local function run(read, mask, want, o, addr, what)
   local limit = timeout_ns(o)
@@ -82,6 +85,7 @@ end
 --- Polls an address: width-exact reads of `opts.width` bits.
 function M.wait(addr, mask, want, opts)
   opts = opts or {}
+  options_check(opts, OPTIONS, "poll.wait")
   addr = check_int(addr, "addr", "wait")
   mask = check_int(mask, "mask", "wait")
   want = check_int(want, "want", "wait")
@@ -94,6 +98,7 @@ end
 
 --- Polls any reader function.
 function M.fn(read, mask, want, opts)
+  options_check(opts, OPTIONS, "poll.fn")
   if type(read) ~= "function" then error("bad argument 'read' to 'poll.fn' (function expected)", 2) end
   mask = check_int(mask, "mask", "fn")
   want = check_int(want, "want", "fn")
@@ -103,6 +108,7 @@ end
 --- Polls a field of a memlua.regs register until it equals `want` (a
 --- number or an enumerated name). Returns the register's value.
 function M.field(reg, name, want, opts)
+  options_check(opts, OPTIONS, "poll.field")
   if type(reg) ~= "table" or type(reg.info) ~= "function" then
     error("bad argument 'reg' to 'poll.field' (a memlua.regs register expected)", 2)
   end

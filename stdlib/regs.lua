@@ -443,6 +443,7 @@ end
 Device.__tostring = function(self) return ("regs.device '%s' at 0x%x"):format(self._desc.name, self._desc.base) end
 
 local function make(desc, opts)
+  require("memlua.options").check(opts, { "base", "space" }, "regs.device", 3)
   opts = opts or {}
   if opts.base then desc.base = int(opts.base) or error("bad option 'base' (address expected)", 3) end
   if opts.space then desc.space = opts.space end

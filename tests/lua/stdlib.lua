@@ -23,3 +23,10 @@ check(not ok3 and msg3:find("stdlib/fails.lua:1:", 1, true), "file and line: " .
 
 -- The user's data folder is on package.path.
 check(package.path:find("memlua/?.lua", 1, true), "data folder on package.path: " .. package.path)
+
+-- memlua.options: what the stdlib checks its option tables with.
+local options = require "memlua.options"
+options.check(nil, { "a" }, "t.f")
+options.check({ a = 1 }, { "a", "b" }, "t.f")
+argerr("bad option 'c' to 't.f' (unknown; expected a, b)", options.check, { a = 1, c = 2 }, { "b", "a" }, "t.f")
+argerr("bad options to 't.f' (table expected, got string)", options.check, "x", { "a" }, "t.f")

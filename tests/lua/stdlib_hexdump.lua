@@ -29,3 +29,6 @@ argerr("'width'", hd.dump, 0, 16, {group = 4, width = 6})
 argerr("'style'", hd.dump, 0, 16, {style = "od"})
 argerr("'space'", hd.dump, 0, 16, {space = "io"})
 raises("EFAULT", hd.dump, 1 << 40, 16)
+-- A misspelt option is refused, naming it and the known ones.
+argerr("bad option 'grup' to 'hexdump' (unknown; expected addr, group, space, squeeze, style, width)", hd.dump, 0, 16, {grup = 4})
+argerr("bad option 'sqeeze'", hd.string, "abc", {sqeeze = false})

@@ -44,3 +44,4 @@ argerr("unknown algorithm 'zz'", memtest.run, { addr = 0x1000000, len = 64, algo
 argerr("'word'", memtest.run, { addr = 0x1000000, len = 64, word = 16 })
 argerr("multiples of 8 bytes", memtest.run, { addr = 0x1000000, len = 12 })
 raises("EFAULT", memtest.run, { addr = 1 << 40, len = 4096 })
+argerr("bad option 'algoritms' to 'memtest.run' (unknown;", memtest.run, { addr = 0x1000000, len = 64, algoritms = "all" })

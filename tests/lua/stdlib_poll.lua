@@ -44,3 +44,7 @@ local host = require "memlua.host"
 local a = host.monotonic_ns(); local b = host.monotonic_ns()
 check(b >= a and a > 0, "monotonic_ns grows")
 argerr("'clock'", poll.fn, function() return 0 end, 1, 1, {clock = "wall"})
+-- A misspelt option is refused rather than giving the default timeout.
+argerr("bad option 'timout' to 'poll.wait' (unknown;", poll.wait, 0xFE001008, 0xff, 0x80, {timout = 1})
+argerr("bad option 'interval' to 'poll.fn'", poll.fn, function() return 0 end, 1, 1, {interval = 5})
+argerr("bad options to 'poll.wait' (table expected, got number)", poll.wait, 0xFE001008, 0xff, 0x80, 5)
