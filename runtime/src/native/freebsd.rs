@@ -5,14 +5,14 @@
 //! memory is /dev/kmem at the kernel address as offset; symbols come from
 //! kldsym(2), as kvm_nlist does on a live kernel.
 //!
-//! This file only compiles on FreeBSD.
+//! This file builds on FreeBSD; on Linux, CI type-checks it with
+//! `--cfg memlua_check_freebsd` (see native/mod.rs).
 
 use std::fs::File;
 use std::os::fd::AsRawFd;
 
 use super::abi::{
-    MemExtractC, MemRangeDescC, MemRangeOp, MEMRANGE_GET, MEMRANGE_SET, MEMRANGE_SET_REMOVE,
-    MEMRANGE_SET_UPDATE, MEM_EXTRACT_PADDR,
+    MemExtractC, MemRangeDescC, MemRangeOp, MEMRANGE_SET_REMOVE, MEMRANGE_SET_UPDATE,
 };
 use super::Options;
 use crate::{Errno, Error, MdfFlags, MemExtract, MemRangeDesc, PageState, RangeOp, Result};
@@ -21,10 +21,22 @@ nix::ioctl_readwrite!(memrange_get, b'm', 50, MemRangeOp);
 nix::ioctl_write_ptr!(memrange_set, b'm', 51, MemRangeOp);
 nix::ioctl_readwrite!(mem_extract_paddr, b'm', 52, MemExtractC);
 
-// nix computes the same numbers as mem4.md §1.3.
-const _: () = assert!(nix::request_code_readwrite!(b'm', 50, 16) as u32 == MEMRANGE_GET);
-const _: () = assert!(nix::request_code_write!(b'm', 51, 16) as u32 == MEMRANGE_SET);
-const _: () = assert!(nix::request_code_readwrite!(b'm', 52, 64) as u32 == MEM_EXTRACT_PADDR);
+// nix computes the same numbers as mem4.md §1.3 (with FreeBSD's encoding;
+// the Linux type-check build, memlua_check_freebsd, encodes them otherwise).
+#[cfg(target_os = "freebsd")]
+const _: () = {
+    use super::abi::{MEMRANGE_GET, MEMRANGE_SET, MEM_EXTRACT_PADDR};
+    assert!(nix::request_code_readwrite!(b'm', 50, 16) as u32 == MEMRANGE_GET);
+    assert!(nix::request_code_write!(b'm', 51, 16) as u32 == MEMRANGE_SET);
+    assert!(nix::request_code_readwrite!(b'm', 52, 64) as u32 == MEM_EXTRACT_PADDR);
+};
+
+/// kldsym(2), number 337 in FreeBSD's syscalls.master; spelled out where
+/// this file is only type-checked (memlua_check_freebsd on Linux).
+#[cfg(target_os = "freebsd")]
+const SYS_KLDSYM: libc::c_int = libc::SYS_kldsym;
+#[cfg(not(target_os = "freebsd"))]
+const SYS_KLDSYM: libc::c_long = 337;
 
 pub struct Sys {
     /// /dev/mem for the ioctls (they need no write access, mem4.md §2.1).
@@ -201,7 +213,7 @@ impl Sys {
         // one kld_sym_lookup, which `l` is.
         let r = unsafe {
             libc::syscall(
-                libc::SYS_kldsym,
+                SYS_KLDSYM,
                 0,
                 KLDSYM_LOOKUP,
                 &mut l as *mut KldSymLookup as *mut libc::c_void,

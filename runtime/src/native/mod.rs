@@ -25,7 +25,7 @@ pub mod window;
 
 pub use alloc::tune_allocator;
 
-#[cfg(target_os = "freebsd")]
+#[cfg(any(target_os = "freebsd", memlua_check_freebsd))]
 mod freebsd;
 #[cfg(target_os = "linux")]
 mod linux;
@@ -33,6 +33,20 @@ mod linux;
 use freebsd as sys;
 #[cfg(target_os = "linux")]
 use linux as sys;
+
+// FreeBSD's layer is type-checked on Linux, where CI runs, with
+// `RUSTFLAGS="--cfg memlua_check_freebsd" cargo check -p memlua-runtime`
+// (.ci/run does): it must offer what linux.rs offers, with the same types.
+#[cfg(all(memlua_check_freebsd, not(target_os = "freebsd")))]
+const _: () = {
+    let _: fn(&Options) -> freebsd::Sys = freebsd::Sys::new;
+    let _: fn(&mut freebsd::Sys, &[u64], &mut [MemExtract]) -> Result<()> = freebsd::Sys::extract;
+    let _: fn(&mut freebsd::Sys) -> Result<usize> = freebsd::Sys::range_count;
+    let _: fn(&mut freebsd::Sys) -> Result<Vec<MemRangeDesc>> = freebsd::Sys::ranges;
+    let _: fn(&mut freebsd::Sys, &MemRangeDesc, RangeOp) -> Result<()> = freebsd::Sys::range_set;
+    let _: fn(&mut freebsd::Sys, &str) -> Result<u64> = freebsd::Sys::symbol;
+    let _: fn() -> &'static str = freebsd::default_kmem;
+};
 
 use buffers::Buffers;
 use kmem::KernelMem;
