@@ -115,7 +115,11 @@ pub fn describe(sim: &mut Sim) -> Result<String> {
                     continue;
                 }
                 let len = ranges[i - 1].end() - d.base;
-                let owner = if d.owner[0] == 0 { "-" } else { d.owner_str() };
+                let owner = if d.owner[0] == 0 {
+                    "-".into()
+                } else {
+                    d.owner_str()
+                };
                 let mut notes = String::new();
                 if run > 1 {
                     let _ = write!(notes, " ({run} fixed slots)");

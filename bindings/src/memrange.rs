@@ -38,6 +38,14 @@ fn known_names() -> String {
         .join(", ")
 }
 
+/// A bit set that fits `mr_flags` (an `int`): 0..=0xffffffff, or a
+/// negative 32-bit value (FORCE is bit 31, -0x80000000 as an int).
+fn flag_bits(n: u64) -> Option<u32> {
+    u32::try_from(n)
+        .ok()
+        .or_else(|| i32::try_from(n as i64).ok().map(|i| i as u32))
+}
+
 /// Flags given as an integer (the bit set, at most 32 bits) or as names.
 fn parse_flags(v: &Value) -> Result<MdfFlags, String> {
     match v {
@@ -47,19 +55,17 @@ fn parse_flags(v: &Value) -> Result<MdfFlags, String> {
                 .map_err(|_| "flag names must be text".to_string())?;
             // A numeric string is a bit set, like any number.
             if let Some(n) = to_u64(v) {
-                return u32::try_from(n)
+                return flag_bits(n)
                     .map(MdfFlags::from_bits_retain)
-                    .map_err(|_| format!("flags {n:#x} do not fit in 32 bits"));
+                    .ok_or_else(|| format!("flags {n:#x} do not fit in 32 bits"));
             }
             MdfFlags::parse_names(&s)
                 .map_err(|word| format!("unknown flag name '{word}' (known: {})", known_names()))
         }
         Value::Integer(_) | Value::Number(_) => match to_u64(v) {
-            // A negative 32-bit integer (FORCE as -0x80000000) is accepted too.
-            Some(n) if n <= u32::MAX as u64 || (n as i64) >= i32::MIN as i64 => {
-                Ok(MdfFlags::from_bits_retain(n as u32))
-            }
-            Some(n) => Err(format!("flags {n:#x} do not fit in 32 bits")),
+            Some(n) => flag_bits(n)
+                .map(MdfFlags::from_bits_retain)
+                .ok_or_else(|| format!("flags {n:#x} do not fit in 32 bits")),
             None => Err(format!("integer or flag names expected, got {}", got(v))),
         },
         other => Err(format!(
@@ -79,7 +85,8 @@ fn desc_table(lua: &Lua, d: &MemRangeDesc) -> mlua::Result<Table> {
     t.raw_set("base", lua_int(d.base))?;
     t.raw_set("len", lua_int(d.len))?;
     t.raw_set("flags", d.flags.bits() as i64)?;
-    t.raw_set("owner", d.owner_str())?;
+    // The owner's bytes as the kernel keeps them, text or not.
+    t.raw_set("owner", lua.create_string(d.owner_bytes())?)?;
     Ok(t)
 }
 
@@ -97,7 +104,7 @@ fn desc_arg(v: &Value, fname: &str, need_flags: bool) -> Res<MemRangeDesc> {
         f => flags_field(&f, fname)?,
     };
     let owner = match t.get::<Value>("owner")? {
-        Value::Nil => String::new(),
+        Value::Nil => Vec::new(),
         Value::String(s) => {
             let bytes = s.as_bytes();
             if bytes.len() > MemRangeDesc::OWNER_MAX {
@@ -111,11 +118,13 @@ fn desc_arg(v: &Value, fname: &str, need_flags: bool) -> Res<MemRangeDesc> {
                     ),
                 ));
             }
-            String::from_utf8_lossy(&bytes).into_owned()
+            bytes.to_vec()
         }
         other => return Err(field_error(fname, "owner", "string", &other)),
     };
-    Ok(MemRangeDesc::new(base, len, flags, &owner))
+    let mut d = MemRangeDesc::new(base, len, flags, "");
+    d.set_owner_bytes(&owner);
+    Ok(d)
 }
 
 pub fn table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
@@ -180,11 +189,9 @@ pub fn table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
         "names",
         api_function(lua, |_, v: Value| {
             // Bits only: names in, names out would hide a mistake.
-            match to_u64(&v) {
-                Some(n) if n <= u32::MAX as u64 || (n as i64) >= i32::MIN as i64 => {
-                    Ok(MdfFlags::from_bits_retain(n as u32).names())
-                }
-                _ => Err(arg_error(
+            match to_u64(&v).and_then(flag_bits) {
+                Some(bits) => Ok(MdfFlags::from_bits_retain(bits).names()),
+                None => Err(arg_error(
                     1,
                     "memrange.names",
                     format!("flag bits expected, got {}", got(&v)),

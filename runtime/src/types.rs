@@ -304,18 +304,28 @@ impl MemRangeDesc {
         d
     }
 
-    /// The owner as text, up to the first NUL.
-    pub fn owner_str(&self) -> &str {
+    /// The owner's bytes, up to the first NUL (the kernel's C string).
+    pub fn owner_bytes(&self) -> &[u8] {
         let end = self.owner.iter().position(|&b| b == 0).unwrap_or(8);
-        std::str::from_utf8(&self.owner[..end]).unwrap_or("?")
+        &self.owner[..end]
+    }
+
+    /// The owner as text, for messages (bytes that are not UTF-8 shown as
+    /// U+FFFD); compare owners with `owner_bytes`.
+    pub fn owner_str(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(self.owner_bytes())
     }
 
     /// Sets the owner, truncating to 7 bytes as the kernel does
     /// (`mr_owner[7] = 0`); callers that must refuse long owners check
     /// `OWNER_MAX` first.
     pub fn set_owner(&mut self, owner: &str) {
+        self.set_owner_bytes(owner.as_bytes());
+    }
+
+    /// `set_owner` for any bytes: an owner is a C string, not text.
+    pub fn set_owner_bytes(&mut self, bytes: &[u8]) {
         self.owner = [0; 8];
-        let bytes = owner.as_bytes();
         let n = bytes.len().min(Self::OWNER_MAX);
         self.owner[..n].copy_from_slice(&bytes[..n]);
     }

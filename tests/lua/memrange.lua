@@ -144,3 +144,20 @@ raises("EOPNOTSUPP", arm.get)
 raises("EOPNOTSUPP", arm.set, { base = 0x40000000, len = 0x1000, flags = "uncacheable" })
 raises("EOPNOTSUPP", arm.remove, { base = 0x40000000, len = 0x1000 })
 eq(arm.WRITECOMBINE, 2, "the constants exist everywhere")
+
+-- mr_flags is an int: bit sets wider than 32 bits are refused, not cut.
+argerr("do not fit in 32 bits", memrange.set, { base = 0x300000000, len = 0x1000, flags = 0x100000008 })
+argerr("do not fit in 32 bits", memrange.set, { base = 0x300000000, len = 0x1000, flags = (1 << 40) | 8 })
+argerr("do not fit in 32 bits", memrange.flags, 0x100000008)
+argerr("do not fit in 32 bits", memrange.flags, "0x100000008")
+argerr("flag bits expected", memrange.names, 0x100000008)
+eq(memrange.flags(-0x80000000), memrange.FORCE, "FORCE as a negative int")
+eq(memrange.flags(0xffffffff), 0xffffffff)
+eq(memrange.names(-0x7ffffff8), "write-back force")
+
+-- An owner is bytes (char mr_owner[8]), kept as given even when not text.
+local fresh = new_session("pc").memrange
+fresh.set { base = 0x300000000, len = 0x1000, flags = "write-back", owner = "\xff\xfe" }
+local owners = {}
+for _, d in ipairs(fresh.get()) do owners[#owners + 1] = d.base == 0x300000000 and d.owner or nil end
+eq(owners[1], "\xff\xfe")

@@ -224,7 +224,7 @@ fn len_of_mask(mask: u64, physmask: u64) -> u64 {
 /// The slot is held by another owner. For MEMRANGE_SET every busy slot is
 /// (`claimer` None); for `sim.claim` a slot the claimer itself holds is not.
 fn held_by_other(d: &MemRangeDesc, claimer: Option<&str>) -> bool {
-    d.flags.contains(MdfFlags::BUSY) && claimer.is_none_or(|c| d.owner_str() != c)
+    d.flags.contains(MdfFlags::BUSY) && claimer.is_none_or(|c| d.owner_bytes() != c.as_bytes())
 }
 
 // ---------------------------------------------------------------------------
