@@ -132,7 +132,7 @@ pub fn error_value(lua: &Lua, e: &RtError) -> mlua::Result<Table> {
     if let Some(d) = e.done {
         t.raw_set("done", d as i64)?;
     }
-    t.raw_set("message", e.message.as_str())?;
+    t.raw_set("message", e.full_message().as_ref())?;
     let mt: Table = lua.named_registry_value(ERROR_MT)?;
     t.set_metatable(Some(mt))?;
     let text: Table = lua.named_registry_value(ERROR_TEXT)?;

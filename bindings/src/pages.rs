@@ -149,10 +149,17 @@ fn index(lua: &Lua) -> mlua::Result<Value> {
             return Ok(Value::Nil);
         };
         let pl = ud.borrow::<PageList>()?;
-        let entry = match &key {
-            Value::Integer(i) => (*i as usize).checked_sub(1).and_then(|k| pl.entries.get(k)),
+        // As a table would: an integral float is the same key (pl[1.0]).
+        let index = match &key {
+            Value::Integer(i) => usize::try_from(*i).ok(),
+            Value::Number(f) if f.fract() == 0.0 && *f >= 1.0 && *f <= usize::MAX as f64 => {
+                Some(*f as usize)
+            }
             _ => None,
         };
+        let entry = index
+            .and_then(|i| i.checked_sub(1))
+            .and_then(|k| pl.entries.get(k));
         match entry {
             Some(e) => Ok(Value::Table(extract_table(lua, e)?)),
             None => Ok(Value::Nil),

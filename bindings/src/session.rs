@@ -271,6 +271,9 @@ struct LuaDevice {
 
 impl LuaDevice {
     fn eio(&self, what: &str, msg: String) -> RtError {
+        // The callback's own message; the traceback mlua appends to it
+        // would run through the middle of ours.
+        let msg = msg.split("\nstack traceback:").next().unwrap_or_default();
         RtError::new(
             Errno::EIO,
             "",

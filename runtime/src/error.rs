@@ -161,9 +161,25 @@ impl Error {
         self
     }
 
+    /// Marks a bulk transfer's failure with the bytes it moved first
+    /// (`e.done`).
     pub fn done(mut self, bytes: u64) -> Self {
         self.done = Some(bytes);
         self
+    }
+
+    /// The message as scripts see it (`e.message`): when a bulk transfer
+    /// moved bytes before failing, it says how many, so the text alone
+    /// tells a person what happened.
+    pub fn full_message(&self) -> std::borrow::Cow<'_, str> {
+        match self.done {
+            Some(n) if n > 0 => format!(
+                "{}; {n} bytes were transferred before the failure",
+                self.message
+            )
+            .into(),
+            _ => self.message.as_str().into(),
+        }
     }
 
     /// Renames the operation, keeping everything else: the bindings use it
@@ -185,15 +201,12 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}: {}", self.op, self.errno, self.message)?;
+        write!(f, "{}: {}: {}", self.op, self.errno, self.full_message())?;
         match self.subject {
             Some(Subject::Addr(a)) => write!(f, " (addr={a:#x})")?,
             Some(Subject::Span { addr, len }) => write!(f, " (addr={addr:#x} len={len:#x})")?,
             Some(Subject::Range { base, len }) => write!(f, " (base={base:#x} len={len:#x})")?,
             None => {}
-        }
-        if let Some(done) = self.done {
-            write!(f, " [{done} bytes done]")?;
         }
         Ok(())
     }

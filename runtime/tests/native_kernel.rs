@@ -119,14 +119,57 @@ fn unmapped_kernel_addresses_are_efault() {
                 .errno,
             Errno::EINVAL
         );
+        // A single access is not a bulk transfer: no byte count, and the
+        // text is API.md's `op: ERRNO: message (addr=...)` exactly.
+        let e = n
+            .read(Space::Kernel, TEXT + 0x1000, Width::W64)
+            .unwrap_err();
+        assert_eq!(e.done, None);
+        assert!(
+            e.to_string()
+                .ends_with(&format!("(addr={:#x})", TEXT + 0x1000)),
+            "{e}"
+        );
+        // A bulk failure that moved bytes says so in its message.
+        let e = n
+            .read_bytes(Space::Kernel, TEXT + 0x1000 - 16, &mut buf)
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("; 16 bytes were transferred before the failure ("),
+            "{e}"
+        );
     });
+}
+
+#[test]
+fn without_write_kernel_writes_are_erofs_before_any_device_is_opened() {
+    // The default device: /dev/kmem, else /proc/kcore, else none at all
+    // (this build machine has neither). EROFS either way, never ENOENT.
+    let mut n = Native::open(&Options {
+        mem: Some("/dev/null".into()),
+        kmem: None,
+        write: false,
+        ..Default::default()
+    })
+    .unwrap();
+    let e = n.write(Space::Kernel, TEXT, Width::W8, 1).unwrap_err();
+    assert_eq!(
+        (e.errno, e.op.as_str(), e.done),
+        (Errno::EROFS, "kmem.write8", None)
+    );
+    let e = n.write_bytes(Space::Kernel, TEXT, b"x").unwrap_err();
+    assert_eq!((e.errno, e.op.as_str()), (Errno::EROFS, "kmem.write"));
 }
 
 #[test]
 fn a_core_is_read_only_even_with_write() {
     with_core(|n| {
         let e = n.write(Space::Kernel, TEXT, Width::W32, 1).unwrap_err();
-        assert_eq!((e.errno, e.op.as_str()), (Errno::EROFS, "kmem.write32"));
+        assert_eq!(
+            (e.errno, e.op.as_str(), e.done),
+            (Errno::EROFS, "kmem.write32", None)
+        );
         let e = n.write_bytes(Space::Kernel, TEXT, b"abc").unwrap_err();
         assert_eq!(
             (e.errno, e.op.as_str(), e.done),

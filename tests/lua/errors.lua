@@ -17,6 +17,9 @@ if e then
   local e2 = raises("EFAULT", mem.read8, 1 << 39)
   check(getmetatable(e) == getmetatable(e2), "one shared metatable")
   eq(raises("EFAULT", mem.read, 1 << 39, 1).done, 0, "done for bulk transfers")
+  -- The text is API.md's format exactly; the count is e.done's business.
+  local eb = raises("EFAULT", mem.read, 1 << 39, 16)
+  eq(eb and tostring(eb), "mem.read: EFAULT: " .. (eb and eb.message or "") .. " (addr=0x8000000000)")
 end
 -- Errors raised from Lua code still are the table (no position added).
 local ok, te = pcall(function() mem.read32(1 << 39) end)

@@ -44,6 +44,10 @@ raises("EFAULT", kmem.read64, KERNBASE) -- maps physical 0, like pmap_extract gi
 raises("EFAULT", kmem.read, 0x1000, 16)
 raises("EFAULT", kmem.write, 0x1000, "x")
 raises("EINVAL", kmem.read32, hz + 2)
+-- Alignment is checked first, mapped or not, as for physical addresses.
+raises("EINVAL", kmem.read32, 0xfffff00000000002)
+raises("EINVAL", kmem.read16, 1)
+raises("EINVAL", kmem.write64, 0x1004, 0)
 
 -- A kernel window.
 local w = kmem.map(KERNBASE, 0x2000000)

@@ -125,3 +125,16 @@ argerr("bad argument #1 to 'sim.device' (table expected, got nil)", sim.device)
 
 -- Everything still works.
 eq(mem.read32(BASE + 0x10), 0x1234)
+
+-- A device model that fails part-way through a bulk write: nothing the
+-- simulator could check fails it, so the transfer stops there, and e.done
+-- and the message say how far it got (4 bytes of RAM, 2 of the device).
+local taken = {}
+sim.device { name = "halfway", base = 0x80000000, len = 0x1000,
+  write = function(off, width, v) if off >= 2 then error("full") end taken[#taken + 1] = v end }
+local part = raises("EIO", mem.write, 0x7ffffffc, "wxyzWXYZ")
+eq(part and part.done, 6)
+check(part and part.message:find("device 'halfway' write failed: ", 1, true)
+  and part.message:find(": full; 6 bytes were transferred before the failure$"), tostring(part))
+eq(#taken, 2)
+eq(mem.read(0x7ffffffc, 4), "wxyz")

@@ -52,7 +52,10 @@ use buffers::Buffers;
 use kmem::KernelMem;
 use phys::PhysDev;
 
-use crate::{Backend, Buffer, DirectMap, MemExtract, MemRangeDesc, RangeOp, Result, Space, Width};
+use crate::{
+    Backend, Buffer, DirectMap, Errno, Error, MemExtract, MemRangeDesc, RangeOp, Result, Space,
+    Width,
+};
 
 /// What the command line chose (`--mem`, `--kmem`, `-w`), plus the files
 /// tests point elsewhere.
@@ -128,9 +131,24 @@ impl Native {
         Ok(u64::from_le_bytes(b))
     }
 
+    /// EROFS for a write without -w: decided before any device is opened,
+    /// so it is the same on every machine (API.md: before anything is
+    /// written).
+    fn check_writable(&self) -> Result<()> {
+        if self.writable {
+            return Ok(());
+        }
+        Err(Error::new(
+            Errno::EROFS,
+            "",
+            "the native backend is read-only: start memlua with -w (--write) to change kernel memory",
+        ))
+    }
+
     fn kernel_write(&self, addr: u64, w: Width, v: u64) -> Result<()> {
+        self.check_writable()?;
         let k = self.kmem()?;
-        if !self.writable || k.is_core() {
+        if k.is_core() {
             // The device's own refusal words it (EROFS, nothing written).
             return k.write(addr, &[]);
         }
@@ -138,6 +156,14 @@ impl Native {
         let b = (v & w.mask()).to_le_bytes();
         k.write(addr, &b[..w.bytes() as usize])
     }
+}
+
+/// A single-width access's error: named and placed, and without the byte
+/// count of the bulk path it may have gone through (`e.done` is for bulk
+/// transfers only).
+fn single_access_error(mut e: Error, op: String, addr: u64) -> Error {
+    e.done = None;
+    e.with_op(op).at(addr)
 }
 
 impl Backend for Native {
@@ -155,7 +181,7 @@ impl Backend for Native {
             Space::Phys => self.phys().and_then(|p| p.read(addr, w)),
             Space::Kernel => self.kernel_read(addr, w),
         };
-        r.map_err(|e| e.with_op(space.op_name("read", Some(w))).at(addr))
+        r.map_err(|e| single_access_error(e, space.op_name("read", Some(w)), addr))
     }
 
     #[inline]
@@ -164,7 +190,7 @@ impl Backend for Native {
             Space::Phys => self.phys().and_then(|p| p.write(addr, w, v)),
             Space::Kernel => self.kernel_write(addr, w, v),
         });
-        r.map_err(|e| e.with_op(space.op_name("write", Some(w))).at(addr))
+        r.map_err(|e| single_access_error(e, space.op_name("write", Some(w)), addr))
     }
 
     fn read_bytes(&mut self, space: Space, addr: u64, buf: &mut [u8]) -> Result<()> {
@@ -182,13 +208,16 @@ impl Backend for Native {
     fn write_bytes(&mut self, space: Space, addr: u64, data: &[u8]) -> Result<()> {
         let r = match space {
             Space::Phys => self.phys().and_then(|p| p.write_bytes(addr, data)),
-            Space::Kernel => self.kmem().and_then(|k| {
-                if data.is_empty() && self.writable && !k.is_core() {
-                    Ok(())
-                } else {
-                    k.write(addr, data)
-                }
-            }),
+            Space::Kernel => self
+                .check_writable()
+                .and_then(|()| self.kmem())
+                .and_then(|k| {
+                    if data.is_empty() && !k.is_core() {
+                        Ok(())
+                    } else {
+                        k.write(addr, data)
+                    }
+                }),
         };
         r.map_err(|e| {
             let at = addr.wrapping_add(e.done.unwrap_or(0));

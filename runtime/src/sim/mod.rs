@@ -335,26 +335,29 @@ impl Sim {
         // Physical errors name the physical address at fault; kernel ones
         // the kernel address, or the whole span when the fault lies behind
         // the translation.
-        let fail = |e: Error, behind: bool| {
-            let e = e.with_op(space.op_name(verb, None)).done(0);
+        // `done`: bytes moved before the failing piece; a device model that
+        // fails part-way through its piece adds what it took.
+        let fail = |e: Error, behind: bool, done: usize| {
+            let moved = done as u64 + e.done.unwrap_or(0);
+            let e = e.with_op(space.op_name(verb, None)).done(moved);
             match (behind, e.addr()) {
                 (false, Some(at)) => e.at(at),
                 _ => e.span(addr, len),
             }
         };
         if space == Space::Phys {
-            return step(&mut self.phys, addr, 0, len as usize).map_err(|e| fail(e, false));
+            return step(&mut self.phys, addr, 0, len as usize).map_err(|e| fail(e, false, 0));
         }
         let pieces = self
             .kernel
             .translate_range(addr, len)
-            .map_err(|e| fail(e, false))?;
+            .map_err(|e| fail(e, false, 0))?;
         for &(pa, n) in &pieces {
-            self.phys.check_range(pa, n).map_err(|e| fail(e, true))?;
+            self.phys.check_range(pa, n).map_err(|e| fail(e, true, 0))?;
         }
         let mut pos = 0usize;
         for (pa, n) in pieces {
-            step(&mut self.phys, pa, pos, n as usize).map_err(|e| fail(e, true))?;
+            step(&mut self.phys, pa, pos, n as usize).map_err(|e| fail(e, true, pos))?;
             pos += n as usize;
         }
         Ok(())
@@ -386,10 +389,13 @@ impl Backend for Sim {
     fn read(&mut self, space: Space, addr: u64, w: Width) -> Result<u64> {
         let r = match space {
             Space::Phys => self.phys.read(addr, w),
-            Space::Kernel => self
-                .kernel
-                .translate(addr, w.bytes())
-                .and_then(|t| self.phys.read(t.paddr(), w)),
+            // Alignment first, as for physical addresses: EINVAL whether or
+            // not the address is mapped.
+            Space::Kernel => w.check_aligned(addr, "address").and_then(|()| {
+                self.kernel
+                    .translate(addr, w.bytes())
+                    .and_then(|t| self.phys.read(t.paddr(), w))
+            }),
         };
         r.map_err(|e| e.with_op(space.op_name("read", Some(w))).at(addr))
     }
@@ -398,10 +404,11 @@ impl Backend for Sim {
     fn write(&mut self, space: Space, addr: u64, w: Width, v: u64) -> Result<()> {
         let r = w.check_value(v).and_then(|()| match space {
             Space::Phys => self.phys.write(addr, w, v & w.mask()),
-            Space::Kernel => self
-                .kernel
-                .translate(addr, w.bytes())
-                .and_then(|t| self.phys.write(t.paddr(), w, v & w.mask())),
+            Space::Kernel => w.check_aligned(addr, "address").and_then(|()| {
+                self.kernel
+                    .translate(addr, w.bytes())
+                    .and_then(|t| self.phys.write(t.paddr(), w, v & w.mask()))
+            }),
         });
         r.map_err(|e| e.with_op(space.op_name("write", Some(w))).at(addr))
     }

@@ -416,6 +416,7 @@ impl PhysSpace {
         let plan = self.plan(addr, buf.len() as u64)?;
         let mut pos = 0usize;
         for seg in plan {
+            let start = pos;
             let out = &mut buf[pos..pos + seg.len as usize];
             pos += seg.len as usize;
             let Some(i) = seg.region else {
@@ -429,18 +430,26 @@ impl PhysSpace {
             }
             let w = self.device(i).widths()[0];
             for (k, chunk) in out.chunks_exact_mut(w.bytes() as usize).enumerate() {
-                let v = self.device_read(i, off + k as u64 * w.bytes(), w)?;
+                let at = k as u64 * w.bytes();
+                // Only a device model's own failure gets here (the plan
+                // checked the rest): say how far the transfer got.
+                let v = self
+                    .device_read(i, off + at, w)
+                    .map_err(|e| e.done(start as u64 + at))?;
                 chunk.copy_from_slice(&v.to_le_bytes()[..w.bytes() as usize]);
             }
         }
         Ok(())
     }
 
-    /// Bulk write; nothing is written unless the whole range can be.
+    /// Bulk write; nothing is written unless the whole range can be, as
+    /// far as the simulator can tell: a device model (`sim.device`) that
+    /// fails in the middle stops the transfer there, with `done` set.
     pub fn write_bytes(&mut self, addr: u64, data: &[u8]) -> Result<()> {
         let plan = self.plan(addr, data.len() as u64)?;
         let mut pos = 0usize;
         for seg in plan {
+            let start = pos;
             let src = &data[pos..pos + seg.len as usize];
             pos += seg.len as usize;
             let Some(i) = seg.region else { continue };
@@ -455,9 +464,11 @@ impl PhysSpace {
             }
             let w = self.device(i).widths()[0];
             for (k, chunk) in src.chunks_exact(w.bytes() as usize).enumerate() {
+                let at = k as u64 * w.bytes();
                 let mut v = [0u8; 8];
                 v[..chunk.len()].copy_from_slice(chunk);
-                self.device_write(i, off + k as u64 * w.bytes(), w, u64::from_le_bytes(v))?;
+                self.device_write(i, off + at, w, u64::from_le_bytes(v))
+                    .map_err(|e| e.done(start as u64 + at))?;
             }
         }
         Ok(())
