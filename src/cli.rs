@@ -72,7 +72,7 @@ const OPTIONS: &[OptSpec] = &[
         short: Some('E'),
         long: None,
         value: None,
-        help: "ignore environment variables (MEMLUA_INIT, MEMLUA_PATH)",
+        help: "ignore environment variables (MEMLUA_INIT, MEMLUA_PATH, MEMLUA_BACKEND, MEMLUA_BOARD, LUA_PATH, LUA_CPATH)",
         example: "memlua -E script.lua",
         id: Opt::IgnoreEnv,
     },
@@ -169,19 +169,17 @@ const OPTIONS: &[OptSpec] = &[
 /// What `-e` and `-l` ask for, run in the order given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    Exec(String),
+    /// `-e CHUNK`: the chunk's bytes.
+    Exec(Vec<u8>),
     /// `-l mod` (global = mod) or `-l g=mod`.
-    Require {
-        global: String,
-        module: String,
-    },
+    Require { global: Vec<u8>, module: Vec<u8> },
 }
 
 /// Where the script comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Script {
-    /// A file, or the name of a bundled tool.
-    Path(String),
+    /// A file (its path's bytes), or the name of a bundled tool.
+    Path(Vec<u8>),
     /// `-`: standard input.
     Stdin,
 }
@@ -207,7 +205,8 @@ pub struct Invocation {
     /// Index in `argv` of the script (argv.len() when there is none): the
     /// `arg` table puts it at 0, options before it at negative indices.
     pub script_index: usize,
-    pub argv: Vec<String>,
+    /// Every argument as given, bytes and all.
+    pub argv: Vec<Vec<u8>>,
 }
 
 /// A usage error: the message, shown with the usage line; exit status 2.
@@ -223,75 +222,86 @@ fn find_long(name: &str) -> Option<&'static OptSpec> {
 }
 
 /// Parses `argv` (argv[0] is the program) as lua.c's `collectargs` does.
-pub fn parse(argv: Vec<String>) -> Result<Invocation, Usage> {
+/// Arguments are bytes, as C gives them: a chunk, a module name, a script
+/// path or a script argument reaches Lua unchanged, text or not.
+pub fn parse<A: Into<Vec<u8>>>(argv: Vec<A>) -> Result<Invocation, Usage> {
+    let argv: Vec<Vec<u8>> = argv.into_iter().map(Into::into).collect();
     let mut inv = Invocation {
         script_index: argv.len(),
         ..Default::default()
     };
+    let shown = |a: &[u8]| String::from_utf8_lossy(a).into_owned();
     let mut i = 1;
     while i < argv.len() {
-        let a = argv[i].as_str();
-        if a == "--" {
+        let a = argv[i].as_slice();
+        if a == b"--" {
             if i + 1 < argv.len() {
                 inv.script_index = i + 1;
                 inv.script = Some(Script::Path(argv[i + 1].clone()));
             }
             break;
         }
-        if a == "-" {
+        if a == b"-" {
             inv.script_index = i;
             inv.script = Some(Script::Stdin);
             break;
         }
-        if !a.starts_with('-') {
+        if a.first() != Some(&b'-') {
             inv.script_index = i;
-            inv.script = Some(Script::Path(a.to_string()));
+            inv.script = Some(Script::Path(a.to_vec()));
             break;
         }
         // The option and its value, attached (`-eCHUNK`, `--board=pc`) or
         // the next argument.
-        let (spec, attached) = if let Some(long) = a.strip_prefix("--") {
-            let (name, value) = match long.split_once('=') {
-                Some((n, v)) => (n, Some(v.to_string())),
+        let (spec, attached): (&OptSpec, Option<Vec<u8>>) = if let Some(long) =
+            a.strip_prefix(b"--")
+        {
+            let (name, value) = match long.iter().position(|&b| b == b'=') {
+                Some(at) => (&long[..at], Some(long[at + 1..].to_vec())),
                 None => (long, None),
             };
-            let spec =
-                find_long(name).ok_or_else(|| Usage(format!("unrecognized option '{a}'")))?;
+            let spec = std::str::from_utf8(name)
+                .ok()
+                .and_then(find_long)
+                .ok_or_else(|| Usage(format!("unrecognized option '{}'", shown(a))))?;
             if spec.value.is_none() && value.is_some() {
-                return Err(Usage(format!("option '--{name}' takes no value")));
+                return Err(Usage(format!("option '--{}' takes no value", shown(name))));
             }
             (spec, value)
         } else {
-            let mut chars = a[1..].chars();
-            let c = chars.next().unwrap_or('-');
-            let rest: String = chars.collect();
-            let spec = find_short(c).ok_or_else(|| Usage(format!("unrecognized option '{a}'")))?;
+            let spec = a
+                .get(1)
+                .filter(|c| c.is_ascii())
+                .and_then(|&c| find_short(c as char))
+                .ok_or_else(|| Usage(format!("unrecognized option '{}'", shown(a))))?;
+            let rest = &a[2..];
             match (spec.value, rest.is_empty()) {
-                (None, false) => return Err(Usage(format!("unrecognized option '{a}'"))),
-                (Some(_), false) => (spec, Some(rest)),
+                (None, false) => return Err(Usage(format!("unrecognized option '{}'", shown(a)))),
+                (Some(_), false) => (spec, Some(rest.to_vec())),
                 _ => (spec, None),
             }
         };
         let value = match (spec.value, attached) {
             (None, _) => None,
             (Some(_), Some(v)) => Some(v),
-            (Some(_), None) => {
+            (Some(what), None) => {
                 i += 1;
-                let v = argv.get(i).ok_or_else(|| {
-                    Usage(format!(
-                        "'{a}' needs argument ({})",
-                        spec.value.unwrap_or("VALUE")
-                    ))
-                })?;
-                Some(v.clone())
+                // As lua.c: for -e and -l, a next argument that starts with
+                // '-' is another option, not the value.
+                let takes_dash = !matches!(spec.id, Opt::Exec | Opt::Require);
+                match argv.get(i) {
+                    Some(v) if takes_dash || v.first() != Some(&b'-') => Some(v.clone()),
+                    _ => return Err(Usage(format!("'{}' needs argument ({what})", shown(a)))),
+                }
             }
         };
         let value = value.unwrap_or_default();
+        let text = || shown(&value);
         match spec.id {
             Opt::Exec => inv.actions.push(Action::Exec(value)),
             Opt::Require => {
-                let (global, module) = match value.split_once('=') {
-                    Some((g, m)) => (g.to_string(), m.to_string()),
+                let (global, module) = match value.iter().position(|&b| b == b'=') {
+                    Some(at) => (value[..at].to_vec(), value[at + 1..].to_vec()),
                     None => (value.clone(), value.clone()),
                 };
                 inv.actions.push(Action::Require { global, module });
@@ -303,17 +313,17 @@ pub fn parse(argv: Vec<String>) -> Result<Invocation, Usage> {
             Opt::Version => inv.version = true,
             Opt::IgnoreEnv => inv.ignore_env = true,
             Opt::Warnings => inv.warnings = true,
-            Opt::Backend => match value.as_str() {
-                "sim" | "native" => inv.backend = Some(value),
+            Opt::Backend => match text().as_str() {
+                "sim" | "native" => inv.backend = Some(text()),
                 other => {
                     return Err(Usage(format!(
                         "unknown backend '{other}'; expected sim or native"
                     )))
                 }
             },
-            Opt::Board => inv.board = Some(value),
-            Opt::Mem => inv.mem = Some(value),
-            Opt::Kmem => inv.kmem = Some(value),
+            Opt::Board => inv.board = Some(text()),
+            Opt::Mem => inv.mem = Some(text()),
+            Opt::Kmem => inv.kmem = Some(text()),
             Opt::Write => inv.write = true,
             Opt::ListBoards => inv.list_boards = true,
             Opt::ListTools => inv.list_tools = true,
@@ -372,6 +382,7 @@ Environment:
   MEMLUA_PATH     extra module paths, ';'-separated (templates with '?', or folders)
   MEMLUA_BACKEND  default for --backend
   MEMLUA_BOARD    default for --board
+  LUA_PATH, LUA_CPATH  Lua's own module paths (as for lua; LUA_PATH_5_4 first)
 
 Exit status: 0 success, 1 the script raised an error, 2 usage error.
 "

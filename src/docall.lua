@@ -1,18 +1,25 @@
--- Wraps calls so errors come back as lua.c's messages: a string, or an
--- error value's __tostring with the script position it was raised at, then
--- a traceback. Compiled to bytecode at build time (build.rs).
-local xpcall, tostring, type, getmetatable, traceback, where = ...
+-- Wraps calls so errors come back as lua.c's messages (its msghandler): a
+-- string or a number as it is, an object's __tostring text alone, any other
+-- value as "(error object is a T value)", each but the __tostring text
+-- followed by a traceback. memlua's own error values are the exception:
+-- their text gets the script position they were raised at, then a
+-- traceback. Compiled to bytecode at build time (build.rs).
+local xpcall, pcall, tostring, type, getmetatable, traceback, where, is_memlua_error = ...
 local function handler(msg)
-  if type(msg) ~= "string" then
-    local mt = getmetatable(msg)
-    if mt and mt.__tostring then
-      -- Error values carry no position; name the script line that raised it.
-      local pos = where()
-      msg = (pos or "") .. tostring(msg)
-    elseif msg == nil then
-      msg = "nil"
+  local t = type(msg)
+  if t == "number" then
+    msg = tostring(msg)
+  elseif t ~= "string" then
+    if is_memlua_error(msg) then
+      msg = (where() or "") .. tostring(msg)
     else
-      msg = "(error object is a " .. type(msg) .. " value)"
+      local mt = getmetatable(msg)
+      local f = type(mt) == "table" and mt.__tostring or nil
+      if f ~= nil then
+        local ok, text = pcall(f, msg)
+        if ok and type(text) == "string" then return text end
+      end
+      msg = "(error object is a " .. t .. " value)"
     end
   end
   return traceback(msg, 2)

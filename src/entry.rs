@@ -30,9 +30,9 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
             // SAFETY: C's runtime passes `argc` valid NUL-terminated strings
             // in `argv`, alive for the whole process.
             let arg = unsafe { CStr::from_ptr(*argv.add(i)) };
-            // Lua strings are bytes, but the command line is parsed as text,
-            // as before: lossy rather than refusing a stray byte.
-            arg.to_string_lossy().into_owned()
+            // Bytes, as lua.c passes them on: a script's arguments need
+            // not be text.
+            arg.to_bytes().to_vec()
         })
         .collect();
     let status = std::panic::catch_unwind(|| crate::memlua_main(args)).map_or(101, c_int::from);

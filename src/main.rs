@@ -6,6 +6,23 @@
 // The process starts in entry.rs, as a C program does (see there why).
 #![cfg_attr(not(test), no_main)]
 
+/// `print!` that shrugs off a failed write (a full disk, a closed stdout),
+/// as lua.c's `lua_writestring` does, instead of panicking.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// `println!` the same way.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
 mod boards;
 mod cli;
 #[cfg(not(test))]
@@ -77,28 +94,28 @@ fn open_backend(inv: &Invocation) -> Result<Box<dyn Backend>, Failure> {
 /// Things that answer and exit without a Lua state.
 fn informational(inv: &Invocation) -> Option<Result<(), Failure>> {
     if inv.help {
-        print!("{}", cli::help());
+        out!("{}", cli::help());
         return Some(Ok(()));
     }
     if inv.list_boards {
         return Some((|| {
             for (name, _) in BUILTIN {
                 let board = boards::load(name).map_err(|e| Failure(e.to_string()))?;
-                println!("{name:<12} {}", board.description);
+                outln!("{name:<12} {}", board.description);
             }
             Ok(())
         })());
     }
     if inv.list_tools {
         for (name, source, _) in tools::TOOLS {
-            println!("{name:<12} {}", tools::summary(source));
+            outln!("{name:<12} {}", tools::summary(source));
         }
         return Some(Ok(()));
     }
     if inv.map {
         return Some((|| {
             let mut sim = boards::sim(&board_name(inv)).map_err(Failure)?;
-            print!(
+            out!(
                 "{}",
                 map::describe(&mut sim).map_err(|e| Failure(e.to_string()))?
             );
@@ -113,9 +130,18 @@ fn start(inv: &Invocation) -> Result<(), Failure> {
         return done;
     }
     if inv.ignore_env {
-        // The bindings read MEMLUA_PATH when they build package.path; no
-        // other thread exists yet to race with this.
-        std::env::remove_var("MEMLUA_PATH");
+        // The bindings read MEMLUA_PATH and Lua's package library
+        // LUA_PATH(_5_4) and LUA_CPATH(_5_4) when the state is made; -E
+        // hides them all, as lua -E does. No other thread exists yet.
+        for name in [
+            "MEMLUA_PATH",
+            "LUA_PATH",
+            "LUA_PATH_5_4",
+            "LUA_CPATH",
+            "LUA_CPATH_5_4",
+        ] {
+            std::env::remove_var(name);
+        }
     }
     let backend = open_backend(inv)?;
     let lua = memlua_bindings::new_state().map_err(|e| Failure(e.to_string()))?;
@@ -126,10 +152,11 @@ fn start(inv: &Invocation) -> Result<(), Failure> {
     outcome
 }
 
-/// memlua run with `args` (argv, program name first): the exit status.
+/// memlua run with `args` (argv as bytes, program name first): the exit
+/// status.
 // Unit-test builds have the test harness's main instead of entry.rs.
 #[cfg_attr(test, allow(dead_code))]
-fn memlua_main(args: Vec<String>) -> u8 {
+fn memlua_main(args: Vec<Vec<u8>>) -> u8 {
     memlua_runtime::native::tune_allocator();
     let inv = match cli::parse(args) {
         Ok(inv) => inv,

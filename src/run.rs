@@ -34,9 +34,7 @@ pub struct Session {
 impl Session {
     pub fn new(lua: Lua) -> mlua::Result<Session> {
         let g = lua.globals();
-        let traceback = lua.create_function(|lua, (msg, level): (String, Option<usize>)| {
-            lua.traceback(Some(&msg), level.unwrap_or(1))
-        })?;
+        let debug: Table = g.get("debug")?;
         // The first Lua frame below the handler (level 1) that has a line,
         // as "src:line: ", like luaL_where.
         let where_ = lua.create_function(|lua, ()| {
@@ -54,18 +52,24 @@ impl Session {
             }
             Ok(None)
         })?;
+        let is_memlua_error =
+            lua.create_function(|lua, v: Value| Ok(memlua_bindings::is_error_value(lua, &v)))?;
         let docall = lua
             .load(DOCALL)
             .set_name("=docall")
             .into_function()
             .or_else(|_| lua.load(DOCALL_SOURCE).set_name("=docall").into_function())?;
+        // The standard functions as they are now, before any script could
+        // replace them; debug's are raw (no __metatable, any bytes).
         let docall: Function = docall.call((
             g.get::<Function>("xpcall")?,
+            g.get::<Function>("pcall")?,
             g.get::<Function>("tostring")?,
             g.get::<Function>("type")?,
-            g.get::<Function>("getmetatable")?,
-            traceback,
+            debug.get::<Function>("getmetatable")?,
+            debug.get::<Function>("traceback")?,
             where_,
+            is_memlua_error,
         ))?;
         let main = interrupt::main_thread(&lua)?;
         Ok(Session { lua, docall, main })
@@ -123,7 +127,7 @@ impl Session {
     }
 
     /// `-l g=mod`: `g = require("mod")`.
-    fn require(&self, global: &str, module: &str) -> Outcome {
+    fn require(&self, global: &[u8], module: &[u8]) -> Outcome {
         let require: Function = self
             .lua
             .globals()
@@ -138,6 +142,10 @@ impl Session {
             )]),
         )?;
         let value = out.pop_front().unwrap_or(Value::Nil);
+        let global = self
+            .lua
+            .create_string(global)
+            .map_err(|e| Failure(e.to_string()))?;
         self.lua
             .globals()
             .set(global, value)
@@ -162,14 +170,46 @@ pub fn load_message(e: &mlua::Error) -> String {
     }
 }
 
-/// Skips a first line starting with '#' (`#!/usr/bin/env memlua`), keeping
-/// the newline so line numbers stay right, as luaL_loadfile does.
-fn skip_shebang(mut code: Vec<u8>) -> Vec<u8> {
-    if code.first() == Some(&b'#') {
-        let end = code.iter().position(|&b| b == b'\n').unwrap_or(code.len());
-        code.drain(..end);
+/// What luaL_loadfile skips at the start of a file (stdin too): a UTF-8
+/// byte-order mark, then a first line starting with '#'
+/// (`#!/usr/bin/env memlua`), whose newline is kept so line numbers stay
+/// right, unless a precompiled chunk follows it.
+fn skip_file_prefix(code: Vec<u8>) -> Vec<u8> {
+    let mut start = if code.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let mut newline = false;
+    if code.get(start) == Some(&b'#') {
+        start = code[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(code.len(), |at| start + at + 1);
+        newline = code.get(start) != Some(&0x1b);
     }
-    code
+    if start == 0 {
+        return code;
+    }
+    let mut out = Vec::with_capacity(code.len() - start + 1);
+    if newline {
+        out.push(b'\n');
+    }
+    out.extend_from_slice(&code[start..]);
+    out
+}
+
+/// A path from the bytes it was given as.
+fn os_path(bytes: &[u8]) -> std::path::PathBuf {
+    #[cfg(unix)]
+    {
+        let os: &std::ffi::OsStr = std::os::unix::ffi::OsStrExt::from_bytes(bytes);
+        os.into()
+    }
+    #[cfg(not(unix))]
+    {
+        String::from_utf8_lossy(bytes).into_owned().into()
+    }
 }
 
 /// The global `arg`: the script at 0, its arguments after it, memlua and
@@ -182,7 +222,7 @@ fn arg_table(lua: &Lua, inv: &Invocation) -> mlua::Result<Table> {
         0
     };
     for (i, a) in inv.argv.iter().enumerate() {
-        t.raw_set(i as i64 - base, a.as_str())?;
+        t.raw_set(i as i64 - base, lua.create_string(a)?)?;
     }
     Ok(t)
 }
@@ -206,18 +246,28 @@ fn read_stdin() -> Result<Vec<u8>, Failure> {
     Ok(code)
 }
 
-/// MEMLUA_INIT: Lua code, or `@FILE` to run a file (as LUA_INIT).
+/// MEMLUA_INIT: Lua code, or `@FILE` to run a file (as LUA_INIT), bytes
+/// as the environment holds them.
 fn run_init(s: &Session) -> Outcome {
-    let Ok(init) = std::env::var("MEMLUA_INIT") else {
+    let Some(init) = std::env::var_os("MEMLUA_INIT") else {
         return Ok(());
     };
-    match init.strip_prefix('@') {
+    #[cfg(unix)]
+    let init = std::os::unix::ffi::OsStrExt::as_bytes(init.as_os_str()).to_vec();
+    #[cfg(not(unix))]
+    let init = init.to_string_lossy().into_owned().into_bytes();
+    match init.strip_prefix(b"@") {
         Some(path) => {
-            let code =
-                std::fs::read(path).map_err(|e| Failure(format!("cannot open {path}: {e}")))?;
-            s.run_chunk(&skip_shebang(code), &format!("@{path}"), MultiValue::new())
+            let shown = String::from_utf8_lossy(path);
+            let code = std::fs::read(os_path(path))
+                .map_err(|e| Failure(format!("cannot open {shown}: {e}")))?;
+            s.run_chunk(
+                &skip_file_prefix(code),
+                &format!("@{shown}"),
+                MultiValue::new(),
+            )
         }
-        None => s.run_chunk(init.as_bytes(), "=MEMLUA_INIT", MultiValue::new()),
+        None => s.run_chunk(&init, "=MEMLUA_INIT", MultiValue::new()),
     }
 }
 
@@ -225,21 +275,26 @@ fn run_init(s: &Session) -> Outcome {
 fn run_script(s: &Session, inv: &Invocation, script: &Script) -> Outcome {
     let args = script_args(&s.lua, inv).map_err(|e| Failure(e.to_string()))?;
     match script {
-        Script::Stdin => s.run_chunk(&read_stdin()?, "=stdin", args),
-        Script::Path(path) => match std::fs::read(path) {
-            Ok(code) => s.run_chunk(&skip_shebang(code), &format!("@{path}"), args),
-            Err(e) => match tools::find(path) {
+        Script::Stdin => s.run_chunk(&skip_file_prefix(read_stdin()?), "=stdin", args),
+        Script::Path(raw) => match std::fs::read(os_path(raw)) {
+            Ok(code) => s.run_chunk(
+                &skip_file_prefix(code),
+                &format!("@{}", String::from_utf8_lossy(raw)),
+                args,
+            ),
+            Err(e) => match tools::find(&String::from_utf8_lossy(raw)) {
                 Some((source, bytecode)) => {
-                    let name = format!("@{path}");
+                    let name = format!("@{}", String::from_utf8_lossy(raw));
                     // The bytecode, or the source should this Lua not take
                     // it (a binary built for another machine's format).
-                    let f = s
-                        .load(bytecode, &name)
-                        .or_else(|_| s.load(&skip_shebang(source.as_bytes().to_vec()), &name))?;
+                    let f = s.load(bytecode, &name).or_else(|_| {
+                        s.load(&skip_file_prefix(source.as_bytes().to_vec()), &name)
+                    })?;
                     s.call(f, args).map(|_| ())
                 }
                 None => Err(Failure(format!(
-                    "cannot open {path}: {e} (nor is it a bundled tool; see memlua --list-tools)"
+                    "cannot open {}: {e} (nor is it a bundled tool; see memlua --list-tools)",
+                    String::from_utf8_lossy(raw)
                 ))),
             },
         },
@@ -254,32 +309,40 @@ pub fn run(s: &Session, inv: &Invocation) -> Outcome {
         .set("arg", arg)
         .map_err(|e| Failure(e.to_string()))?;
     if inv.version {
-        println!("{}", crate::version());
+        outln!("{}", crate::version());
+    }
+    if inv.warnings {
+        memlua_bindings::state::warnings_on(&s.lua).map_err(|e| Failure(e.to_string()))?;
     }
     if !inv.ignore_env {
         run_init(s)?;
     }
     for action in &inv.actions {
         match action {
-            Action::Exec(code) => {
-                s.run_chunk(code.as_bytes(), "=(command line)", MultiValue::new())?
-            }
+            Action::Exec(code) => s.run_chunk(code, "=(command line)", MultiValue::new())?,
             Action::Require { global, module } => s.require(global, module)?,
         }
     }
     if let Some(script) = &inv.script {
         run_script(s, inv, script)?;
     }
-    let nothing_asked = inv.script.is_none() && inv.actions.is_empty() && !inv.version;
+    // lua.c: with no script, no -e and no -v (a -l alone counts for
+    // nothing), the REPL on a terminal, else standard input as a file.
+    let ran_something = inv.actions.iter().any(|a| matches!(a, Action::Exec(_)));
+    let nothing_asked = inv.script.is_none() && !ran_something && !inv.version;
     if inv.interactive || nothing_asked {
         if std::io::stdin().is_terminal() {
             if nothing_asked {
-                println!("{}", crate::version());
+                outln!("{}", crate::version());
             }
             crate::repl::run(s, inv);
         } else if nothing_asked {
             // Not a terminal: read the chunk stream without prompts.
-            s.run_chunk(&read_stdin()?, "=stdin", MultiValue::new())?;
+            s.run_chunk(
+                &skip_file_prefix(read_stdin()?),
+                "=stdin",
+                MultiValue::new(),
+            )?;
         } else {
             crate::repl::run(s, inv);
         }

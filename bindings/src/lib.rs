@@ -19,6 +19,7 @@ pub mod numbers;
 mod pages;
 mod progress;
 mod session;
+pub mod state;
 pub mod stdlib;
 mod svd;
 mod window;
@@ -30,13 +31,16 @@ pub use errors::is_error_value;
 
 /// A Lua state as lua.c opens one: every standard library, `debug`
 /// included (scripts and lua.c's message handler use `debug.traceback`),
-/// and C modules loadable through `package.cpath`.
+/// C modules loadable through `package.cpath`, and luaL_newstate's
+/// allocator and warning function (`state`).
 pub fn new_state() -> mlua::Result<Lua> {
     // SAFETY: mlua calls this "unsafe" because `debug` and C modules let a
     // script reach past mlua's invariants (e.g. `debug.setmetatable` on
     // mlua's internal userdata). That takes deliberate tampering; lua.c
     // gives scripts the same power and memlua's users expect it.
-    Ok(unsafe { Lua::unsafe_new_with(StdLib::ALL, LuaOptions::default()) })
+    let lua = unsafe { Lua::unsafe_new_with(StdLib::ALL, LuaOptions::default()) };
+    state::complete(&lua)?;
+    Ok(lua)
 }
 
 /// Puts the API into `lua` over `backend`, and the stdlib loader and

@@ -17,17 +17,7 @@ static RUNNING: AtomicPtr<ffi::lua_State> = AtomicPtr::new(ptr::null_mut());
 
 /// The main thread of `lua`, to hook when Ctrl-C arrives.
 pub fn main_thread(lua: &Lua) -> mlua::Result<*mut ffi::lua_State> {
-    let mut main = ptr::null_mut();
-    // SAFETY: the closure runs in a protected call on a stack mlua checked;
-    // it pushes one value and pops it again.
-    unsafe {
-        lua.exec_raw::<()>((), |state| {
-            ffi::lua_rawgeti(state, ffi::LUA_REGISTRYINDEX, ffi::LUA_RIDX_MAINTHREAD);
-            main = ffi::lua_tothread(state, -1);
-            ffi::lua_pop(state, 1);
-        })?;
-    }
-    Ok(main)
+    memlua_bindings::state::main_thread(lua)
 }
 
 /// lua.c's `lstop`: clear the hook and raise the error where Lua stands.

@@ -1,0 +1,207 @@
+//! Where memlua's command line must behave as lua.c (Lua 5.4's `lua`) does,
+//! beyond the basics in cli.rs: warnings and -W, error objects of every
+//! type, arguments that are not text, what a file may start with, options
+//! that need a value, -E and LUA_PATH, running out of memory, a full
+//! stdout, and `-l` alone. The expected outputs are lua5.4's.
+
+use std::process::Command as StdCommand;
+
+mod support;
+
+use support::memlua;
+
+fn run(args: &[&str], stdin: &str) -> (String, String, i32) {
+    let o = memlua()
+        .args(args)
+        .write_stdin(stdin)
+        .output()
+        .expect("memlua runs");
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+        o.status.code().unwrap_or(-1),
+    )
+}
+
+/// The first line of stderr.
+fn first_line(e: &str) -> &str {
+    e.lines().next().unwrap_or("")
+}
+
+#[test]
+fn warnings_are_off_until_w_or_warn_at_on() {
+    assert_eq!(run(&["-e", "warn('quiet')"], "").1, "");
+    assert_eq!(
+        run(&["-W", "-e", "warn('hello')"], "").1,
+        "Lua warning: hello\n"
+    );
+    let (_, e, code) = run(
+        &["-e", "warn('@on') warn('x', 'y') warn('@off') warn('gone')"],
+        "",
+    );
+    assert_eq!((e.as_str(), code), ("Lua warning: xy\n", 0));
+    // An error in a finalizer is a warning, as in lua.c.
+    let (_, e, _) = run(
+        &[
+            "-W",
+            "-e",
+            "setmetatable({}, {__gc = function() error('in gc') end}) collectgarbage()",
+        ],
+        "",
+    );
+    assert!(e.starts_with("Lua warning: error in __gc"), "{e}");
+}
+
+#[test]
+fn error_objects_are_reported_as_lua_c_reports_them() {
+    let cases = [
+        ("error(nil)", "memlua: (error object is a nil value)", true),
+        ("error(42)", "memlua: 42", true),
+        ("error(4.5)", "memlua: 4.5", true),
+        ("error({})", "memlua: (error object is a table value)", true),
+        (
+            "error(setmetatable({}, {__tostring = function() return 7 end}))",
+            "memlua: (error object is a table value)",
+            true,
+        ),
+        // The object's own text and nothing else.
+        (
+            "error(setmetatable({}, {__tostring = function() return 'custom' end}))",
+            "memlua: custom",
+            false,
+        ),
+    ];
+    for (chunk, first, traceback) in cases {
+        let (_, e, code) = run(&["-e", chunk], "");
+        assert_eq!((first_line(&e), code), (first, 1), "{chunk}: {e}");
+        assert_eq!(e.contains("stack traceback:"), traceback, "{chunk}: {e}");
+    }
+    // memlua's own error values keep the script position and a traceback.
+    let (_, e, _) = run(&["-e", "mem.read32(1 << 40)"], "");
+    assert!(
+        first_line(&e).starts_with("memlua: (command line):1: mem.read32: EFAULT: "),
+        "{e}"
+    );
+    assert!(e.contains("stack traceback:"), "{e}");
+}
+
+#[test]
+fn arguments_and_chunks_reach_lua_as_bytes() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = std::env::temp_dir().join(format!("memlua-bytes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A script whose name is not text either.
+    let script = dir.join(std::ffi::OsStr::from_bytes(b"s\xff.lua"));
+    std::fs::write(&script, "print(#arg[1], #(...), arg[1] == '\\xff')\n").unwrap();
+    let o = memlua()
+        .arg(&script)
+        .arg(std::ffi::OsStr::from_bytes(b"\xff"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "1\t1\ttrue\n");
+    let o = memlua()
+        .arg("-e")
+        .arg(std::ffi::OsStr::from_bytes(b"print(#'\xff\xfe')"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "2\n");
+    let o = memlua()
+        .env(
+            "MEMLUA_INIT",
+            std::ffi::OsStr::from_bytes(b"print(#'\xff')"),
+        )
+        .args(["-e", ""])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "1\n");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn files_and_stdin_may_start_with_a_bom_and_a_comment_line() {
+    // On stdin too, as luaL_loadfile does; line numbers stay right.
+    let (o, e, _) = run(&["-"], "#!/usr/bin/env memlua\nprint(1)\nerror('x')\n");
+    assert_eq!(o, "1\n");
+    assert!(first_line(&e).starts_with("memlua: stdin:3: x"), "{e}");
+    let (o, _, code) = run(&[], "\u{feff}print('bom')\n");
+    assert_eq!((o.as_str(), code), ("bom\n", 0));
+    let (o, _, _) = run(&["-"], "\u{feff}#!shebang\nprint('both')\n");
+    assert_eq!(o, "both\n");
+}
+
+#[test]
+fn e_and_l_take_no_value_that_starts_with_a_dash() {
+    for opt in ["-e", "-l"] {
+        let (_, e, code) = run(&[opt, "-x"], "");
+        assert_eq!(code, 2, "{e}");
+        assert!(
+            first_line(&e).contains(&format!("'{opt}' needs argument")),
+            "{e}"
+        );
+    }
+    // Attached, anything goes (`-e-x` is the chunk "-x").
+    assert_eq!(run(&["-eprint(-1)"], "").0, "-1\n");
+}
+
+#[test]
+fn l_alone_still_reads_standard_input() {
+    // lua.c only skips the REPL / stdin for -e and -v.
+    let (o, _, code) = run(&["-l", "string"], "print(1)\n");
+    assert_eq!((o.as_str(), code), ("1\n", 0));
+    let (o, _, _) = run(&["-e", "x = 1"], "print(1)\n");
+    assert_eq!(o, "");
+}
+
+#[test]
+fn big_e_hides_lua_path_and_lua_cpath_too() {
+    let chunk = "print(package.path:find('/nowhere/', 1, true) ~= nil, package.cpath:find('/nowhere/', 1, true) ~= nil)";
+    let with = |extra: &[&str]| {
+        let o = memlua()
+            .env("LUA_PATH", "/nowhere/?.lua")
+            .env("LUA_CPATH", "/nowhere/?.so")
+            .args(extra)
+            .args(["-e", chunk])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    assert_eq!(
+        with(&[]),
+        "true\ttrue\n",
+        "Lua's variables count, as in lua"
+    );
+    assert_eq!(with(&["-E"]), "false\tfalse\n");
+}
+
+#[test]
+fn running_out_of_memory_is_a_lua_error_that_pcall_catches() {
+    // A 600 MB address-space limit; the chunk asks for 1 GiB.
+    let o = StdCommand::new("sh")
+        .args(["-c", "ulimit -v 600000 && exec \"$0\" -e \"$1\""])
+        .arg(env!("CARGO_BIN_EXE_memlua"))
+        .arg("print(pcall(string.rep, 'x', 1 << 30)) print('after')")
+        .output()
+        .unwrap();
+    assert_eq!(
+        (String::from_utf8_lossy(&o.stdout).as_ref(), o.status.code()),
+        ("false\tnot enough memory\nafter\n", Some(0)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn a_full_stdout_is_not_a_crash() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        println!("skipped: no /dev/full");
+        return;
+    };
+    for args in [&["-v"][..], &["--help"], &["--list-boards"], &["--map"]] {
+        let status = StdCommand::new(env!("CARGO_BIN_EXE_memlua"))
+            .args(args)
+            .stdout(full.try_clone().unwrap())
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(0), "{args:?}");
+    }
+}
