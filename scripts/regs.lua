@@ -32,10 +32,7 @@ local out = {}
 for _, n in ipairs(names) do
   local d = devs[n]
   if not d then io.stderr:write(("regs: no device '%s' in %s\n"):format(n, path)); cli.exit(1) end
-  if base then
-    local again = regs.device(d:describe(), { base = base })
-    d = again
-  end
+  if base then d = d:rebase(base) end
   if json then
     out[#out + 1] = { name = n, base = d.base, registers = d:values { all = all } }
   else

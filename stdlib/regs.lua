@@ -374,6 +374,7 @@ Register.__tostring = function(self) return format(self._reg, reg_read(self._dev
 Register.__call = function(self) return reg_read(self._dev, self._reg) end
 
 -- Device objects: registers by name, then methods.
+local make -- (desc, opts) -> device object; defined below
 local DevMethods = {}
 function DevMethods.reg(self, name)
   local r = self._desc.register[name]
@@ -390,6 +391,13 @@ function DevMethods.write(self, name, v) reg_write(self._state, self._desc.regis
 function DevMethods.decode(self, name, v) return DevMethods.reg(self, name):decode(v) end
 function DevMethods.registers(self) return self._desc.registers end
 function DevMethods.describe(self) return self._desc end
+--- The same register block at another base address (another instance of
+--- the peripheral, or where a BAR put it); `space` may change too.
+function DevMethods.rebase(self, base, space)
+  local desc = {}
+  for k, v in pairs(self._desc) do desc[k] = v end
+  return make(desc, { base = base, space = space })
+end
 --- Every register decoded, one per line; write-only registers and those
 --- whose read has effects are listed without a value unless opts.all.
 function DevMethods.dump(self, opts)
@@ -442,7 +450,7 @@ Device.__newindex = function(self, k, v)
 end
 Device.__tostring = function(self) return ("regs.device '%s' at 0x%x"):format(self._desc.name, self._desc.base) end
 
-local function make(desc, opts)
+function make(desc, opts)
   require("memlua.options").check(opts, { "base", "space" }, "regs.device", 3)
   opts = opts or {}
   if opts.base then desc.base = int(opts.base) or error("bad option 'base' (address expected)", 3) end

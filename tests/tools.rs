@@ -292,6 +292,9 @@ fn memtest_dump_v2p_regs_tools() {
     assert!(o.starts_with("[{\"base\":4261421056"), "{o}");
     let (_, e) = run(&["regs", svd, "NOPE"], 1);
     assert!(e.contains("no device 'NOPE'"), "{e}");
+    // -b: the same registers at another base (the scratch RAM here).
+    let (o, _) = run(&["regs", "-b", "0xfe003000", svd, "TIMER0"], 0);
+    assert!(o.starts_with("TIMER0 at 0xfe003000 (phys)\n"), "{o}");
     for t in ["devmem", "memcontrol", "v2p", "dump", "memtest", "regs"] {
         run(&[t, "--help"], 0);
     }

@@ -141,3 +141,11 @@ local devs, first = regs.load(path)
 first.R = 0x1234
 eq(devs.dev.R:read(), 0x1234)
 os.remove(path)
+
+-- rebase: the same register block elsewhere, the original untouched.
+local moved = uart:rebase(0xFE003000)
+eq(moved.base, 0xFE003000)
+eq(uart.base, 0xFE000000)
+moved.LCR = 0x5a
+eq(mem.read8(0xFE003003), 0x5a)
+argerr("bad option 'base'", uart.rebase, uart, "nowhere")
