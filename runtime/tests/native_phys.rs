@@ -259,3 +259,35 @@ fn a_read32_is_one_32_bit_load() {
     assert!(stores > 0);
     println!("1000000 reads: {zeros} zeros, {ones} ones, {stores} stores by the other thread");
 }
+
+#[test]
+fn the_end_of_a_file_that_ends_mid_page_holds_after_the_page_was_mapped() {
+    // 0x24c bytes: the last page is partly file, partly nothing. Touching
+    // byte 0 maps that page; what lies past the end must stay EFAULT.
+    let p = std::env::temp_dir().join(format!("memlua-midpage-{}", std::process::id()));
+    std::fs::write(&p, vec![0xa5u8; 0x24c]).unwrap();
+    let mut n = Native::open(&Options {
+        mem: Some(p.to_string_lossy().into_owned()),
+        write: true,
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(n.read(Space::Phys, 0, Width::W16).unwrap(), 0xa5a5);
+    assert_eq!(n.read(Space::Phys, 0x248, Width::W32).unwrap(), 0xa5a5_a5a5);
+    for (addr, w) in [
+        (0x250, Width::W16),
+        (0x24c, Width::W32),
+        (0x248, Width::W64),
+    ] {
+        let e = n.read(Space::Phys, addr, w).unwrap_err();
+        assert_eq!(e.errno, Errno::EFAULT, "read at {addr:#x}: {e}");
+        let e = n.write(Space::Phys, addr, w, 1).unwrap_err();
+        assert_eq!(e.errno, Errno::EFAULT, "write at {addr:#x}: {e}");
+    }
+    assert_eq!(
+        std::fs::metadata(&p).unwrap().len(),
+        0x24c,
+        "nothing written past the end"
+    );
+    std::fs::remove_file(&p).unwrap();
+}

@@ -204,6 +204,13 @@ impl PhysDev {
             return Err(self.read_only());
         }
         w.check_aligned(addr, "address")?;
+        // A cached mapping covers whole pages, so the last page of a file
+        // reaches past its end: bytes that do not exist (they would read 0
+        // and writes would vanish). Check the end first.
+        let end = addr.checked_add(w.bytes());
+        if self.size.is_some_and(|size| end.is_none_or(|e| e > size)) {
+            self.check_end(addr, w.bytes())?;
+        }
         if let Some(p) = self.cache.lookup(addr, w.bytes()) {
             return Ok(p);
         }
