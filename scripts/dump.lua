@@ -22,13 +22,21 @@ for _, p in ipairs(opts) do
   elseif p[1] == "x" then style = "xxd"
   else out = p[2] end
 end
-local addr = cli.parse_uint(args[first] or "")
-if not addr and space == "kernel" and args[first] then
+if not args[first] or not args[first + 1] then usage("ADDRESS and LENGTH are needed") end
+if args[first + 2] then usage("unexpected argument '" .. args[first + 2] .. "' after LENGTH") end
+local addr = cli.parse_uint(args[first])
+if not addr and space == "kernel" then
   local ok, a = pcall(kmem.symbol, args[first])
-  if ok then addr = a end
+  if not ok then io.stderr:write("dump: ", tostring(a), "\n"); cli.exit(1) end
+  addr = a
 end
-local len = cli.parse_uint(args[first + 1] or "")
-if not addr or not len then usage("ADDRESS and LENGTH are needed") end
+if not addr then usage("bad ADDRESS '" .. args[first] .. "'" .. (space == "phys" and " (a kernel symbol needs -k)" or "")) end
+local len = cli.parse_uint(args[first + 1])
+if not len or len < 0 then usage("bad LENGTH '" .. args[first + 1] .. "'") end
+if group > 1 and (addr % group ~= 0 or len % group ~= 0) then
+  usage(("with -g %d, ADDRESS and LENGTH must be multiples of %d (memory is read %d bytes at a time)"):format(
+    group, group, group))
+end
 local api = space == "kernel" and kmem or mem
 
 local function fail(e) io.stderr:write("dump: ", tostring(e), "\n"); cli.exit(1) end
@@ -47,13 +55,14 @@ if out then
   bar:finish()
   f:close()
   if json then print(cli.json { addr = addr, len = len, space = space, file = out }) end
-else
+elseif json then
   local ok, s = pcall(hexdump.read, addr, len, space, group)
   if not ok then fail(s) end
-  if json then
-    print(cli.json { addr = addr, len = len, space = space,
-      hex = (s:gsub(".", function(c) return ("%02x"):format(c:byte()) end)) })
-  else
-    io.write(hexdump.string(s, { addr = addr, group = group, style = style }))
-  end
+  print(cli.json { addr = addr, len = len, space = space,
+    hex = (s:gsub(".", function(c) return ("%02x"):format(c:byte()) end)) })
+else
+  -- Streamed: lines appear as memory is read, in constant memory; a
+  -- failure part-way ends the dump where it happened.
+  local ok, err = pcall(hexdump.print, addr, len, { space = space, group = group, style = style })
+  if not ok then io.stdout:flush(); fail(err) end
 end

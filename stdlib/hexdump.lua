@@ -64,14 +64,18 @@ local function columns(chunk, o)
   return cols
 end
 
---- The hex part of one line, padded so the text column lines up.
+--- The hex part of a short last line, padded so the text column lines up
+--- where a full line puts it (a partial xxd group too, as xxd does).
 local function hex_part(chunk, o)
   local cols = columns(chunk, o)
   local per_line = o.width // o.group
   local colw = 2 * o.group
   if o.style == "xxd" then
     local parts = {}
-    for i = 1, per_line do parts[i] = cols[i] or (" "):rep(colw) end
+    for i = 1, per_line do
+      local c = cols[i] or ""
+      parts[i] = c .. (" "):rep(colw - #c)
+    end
     return table.concat(parts, " ")
   end
   -- hexdump -C: one space between columns, two at the middle of the line.
@@ -84,36 +88,73 @@ local function hex_part(chunk, o)
   return table.concat(out)
 end
 
-local function addr_fmt(last)
-  -- 8 digits, more when the addresses need them (kernel addresses: 16).
-  if math.ult(0xffffffff, last) then return "%016x" end
-  return "%08x"
+--- One string.format for the hex part of a full line: the format, and the
+--- string.unpack format of its values (nil: the line's bytes themselves).
+local function full_line_format(o)
+  local per, g = o.width // o.group, o.group
+  if o.style == "xxd" then
+    local cols = {}
+    for i = 1, per do cols[i] = ("%02x"):rep(g) end
+    return table.concat(cols, " "), nil
+  end
+  local col = g == 1 and "%02x" or ("%0" .. (2 * g) .. "x")
+  local half, parts = per // 2, {}
+  for i = 1, per do
+    parts[#parts + 1] = col
+    if i < per then parts[#parts + 1] = (i == half) and "  " or " " end
+  end
+  return table.concat(parts), g > 1 and ("<I" .. g):rep(per) or nil
 end
 
---- Formats `data` (a string) as if it were at o.addr.
-local function format(data, o)
-  local lines, n = {}, #data
-  if n == 0 then return "" end
-  local base = o.addr
-  local afmt = addr_fmt(base + (n > 0 and n - 1 or 0))
-  local prev, starred = nil, false
-  for off = 0, n - 1, o.width do
-    local chunk = data:sub(off + 1, off + o.width)
-    if o.squeeze and chunk == prev and #chunk == o.width then
-      if not starred then lines[#lines + 1] = "*"; starred = true end
+--- A dump of a byte stream shown from address `base`, made as the bytes
+--- come: feed(bytes) returns the text of every line completed so far,
+--- finish() the rest. Addresses print as hexdump and xxd print them
+--- (%08x: at least 8 digits, as many as they need).
+local function formatter(o, base)
+  local w = o.width
+  local hexfmt, unpack_fmt = full_line_format(o)
+  local linefmt = o.style == "xxd" and "%08x: %s  %s" or "%08x  %s  |%s|"
+  local pos, prev, starred, pending = 0, nil, false, ""
+  local function line(chunk)
+    local out
+    if o.squeeze and #chunk == w and chunk == prev then
+      if not starred then out = "*" end
+      starred = true
     else
       starred = false
-      local a = afmt:format(base + off)
-      if o.style == "xxd" then
-        lines[#lines + 1] = a .. ": " .. hex_part(chunk, o) .. "  " .. printable(chunk)
+      local hex
+      if #chunk < w then
+        hex = hex_part(chunk, o)
+      elseif unpack_fmt then
+        hex = hexfmt:format(string.unpack(unpack_fmt, chunk))
       else
-        lines[#lines + 1] = a .. "  " .. hex_part(chunk, o) .. "  |" .. printable(chunk) .. "|"
+        hex = hexfmt:format(chunk:byte(1, w))
       end
+      out = linefmt:format(base + pos, hex, printable(chunk))
     end
     prev = chunk
+    pos = pos + #chunk
+    return out
   end
-  if o.style == "C" then lines[#lines + 1] = afmt:format(base + n) end
-  return table.concat(lines, "\n") .. "\n"
+  local function lines(parts)
+    return #parts > 0 and (table.concat(parts, "\n") .. "\n") or ""
+  end
+  local function feed(data)
+    if pending ~= "" then data = pending .. data end
+    local parts, whole = {}, #data - #data % w
+    for off = 1, whole, w do
+      parts[#parts + 1] = line(data:sub(off, off + w - 1))
+    end
+    pending = data:sub(whole + 1)
+    return lines(parts)
+  end
+  local function finish()
+    local parts = {}
+    if pending ~= "" then parts[1] = line(pending); pending = "" end
+    if o.style == "C" and pos > 0 then parts[#parts + 1] = ("%08x"):format(base + pos) end
+    return lines(parts)
+  end
+  return feed, finish
 end
 
 --- The bytes of [addr, addr+len) in `space`, read with accesses of `group`
@@ -133,14 +174,31 @@ function M.read(addr, len, space, group)
   return table.concat(parts)
 end
 
+-- Memory is read and formatted this much at a time, so a dump of any
+-- size streams in constant memory.
+local CHUNK = 64 * 1024
+
+--- Calls emit(text) for a dump of [addr, addr+len), read a chunk at a time.
+local function stream(addr, len, opts, fname, emit)
+  local o = options(opts, 3)
+  if math.type(addr) ~= "integer" then error("bad argument #1 to '" .. fname .. "' (address expected, got " .. tostring(addr) .. ")", 3) end
+  if math.type(len) ~= "integer" or len < 0 then error("bad argument #2 to '" .. fname .. "' (length expected, got " .. tostring(len) .. ")", 3) end
+  if o.group > 1 and len % o.group ~= 0 then
+    error(("bad argument #2 to '%s' (%d is not a multiple of group %d)"):format(fname, len, o.group), 3)
+  end
+  local space = (opts or {}).space
+  local feed, finish = formatter(o, addr)
+  for off = 0, len - 1, CHUNK do
+    emit(feed(M.read(addr + off, math.min(CHUNK, len - off), space, o.group)))
+  end
+  emit(finish())
+end
+
 --- A dump of memory as a string (ends in a newline).
 function M.dump(addr, len, opts)
-  local o = options(opts, 2)
-  if math.type(addr) ~= "integer" then error("bad argument #1 to 'hexdump.dump' (address expected, got " .. tostring(addr) .. ")", 2) end
-  if math.type(len) ~= "integer" or len < 0 then error("bad argument #2 to 'hexdump.dump' (length expected, got " .. tostring(len) .. ")", 2) end
-  o.addr = addr
-  local data = M.read(addr, len, (opts or {}).space, o.group)
-  return format(data, o)
+  local parts = {}
+  stream(addr, len, opts, "hexdump.dump", function(text) parts[#parts + 1] = text end)
+  return table.concat(parts)
 end
 
 --- A dump of the bytes of `s`, shown at `opts.addr` (default 0).
@@ -150,12 +208,14 @@ function M.string(s, opts)
   if o.style == "C" and o.group > 1 and #s % o.group ~= 0 then
     error(("bad argument #1 to 'hexdump.string' (%d bytes is not a multiple of group %d)"):format(#s, o.group), 2)
   end
-  return format(s, o)
+  local feed, finish = formatter(o, o.addr)
+  return feed(s) .. finish()
 end
 
---- Prints a dump of memory to stdout.
+--- Prints a dump of memory to stdout as it is read: lines appear at once,
+--- and a dump of any size needs no more memory than a small one.
 function M.print(addr, len, opts)
-  io.write(M.dump(addr, len, opts))
+  stream(addr, len, opts, "hexdump.print", io.write)
 end
 
 return M

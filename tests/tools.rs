@@ -345,3 +345,51 @@ fn v2p_looks_up_another_process() {
         "{unmapped}"
     );
 }
+
+#[test]
+fn dump_refuses_what_it_cannot_do_as_a_usage_error() {
+    for (args, says) in [
+        (
+            &["dump", "0", "16", "extra"][..],
+            "unexpected argument 'extra'",
+        ),
+        (
+            &["dump", "-x", "-g", "2", "1", "16"],
+            "must be multiples of 2",
+        ),
+        (&["dump", "-g", "4", "0", "6"], "must be multiples of 4"),
+        (&["dump", "0", "-1"], "bad LENGTH '-1'"),
+        (&["dump", "version", "16"], "a kernel symbol needs -k"),
+    ] {
+        let (_, e) = run(args, 2);
+        assert!(e.contains(says), "{args:?}: {e}");
+    }
+    let (_, e) = run(&["dump", "-k", "nosuchsym", "8"], 1);
+    assert!(e.contains("no kernel symbol 'nosuchsym'"), "{e}");
+}
+
+#[test]
+fn dump_streams_so_a_reader_that_stops_early_stops_it() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    // 4 GiB of RAM dumped -x (nothing to squeeze): only streaming can
+    // answer the first line at once, and a closed pipe ends the run.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_memlua"))
+        .args([
+            "-e",
+            "for a = 0x100000, 0x100000 + 4096, 8 do mem.write64(a, a) end",
+        ])
+        .args(["dump", "-x", "0x100000", "0x100000000"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    out.read_line(&mut first).unwrap();
+    assert!(first.starts_with("00100000: 00 00 10 00"), "{first}");
+    drop(out);
+    let start = std::time::Instant::now();
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+}

@@ -32,3 +32,20 @@ raises("EFAULT", hd.dump, 1 << 40, 16)
 -- A misspelt option is refused, naming it and the known ones.
 argerr("bad option 'grup' to 'hexdump' (unknown; expected addr, group, space, squeeze, style, width)", hd.dump, 0, 16, {grup = 4})
 argerr("bad option 'sqeeze'", hd.string, "abc", {sqeeze = false})
+
+-- A short last line in xxd style pads a partial group to its full width,
+-- so the text column stays where xxd puts it (xxd -g4 of 21 bytes).
+eq(hd.string(("hello world, this is x"):sub(1, 21), {style = "xxd", group = 4}),
+  "00000000: 68656c6c 6f20776f 726c642c 20746869  hello world, thi\n" ..
+  "00000010: 73206973 20                          s is \n")
+-- Addresses print as hexdump and xxd print them: at least 8 digits.
+eq(hd.string("ab", {addr = 0x100000000}), "100000000  61 62" .. (" "):rep(43) .. "  |ab|\n100000002\n")
+-- Squeezing spans the chunks memory is read in (64 KiB): 192 KiB of zeros.
+eq(hd.dump(0x2000000, 3 * 65536), "02000000" .. "  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|\n*\n02030000\n")
+-- print streams what dump returns.
+local printed = {}
+local real_write = io.write
+io.write = function(s) printed[#printed + 1] = s end
+hd.print(0xFFFF0, 16)
+io.write = real_write
+eq(table.concat(printed), hd.dump(0xFFFF0, 16))
