@@ -34,7 +34,12 @@ for _, n in ipairs(names) do
   if not d then io.stderr:write(("regs: no device '%s' in %s\n"):format(n, path)); cli.exit(1) end
   if base then d = d:rebase(base) end
   if json then
-    out[#out + 1] = { name = n, base = d.base, registers = d:values { all = all } }
+    local values = d:values { all = all }
+    -- JSON arrays stay arrays when empty.
+    for _, v in pairs(values) do
+      if v.fields then cli.array(v.fields) end
+    end
+    out[#out + 1] = { name = n, base = d.base, registers = values }
   else
     io.write(d:dump { all = all })
   end

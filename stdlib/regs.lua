@@ -310,12 +310,17 @@ local function field_write(d, r, f, v, level)
 end
 
 --- A register's value split into its fields.
+--- A register value decoded: {name=, value=, fields={{name=, lsb=, width=,
+--- value=, enum=}...}, field={NAME=value}}, and NAME=value beside them
+--- for every field whose name is not one of those four keys.
+local RESERVED = { name = true, value = true, fields = true, field = true }
 local function decode(r, v)
-  local out = { name = r.name, value = v, fields = {} }
+  local out = { name = r.name, value = v, fields = {}, field = {} }
   for _, f in ipairs(r.fields) do
     local fv = (v >> f.lsb) & mask(f.width)
     out.fields[#out.fields + 1] = { name = f.name, lsb = f.lsb, width = f.width, value = fv, enum = f.enum[fv] }
-    out[f.name] = fv
+    out.field[f.name] = fv
+    if not RESERVED[f.name] then out[f.name] = fv end
   end
   return out
 end

@@ -149,3 +149,18 @@ eq(uart.base, 0xFE000000)
 moved.LCR = 0x5a
 eq(mem.read8(0xFE003003), 0x5a)
 argerr("bad option 'base'", uart.rebase, uart, "nowhere")
+
+-- Fields may be called value, name or fields: decode keeps them apart.
+local odd = regs.device { name = "odd", base = 0xFE003000, registers = {
+  { name = "R", offset = 0x10, width = 8, fields = {
+    { name = "value", lsb = 0, width = 4 }, { name = "name", lsb = 4, width = 2 } } },
+  { name = "EMPTY", offset = 0x14, width = 32 } } }
+mem.write8(0xFE003010, 0x2b)
+local dr = odd.R:decode()
+eq(dr.value, 0x2b)
+eq(dr.name, "R")
+eq(dr.field.value, 0xb)
+eq(dr.field.name, 2)
+eq(#dr.fields, 2)
+eq(odd.R:format(), "R = 0x2b (value=11, name=2)")
+check(odd:dump():find("value=11", 1, true), odd:dump())
