@@ -24,13 +24,32 @@ if pid then
   -- bit 62 swapped, bits 0-54 the frame (zero without CAP_SYS_ADMIN).
   local addr = cli.parse_uint(args[first] or "") or usage("an address is needed")
   local len = cli.parse_uint(args[first + 1] or "4096") or usage("bad length")
+  if len <= 0 then usage("the length must be at least 1") end
   local f, err = io.open(("/proc/%d/pagemap"):format(pid), "rb")
-  if not f then io.stderr:write("v2p: cannot open /proc/", pid, "/pagemap: ", tostring(err), " (Linux only)\n"); cli.exit(1) end
+  if not f then io.stderr:write("v2p: cannot open ", tostring(err), " (Linux only)\n"); cli.exit(1) end
+  -- The process's mappings tell a page that is not there (valid: inside
+  -- a mapping, not resident) from an address outside every mapping
+  -- (invalid), as MEM_EXTRACT_PADDR does.
+  local vmas = {}
+  local maps = io.open(("/proc/%d/maps"):format(pid), "r")
+  if maps then
+    for line in maps:lines() do
+      local lo, hi = line:match("^(%x+)-(%x+)")
+      if lo then vmas[#vmas + 1] = { tonumber(lo, 16), tonumber(hi, 16) } end
+    end
+    maps:close()
+  end
+  local function in_vma(a)
+    for _, v in ipairs(vmas) do
+      if math.ult(a, v[2]) and not math.ult(a, v[1]) then return true end
+    end
+    return false
+  end
   local first_page = addr // PAGE
   for pg = first_page, (addr + len - 1) // PAGE do
     f:seek("set", pg * 8)
     local e = f:read(8)
-    local row = { vaddr = pg * PAGE, state = "invalid" }
+    local row = { vaddr = pg * PAGE, state = in_vma(pg * PAGE) and "valid" or "invalid" }
     if e and #e == 8 then
       local v = string.unpack("<i8", e)
       if v & (1 << 63) ~= 0 then

@@ -325,8 +325,19 @@ fn v2p_looks_up_another_process() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     let text = text.expect("sleep's text mapping");
+    // The lowest page of its stack mapping: inside a mapping, never
+    // touched (the stack grows down from the top): valid, not invalid.
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+    let stack = maps
+        .lines()
+        .find(|l| l.ends_with("[stack]"))
+        .and_then(|l| l.split('-').next())
+        .map(|a| format!("0x{a}"))
+        .expect("a stack mapping");
     let (json, _) = run(&["v2p", "--json", "-p", &pid, &text, "4096"], 0);
     let (unmapped, _) = run(&["v2p", "-p", &pid, "0x1000"], 0);
+    let (untouched, _) = run(&["v2p", "--json", "-p", &pid, &stack, "4096"], 0);
+    run(&["v2p", "-p", &pid, "0x1000", "0"], 2);
     let _ = child.kill();
     let _ = child.wait();
     assert!(json.contains("\"state\":\"mapped\""), "{json}");
@@ -344,6 +355,7 @@ fn v2p_looks_up_another_process() {
         unmapped.contains("0x0000000000001000 invalid"),
         "{unmapped}"
     );
+    assert!(untouched.contains("\"state\":\"valid\""), "{untouched}");
 }
 
 #[test]
