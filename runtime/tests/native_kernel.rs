@@ -244,3 +244,52 @@ fn memory_ranges_on_this_machine() {
         }
     }
 }
+
+#[test]
+fn nested_segments_and_non_core_elf_files() {
+    // arm64's /proc/kcore: the kernel text's PT_LOAD lies inside the
+    // vmalloc one. An address in the inner one past the outer's nearest
+    // start must still be found.
+    let mut f = core();
+    let h = 64 + 3 * 56; // a fourth program header: inside TEXT's page
+    f.resize(0x5000, 0);
+    f[56..58].copy_from_slice(&4u16.to_le_bytes());
+    let mut ph = |ty: u32, off: u64, va: u64, len: u64| {
+        f[h..h + 4].copy_from_slice(&ty.to_le_bytes());
+        f[h + 8..h + 16].copy_from_slice(&off.to_le_bytes());
+        f[h + 16..h + 24].copy_from_slice(&va.to_le_bytes());
+        f[h + 32..h + 40].copy_from_slice(&len.to_le_bytes());
+        f[h + 40..h + 48].copy_from_slice(&len.to_le_bytes());
+    };
+    ph(1, 0x3000, TEXT + 0x100, 0x10);
+    let path = std::env::temp_dir().join(format!("memlua-nested-{}", std::process::id()));
+    std::fs::write(&path, &f).unwrap();
+    let mut n = Native::open(&Options {
+        mem: Some("/dev/null".into()),
+        kmem: Some(path.to_string_lossy().into_owned()),
+        ..Default::default()
+    })
+    .unwrap();
+    // Past the inner segment, inside the outer: the outer's bytes.
+    assert_eq!(
+        n.read(Space::Kernel, TEXT + 0x900, Width::W8).unwrap(),
+        u64::from(f[0x2900])
+    );
+    // Inside the inner segment: the nearest start wins.
+    assert_eq!(
+        n.read(Space::Kernel, TEXT + 0x100, Width::W8).unwrap(),
+        u64::from(f[0x3000])
+    );
+    // An ELF file that is not a core is refused at open.
+    f[16] = 2; // ET_EXEC
+    std::fs::write(&path, &f).unwrap();
+    let e = Native::open(&Options {
+        mem: Some("/dev/null".into()),
+        kmem: Some(path.to_string_lossy().into_owned()),
+        ..Default::default()
+    })
+    .err()
+    .expect("not a core");
+    assert!(e.message.contains("not a core"), "{e}");
+    std::fs::remove_file(&path).unwrap();
+}

@@ -39,3 +39,50 @@ pub fn pwrite_all(f: &File, off: u64, data: &[u8]) -> (usize, Option<i32>) {
     }
     (done, None)
 }
+
+/// Moves the file position to `off` taken as unsigned: Linux's /dev/kmem
+/// takes kernel addresses (above 2^63, negative as an off_t) through lseek,
+/// while pread refuses every negative offset.
+fn seek_to(f: &File, off: u64) -> Option<i32> {
+    use std::os::fd::AsRawFd;
+    let at = off as libc::off_t;
+    // SAFETY: lseek on a descriptor this File owns; no memory involved.
+    let r = unsafe { libc::lseek(f.as_raw_fd(), at, libc::SEEK_SET) };
+    (r == -1 && at != -1).then(|| os_errno(&std::io::Error::last_os_error()))
+}
+
+/// `pread_all` through lseek and read, for devices with unsigned offsets.
+pub fn seek_read_all(f: &File, off: u64, buf: &mut [u8]) -> (usize, Option<i32>) {
+    use std::io::Read;
+    let mut done = 0;
+    while done < buf.len() {
+        if let Some(code) = seek_to(f, off.wrapping_add(done as u64)) {
+            return (done, Some(code));
+        }
+        match (&*f).read(&mut buf[done..]) {
+            Ok(0) => return (done, None),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return (done, Some(os_errno(&e))),
+        }
+    }
+    (done, None)
+}
+
+/// `pwrite_all` through lseek and write, for devices with unsigned offsets.
+pub fn seek_write_all(f: &File, off: u64, data: &[u8]) -> (usize, Option<i32>) {
+    use std::io::Write;
+    let mut done = 0;
+    while done < data.len() {
+        if let Some(code) = seek_to(f, off.wrapping_add(done as u64)) {
+            return (done, Some(code));
+        }
+        match (&*f).write(&data[done..]) {
+            Ok(0) => return (done, Some(libc::EIO)),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return (done, Some(os_errno(&e))),
+        }
+    }
+    (done, None)
+}

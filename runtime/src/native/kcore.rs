@@ -32,6 +32,9 @@ pub fn parse_segments(
         return Err("it is not a little-endian 64-bit ELF core".into());
     }
     let u16_at = |b: &[u8], o: usize| u16::from_le_bytes([b[o], b[o + 1]]);
+    if u16_at(&eh, 16) != 4 {
+        return Err("it is an ELF file but not a core (e_type is not ET_CORE)".into());
+    }
     let u64_at = |b: &[u8], o: usize| {
         let mut x = [0u8; 8];
         x.copy_from_slice(&b[o..o + 8]);
@@ -94,12 +97,15 @@ impl Kcore {
     }
 
     /// The file offset of `addr` and how many bytes from there the same
-    /// segment holds.
+    /// segment holds. Segments may nest (arm64's kernel text lies inside
+    /// its vmalloc segment): every segment starting at or below `addr` is
+    /// a candidate, the nearest start first.
     fn translate(&self, addr: u64) -> Option<(u64, u64)> {
         let i = self.segs.partition_point(|s| s.vaddr <= addr);
-        let s = self.segs[..i].last()?;
-        let rel = addr - s.vaddr;
-        (rel < s.len).then(|| (s.off + rel, s.len - rel))
+        self.segs[..i].iter().rev().find_map(|s| {
+            let rel = addr - s.vaddr;
+            (rel < s.len).then(|| (s.off + rel, s.len - rel))
+        })
     }
 
     fn unmapped(&self, addr: u64) -> Error {

@@ -5,7 +5,7 @@
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 
-use super::io::{pread_all, pwrite_all};
+use super::io::{seek_read_all, seek_write_all};
 use super::kcore::Kcore;
 use super::phys::open_error;
 use crate::{Errno, Error, Result};
@@ -23,6 +23,15 @@ pub enum KernelMem {
 
 impl KernelMem {
     pub fn open(path: &str, writable: bool) -> Result<KernelMem> {
+        let meta = std::fs::metadata(path).map_err(|e| {
+            open_error(
+                path,
+                e.raw_os_error().unwrap_or(libc::EIO),
+                false,
+                "kernel memory",
+            )
+        })?;
+        super::check_memory_file(path, &meta, "kernel memory")?;
         let file = File::open(path).map_err(|e| {
             open_error(
                 path,
@@ -82,7 +91,8 @@ impl KernelMem {
     pub fn read(&self, addr: u64, buf: &mut [u8]) -> Result<()> {
         match self {
             KernelMem::Core(k) => k.read(addr, buf),
-            KernelMem::Device { file, path, .. } => match pread_all(file, addr, buf) {
+            // Through the file position: kernel addresses are above 2^63.
+            KernelMem::Device { file, path, .. } => match seek_read_all(file, addr, buf) {
                 (n, None) if n == buf.len() => Ok(()),
                 (n, code) => Err(Self::device_error(path, addr + n as u64, code).done(n as u64)),
             },
@@ -108,7 +118,7 @@ impl KernelMem {
                 ),
             )
             .done(0)),
-            KernelMem::Device { file, path, .. } => match pwrite_all(file, addr, data) {
+            KernelMem::Device { file, path, .. } => match seek_write_all(file, addr, data) {
                 (n, None) if n == data.len() => Ok(()),
                 (n, code) => Err(Self::device_error(path, addr + n as u64, code).done(n as u64)),
             },

@@ -158,6 +158,28 @@ impl Native {
     }
 }
 
+/// Refuses what cannot stand in for a memory device before it is opened:
+/// a FIFO or socket would block the open or give nothing, a directory has
+/// no bytes. Character and block devices and regular files are fine.
+fn check_memory_file(path: &str, meta: &std::fs::Metadata, what: &str) -> Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    let kind = if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        return Ok(());
+    };
+    Err(Error::new(
+        Errno::EINVAL,
+        "open",
+        format!("{path} is {kind}, not {what}: give a memory device or a regular file (a memory dump, a PCI BAR's resourceN)"),
+    ))
+}
+
 /// A single-width access's error: named and placed, and without the byte
 /// count of the bulk path it may have gone through (`e.done` is for bulk
 /// transfers only).
@@ -210,6 +232,7 @@ impl Backend for Native {
             Space::Phys => self.phys().and_then(|p| p.write_bytes(addr, data)),
             Space::Kernel => self
                 .check_writable()
+                .map_err(|e| e.done(0))
                 .and_then(|()| self.kmem())
                 .and_then(|k| {
                     if data.is_empty() && !k.is_core() {

@@ -75,6 +75,7 @@ impl PhysDev {
                 "physical memory",
             )
         })?;
+        super::check_memory_file(path, &meta, "physical memory")?;
         let mut opts = OpenOptions::new();
         opts.read(true).write(writable);
         if meta.file_type().is_char_device() {
@@ -281,9 +282,30 @@ impl PhysDev {
         }
     }
 
+    /// Whether a bulk read may copy straight from a mapping of the file:
+    /// only a regular file with every byte allocated. Reading a hole
+    /// through a mapping makes tmpfs allocate the page (SIGBUS when it is
+    /// full), where pread just returns zeros.
+    fn copyable(&self) -> bool {
+        self.size.is_some()
+            && self.file.metadata().is_ok_and(|m| {
+                std::os::unix::fs::MetadataExt::blocks(&m).saturating_mul(512) >= m.len()
+            })
+    }
+
     /// A dedicated mapping of `[addr, addr + len)` for a window, if the
-    /// whole span can be mapped now (inside a regular file's end).
+    /// whole span can be mapped now (inside a regular file's end, as the
+    /// file is now: one that shrank since is noticed here).
     pub fn map_direct(&mut self, addr: u64, len: u64) -> Option<DirectMap> {
+        if self.size.is_some() {
+            if let Ok(m) = self.file.metadata() {
+                if Some(m.len()) != self.size {
+                    self.size = Some(m.len());
+                    self.cache.clear();
+                    self.last_direct = None;
+                }
+            }
+        }
         self.check_end(addr, len).ok()?;
         let m = match self
             .last_direct
@@ -303,7 +325,7 @@ impl PhysDev {
             ptr,
             len,
             writable: m.writable(),
-            copyable: self.size.is_some(),
+            copyable: self.copyable(),
             keep: m,
         })
     }
