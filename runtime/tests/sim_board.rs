@@ -162,3 +162,48 @@ fn missing_board_file_names_the_built_ins() {
     let e = Board::load("/nonexistent/board.toml").unwrap_err();
     assert!(e.message.contains("pc, pc-nomtrr, arm64-virt"), "{e}");
 }
+
+#[test]
+fn timer_frequencies_kernel_sizes_and_tick_rates_that_cannot_work_are_refused() {
+    let timer = |f: &str| {
+        refuse(&format!(
+            "[[device]]\nname = \"t0\"\nkind = \"timer\"\nbase = 0x10000000\nfrequency = {f}\n"
+        ))
+    };
+    let e = timer("0");
+    assert!(
+        e.starts_with("bad.toml:7:1: ") && e.contains("frequency 0 is out of range"),
+        "{e}"
+    );
+    assert!(timer("0x100000000").contains("32-bit register"));
+    let e = refuse(
+        "[[device]]\nname = \"u\"\nkind = \"uart16550\"\nbase = 0x10000000\nfrequency = 9600\n",
+    );
+    assert!(e.contains("a uart16550 has no frequency"), "{e}");
+    let e = refuse("[kernel]\nsize = 0x100000000\n");
+    assert!(
+        e.contains("kernel image size 0x100000000 is too big"),
+        "{e}"
+    );
+    assert!(refuse("[kernel]\nhz = 0\n").contains("hz = 0"));
+}
+
+#[test]
+fn the_direct_map_stops_at_4_tib_as_on_amd64() {
+    use memlua_runtime::sim::kernel::{DMAP_MAX_SIZE, DMAP_MIN};
+    use memlua_runtime::{Space, Width};
+    let text = "name = \"big\"\nmaxphyaddr = 52\n[[ram]]\nbase = 0x0\nsize = 0x10000000\n\
+                [[ram]]\nname = \"high\"\nbase = 0xFFFFFFFFF000\nsize = 0x1000\n";
+    let mut s = Sim::new(Board::parse(text, "big.toml").unwrap()).unwrap();
+    s.write(Space::Phys, 0x1000, Width::W32, 7).unwrap();
+    assert_eq!(
+        s.read(Space::Kernel, DMAP_MIN + 0x1000, Width::W32)
+            .unwrap(),
+        7
+    );
+    // Never past 2^64 into KERNBASE: the last direct-map byte is below it.
+    let e = s
+        .read(Space::Kernel, DMAP_MIN + DMAP_MAX_SIZE, Width::W32)
+        .unwrap_err();
+    assert_eq!(e.errno, Errno::EFAULT);
+}

@@ -332,3 +332,22 @@ fn bulk_past_the_top_names_the_first_missing_byte() {
     assert_eq!(e.addr(), Some(1 << 39));
     assert_eq!(e.done, Some(0));
 }
+
+#[test]
+fn a_dma_of_untouched_ram_leaves_the_destination_sparse() {
+    // 256 MiB from never-written RAM: the copy reads zeros, writes zeros
+    // into pages that hold none, and allocates nothing.
+    let mut s = Sim::from_board_name("pc").unwrap();
+    let resident =
+        |s: &mut Sim| -> usize { s.regions().iter().filter_map(|r| r.resident_pages).sum() };
+    let before = resident(&mut s);
+    let dma = 0xFE002000u64;
+    s.write(Space::Phys, dma + 0x00, Width::W64, 0x1_0000_0000)
+        .unwrap(); // SRC
+    s.write(Space::Phys, dma + 0x08, Width::W64, 0x1_8000_0000)
+        .unwrap(); // DST
+    s.write(Space::Phys, dma + 0x10, Width::W32, 0x4000_0000)
+        .unwrap(); // LEN
+    s.write(Space::Phys, dma + 0x14, Width::W32, 1).unwrap(); // CTRL: start
+    assert_eq!(resident(&mut s), before);
+}

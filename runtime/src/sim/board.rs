@@ -418,6 +418,30 @@ impl Board {
                 "the board has no RAM; expected at least one [[ram]] entry".into(),
             ));
         }
+        // KERNBASE leaves 2 GiB below the top of the address space.
+        let max_image = 0u64.wrapping_sub(super::kernel::KERNBASE);
+        if kernel.size > max_image {
+            return Err(at(
+                kernel_span,
+                format!(
+                    "kernel image size {:#x} is too big; expected at most {max_image:#x} (KERNBASE {:#x} + size must stay below 2^64)",
+                    kernel.size,
+                    super::kernel::KERNBASE
+                ),
+            ));
+        }
+        if kernel.hz == 0 {
+            return Err(at(
+                kernel_span,
+                "hz = 0; expected a positive tick rate".into(),
+            ));
+        }
+        if kernel.version.contains('\0') {
+            return Err(at(
+                kernel_span,
+                "version holds a NUL byte; expected text (kvm reads it as a C string)".into(),
+            ));
+        }
         if kernel.size < KernelMap::min_image_size()
             || !kernel.phys.is_multiple_of(PAGE_SIZE)
             || !kernel.size.is_multiple_of(PAGE_SIZE)

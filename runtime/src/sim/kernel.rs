@@ -9,6 +9,9 @@ use crate::{Errno, Error, Result, PAGE_SIZE};
 
 /// DMAP_MIN_ADDRESS on a 4-level-paging amd64 kernel.
 pub const DMAP_MIN: u64 = 0xffff_f800_0000_0000;
+/// DMAP_MAX_ADDRESS - DMAP_MIN_ADDRESS there: 4 TiB (NDMPML4E = 8). RAM
+/// above it has no direct-map address, as on such a kernel.
+pub const DMAP_MAX_SIZE: u64 = 4 << 40;
 /// KERNBASE: where the kernel image map starts.
 pub const KERNBASE: u64 = 0xffff_ffff_8000_0000;
 
@@ -70,7 +73,9 @@ impl KernelMap {
         physmem_pages: u64,
     ) -> (Self, Vec<(u64, SymbolValue)>) {
         const GIB: u64 = 1 << 30;
-        let dmap_limit = (4 * GIB).max(ram_top.div_ceil(GIB) * GIB);
+        let dmap_limit = (4 * GIB)
+            .max(ram_top.div_ceil(GIB) * GIB)
+            .min(DMAP_MAX_SIZE);
         let mut map = KernelMap {
             dmap_limit,
             image_phys: cfg.phys,

@@ -151,8 +151,16 @@ impl SparseMem {
         while done < data.len() {
             let in_page = (off % PAGE_SIZE) as usize;
             let n = (PAGE - in_page).min(data.len() - done);
-            self.page_mut(off / PAGE_SIZE).0[in_page..in_page + n]
-                .copy_from_slice(&data[done..done + n]);
+            let src = &data[done..done + n];
+            // Zeros into a page that holds none yet change nothing it would
+            // read: it stays unallocated (a DMA of untouched RAM, a bulk
+            // clear), so RAM stays sparse.
+            if self.page(off / PAGE_SIZE).is_none() && src.iter().all(|&b| b == 0) {
+                done += n;
+                off += n as u64;
+                continue;
+            }
+            self.page_mut(off / PAGE_SIZE).0[in_page..in_page + n].copy_from_slice(src);
             done += n;
             off += n as u64;
         }

@@ -69,6 +69,21 @@ pub trait Device {
 /// Builds a device of a board's `kind`, or says which kinds exist.
 /// `freq_hz` is the timer's frequency (ignored by other kinds).
 pub fn build(kind: &str, size: u64, freq_hz: Option<u64>) -> Result<Box<dyn Device>, String> {
+    if freq_hz.is_some() && kind != "timer" {
+        return Err(format!(
+            "a {kind} has no frequency; only a timer takes `frequency`"
+        ));
+    }
+    if let Some(hz) = freq_hz {
+        // FREQ is a 32-bit register, and a timer that never ticks would
+        // hang every delay loop.
+        if hz == 0 || hz > u64::from(u32::MAX) {
+            return Err(format!(
+                "frequency {hz} is out of range; expected 1 to {} Hz (FREQ is a 32-bit register)",
+                u32::MAX
+            ));
+        }
+    }
     Ok(match kind {
         "uart16550" => Box::new(Uart16550::new()),
         "pl011" => Box::new(Pl011::new()),
