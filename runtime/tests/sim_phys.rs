@@ -342,7 +342,7 @@ fn a_dma_of_untouched_ram_leaves_the_destination_sparse() {
         |s: &mut Sim| -> usize { s.regions().iter().filter_map(|r| r.resident_pages).sum() };
     let before = resident(&mut s);
     let dma = 0xFE002000u64;
-    s.write(Space::Phys, dma + 0x00, Width::W64, 0x1_0000_0000)
+    s.write(Space::Phys, dma, Width::W64, 0x1_0000_0000)
         .unwrap(); // SRC
     s.write(Space::Phys, dma + 0x08, Width::W64, 0x1_8000_0000)
         .unwrap(); // DST
