@@ -234,3 +234,32 @@ fn lines_typed_ahead_or_pasted_without_bracketed_paste_all_run() {
     p.exp_string(PROMPT).unwrap();
     quit(p);
 }
+
+#[test]
+fn io_write_output_comes_out_in_order_and_unfinished_chunks_are_reported() {
+    // Piped, chunk by chunk: what io.write left in C's buffer comes out
+    // before the chunk's results, not at the next newline.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_memlua"))
+        .args(["-i"])
+        .env_remove("MEMLUA_INIT")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(
+                b"io.write('A') return 7\nio.write('B') print('c')\nfor i = 1, 2 do\n",
+            )?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    let body: String = out.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(body, "A7\nBc", "{out}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("unfinished chunk (1 line) not run"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

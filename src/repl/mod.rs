@@ -83,7 +83,13 @@ enum Next {
 impl Repl<'_> {
     /// Runs a complete chunk and prints its values or its error.
     fn run(&self, f: Function) {
-        match self.s.call(f, MultiValue::new()) {
+        let outcome = self.s.call(f, MultiValue::new());
+        // What the chunk wrote with io.write sits in C's stdout buffer:
+        // out before its results, its error or the next prompt, in order.
+        // SAFETY: fflush(NULL) flushes every C output stream; no Lua code
+        // runs and nothing else holds them.
+        unsafe { libc::fflush(std::ptr::null_mut()) };
+        match outcome {
             Ok(values) => {
                 if values.is_empty() {
                     return;
@@ -125,6 +131,17 @@ impl Repl<'_> {
 
     /// The memory map, from `sim.regions()` like any script would get it.
     fn board(&self) {
+        let name: Option<String> = self
+            .s
+            .lua
+            .globals()
+            .get::<Table>("backend")
+            .and_then(|b| b.get("name"))
+            .ok();
+        if name.as_deref() != Some("sim") {
+            eprintln!("memlua: :board shows a simulated board's memory map; this backend has none");
+            return;
+        }
         let regions = self
             .s
             .lua
@@ -200,7 +217,16 @@ impl Repl<'_> {
                         chunk.push('\n');
                         chunk.push_str(&l);
                     }
-                    None => return (Next::Go, Some(chunk)),
+                    None => {
+                        // Input ended (or Ctrl-D) inside a chunk: say so
+                        // rather than drop it silently.
+                        eprintln!(
+                            "memlua: unfinished chunk ({} line{}) not run: the input ended before it did",
+                            chunk.lines().count(),
+                            if chunk.lines().count() == 1 { "" } else { "s" }
+                        );
+                        return (Next::Go, Some(chunk));
+                    }
                 },
                 Chunk::Wrong(msg) => {
                     eprintln!("memlua: {msg}");
