@@ -10,12 +10,16 @@ pub fn os_errno(e: &std::io::Error) -> i32 {
     e.raw_os_error().unwrap_or(libc::EIO)
 }
 
-/// Reads `buf.len()` bytes at `off`: the bytes read, and the errno that
-/// stopped it early (None at end of file).
-pub fn pread_all(f: &File, off: u64, buf: &mut [u8]) -> (usize, Option<i32>) {
+/// Fills `buf` with `read(rest, done)` calls until it is full or refused:
+/// the bytes read, and the errno that stopped it early (None at end of
+/// file).
+fn read_loop(
+    buf: &mut [u8],
+    mut read: impl FnMut(&mut [u8], usize) -> std::io::Result<usize>,
+) -> (usize, Option<i32>) {
     let mut done = 0;
     while done < buf.len() {
-        match f.read_at(&mut buf[done..], off + done as u64) {
+        match read(&mut buf[done..], done) {
             Ok(0) => return (done, None),
             Ok(n) => done += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -23,66 +27,66 @@ pub fn pread_all(f: &File, off: u64, buf: &mut [u8]) -> (usize, Option<i32>) {
         }
     }
     (done, None)
+}
+
+/// Writes all of `data` with `write(rest, done)` calls: the bytes written,
+/// and the errno that stopped it early.
+fn write_loop(
+    data: &[u8],
+    mut write: impl FnMut(&[u8], usize) -> std::io::Result<usize>,
+) -> (usize, Option<i32>) {
+    let mut done = 0;
+    while done < data.len() {
+        match write(&data[done..], done) {
+            Ok(0) => return (done, Some(libc::EIO)),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return (done, Some(os_errno(&e))),
+        }
+    }
+    (done, None)
+}
+
+/// Reads `buf.len()` bytes at `off`: the bytes read, and the errno that
+/// stopped it early (None at end of file).
+pub fn pread_all(f: &File, off: u64, buf: &mut [u8]) -> (usize, Option<i32>) {
+    read_loop(buf, |rest, done| f.read_at(rest, off + done as u64))
 }
 
 /// Writes all of `data` at `off`: the bytes written, and the errno that
 /// stopped it early.
 pub fn pwrite_all(f: &File, off: u64, data: &[u8]) -> (usize, Option<i32>) {
-    let mut done = 0;
-    while done < data.len() {
-        match f.write_at(&data[done..], off + done as u64) {
-            Ok(0) => return (done, Some(libc::EIO)),
-            Ok(n) => done += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return (done, Some(os_errno(&e))),
-        }
-    }
-    (done, None)
+    write_loop(data, |rest, done| f.write_at(rest, off + done as u64))
 }
 
 /// Moves the file position to `off` taken as unsigned: Linux's /dev/kmem
 /// takes kernel addresses (above 2^63, negative as an off_t) through lseek,
 /// while pread refuses every negative offset.
-fn seek_to(f: &File, off: u64) -> Option<i32> {
+fn seek_to(f: &File, off: u64) -> std::io::Result<()> {
     use std::os::fd::AsRawFd;
     let at = off as libc::off_t;
     // SAFETY: lseek on a descriptor this File owns; no memory involved.
     let r = unsafe { libc::lseek(f.as_raw_fd(), at, libc::SEEK_SET) };
-    (r == -1 && at != -1).then(|| os_errno(&std::io::Error::last_os_error()))
+    if r == -1 && at != -1 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// `pread_all` through lseek and read, for devices with unsigned offsets.
 pub fn seek_read_all(f: &File, off: u64, buf: &mut [u8]) -> (usize, Option<i32>) {
     use std::io::Read;
-    let mut done = 0;
-    while done < buf.len() {
-        if let Some(code) = seek_to(f, off.wrapping_add(done as u64)) {
-            return (done, Some(code));
-        }
-        match (&*f).read(&mut buf[done..]) {
-            Ok(0) => return (done, None),
-            Ok(n) => done += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return (done, Some(os_errno(&e))),
-        }
-    }
-    (done, None)
+    read_loop(buf, |rest, done| {
+        seek_to(f, off.wrapping_add(done as u64))?;
+        (&*f).read(rest)
+    })
 }
 
 /// `pwrite_all` through lseek and write, for devices with unsigned offsets.
 pub fn seek_write_all(f: &File, off: u64, data: &[u8]) -> (usize, Option<i32>) {
     use std::io::Write;
-    let mut done = 0;
-    while done < data.len() {
-        if let Some(code) = seek_to(f, off.wrapping_add(done as u64)) {
-            return (done, Some(code));
-        }
-        match (&*f).write(&data[done..]) {
-            Ok(0) => return (done, Some(libc::EIO)),
-            Ok(n) => done += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return (done, Some(os_errno(&e))),
-        }
-    }
-    (done, None)
+    write_loop(data, |rest, done| {
+        seek_to(f, off.wrapping_add(done as u64))?;
+        (&*f).write(rest)
+    })
 }

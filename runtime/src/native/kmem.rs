@@ -5,7 +5,7 @@
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 
-use super::io::{seek_read_all, seek_write_all};
+use super::io::{os_errno, seek_read_all, seek_write_all};
 use super::kcore::Kcore;
 use super::phys::open_error;
 use crate::{Errno, Error, Result};
@@ -23,23 +23,9 @@ pub enum KernelMem {
 
 impl KernelMem {
     pub fn open(path: &str, writable: bool) -> Result<KernelMem> {
-        let meta = std::fs::metadata(path).map_err(|e| {
-            open_error(
-                path,
-                e.raw_os_error().unwrap_or(libc::EIO),
-                false,
-                "kernel memory",
-            )
-        })?;
-        super::check_memory_file(path, &meta, "kernel memory")?;
-        let file = File::open(path).map_err(|e| {
-            open_error(
-                path,
-                e.raw_os_error().unwrap_or(libc::EIO),
-                false,
-                "kernel memory",
-            )
-        })?;
+        super::memory_file(path, false, "kernel memory")?;
+        let file =
+            File::open(path).map_err(|e| open_error(path, os_errno(&e), false, "kernel memory"))?;
         let mut magic = [0u8; 4];
         let is_core = matches!(file.read_at(&mut magic, 0), Ok(4)) && &magic == b"\x7fELF";
         if is_core {
@@ -50,14 +36,7 @@ impl KernelMem {
                 .read(true)
                 .write(true)
                 .open(path)
-                .map_err(|e| {
-                    open_error(
-                        path,
-                        e.raw_os_error().unwrap_or(libc::EIO),
-                        true,
-                        "kernel memory",
-                    )
-                })?
+                .map_err(|e| open_error(path, os_errno(&e), true, "kernel memory"))?
         } else {
             file
         };

@@ -158,11 +158,14 @@ impl Native {
     }
 }
 
-/// Refuses what cannot stand in for a memory device before it is opened:
-/// a FIFO or socket would block the open or give nothing, a directory has
-/// no bytes. Character and block devices and regular files are fine.
-fn check_memory_file(path: &str, meta: &std::fs::Metadata, what: &str) -> Result<()> {
+/// The metadata of what `--mem`/`--kmem` names, refusing before it is
+/// opened what cannot stand in for a memory device: a FIFO or socket would
+/// block the open or give nothing, a directory has no bytes. Character and
+/// block devices and regular files are fine.
+fn memory_file(path: &str, writable: bool, what: &str) -> Result<std::fs::Metadata> {
     use std::os::unix::fs::FileTypeExt;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| phys::open_error(path, io::os_errno(&e), writable, what))?;
     let t = meta.file_type();
     let kind = if t.is_dir() {
         "a directory"
@@ -171,7 +174,7 @@ fn check_memory_file(path: &str, meta: &std::fs::Metadata, what: &str) -> Result
     } else if t.is_socket() {
         "a socket"
     } else {
-        return Ok(());
+        return Ok(meta);
     };
     Err(Error::new(
         Errno::EINVAL,

@@ -12,7 +12,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::rc::Rc;
 
-use super::io::{pread_all, pwrite_all};
+use super::io::{os_errno, pread_all, pwrite_all};
 use super::window::{self, page_span, Mapping, WindowCache};
 use crate::{DirectMap, Errno, Error, Result, Width};
 
@@ -67,29 +67,16 @@ pub fn open_error(path: &str, code: i32, writable: bool, what: &str) -> Error {
 impl PhysDev {
     /// Opens `path` read-only, or read-write when `writable`.
     pub fn open(path: &str, writable: bool) -> Result<PhysDev> {
-        let meta = std::fs::metadata(path).map_err(|e| {
-            open_error(
-                path,
-                e.raw_os_error().unwrap_or(libc::EIO),
-                writable,
-                "physical memory",
-            )
-        })?;
-        super::check_memory_file(path, &meta, "physical memory")?;
+        let meta = super::memory_file(path, writable, "physical memory")?;
         let mut opts = OpenOptions::new();
         opts.read(true).write(writable);
         if meta.file_type().is_char_device() {
             // Device memory: no write-back caching between us and it.
             opts.custom_flags(libc::O_SYNC);
         }
-        let file = opts.open(path).map_err(|e| {
-            open_error(
-                path,
-                e.raw_os_error().unwrap_or(libc::EIO),
-                writable,
-                "physical memory",
-            )
-        })?;
+        let file = opts
+            .open(path)
+            .map_err(|e| open_error(path, os_errno(&e), writable, "physical memory"))?;
         let size = meta.file_type().is_file().then_some(meta.len());
         Ok(PhysDev {
             file,
