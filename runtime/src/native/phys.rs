@@ -269,21 +269,16 @@ impl PhysDev {
         }
     }
 
-    /// Whether a bulk read may copy straight from a mapping of the file:
-    /// only a regular file with every byte allocated. Reading a hole
-    /// through a mapping makes tmpfs allocate the page (SIGBUS when it is
-    /// full), where pread just returns zeros.
-    fn copyable(&self) -> bool {
-        self.size.is_some()
-            && self.file.metadata().is_ok_and(|m| {
-                std::os::unix::fs::MetadataExt::blocks(&m).saturating_mul(512) >= m.len()
-            })
-    }
-
     /// A dedicated mapping of `[addr, addr + len)` for a window, if the
     /// whole span can be mapped now (inside a regular file's end, as the
     /// file is now: one that shrank since is noticed here).
     pub fn map_direct(&mut self, addr: u64, len: u64) -> Option<DirectMap> {
+        // One fstat serves both: the size as it is now, and whether a bulk
+        // read may copy straight from the mapping, which only a regular
+        // file with every byte allocated allows (reading a hole through a
+        // mapping makes tmpfs allocate the page, SIGBUS when it is full,
+        // where pread just returns zeros).
+        let mut copyable = false;
         if self.size.is_some() {
             if let Ok(m) = self.file.metadata() {
                 if Some(m.len()) != self.size {
@@ -291,6 +286,8 @@ impl PhysDev {
                     self.cache.clear();
                     self.last_direct = None;
                 }
+                copyable =
+                    std::os::unix::fs::MetadataExt::blocks(&m).saturating_mul(512) >= m.len();
             }
         }
         self.check_end(addr, len).ok()?;
@@ -312,7 +309,7 @@ impl PhysDev {
             ptr,
             len,
             writable: m.writable(),
-            copyable: self.copyable(),
+            copyable,
             keep: m,
         })
     }
