@@ -161,20 +161,26 @@ fn run(path: &str) -> mlua::Result<()> {
         ..Default::default()
     })
     .map_err(mlua::Error::external)?;
-    let b = n.alloc(PAGES * PAGE_SIZE).map_err(mlua::Error::external)?;
+    let base = n
+        .process_map(PAGES * PAGE_SIZE)
+        .map_err(mlua::Error::external)?;
     for i in 0..PAGES {
-        n.buffer_write(b.addr, i * PAGE_SIZE, memlua_runtime::Width::W8, 1)
-            .map_err(mlua::Error::external)?;
+        n.write(
+            memlua_runtime::Space::Process,
+            base + i * PAGE_SIZE,
+            memlua_runtime::Width::W8,
+            1,
+        )
+        .map_err(mlua::Error::external)?;
     }
-    let vaddrs: Vec<u64> = (0..PAGES).map(|i| b.addr + i * PAGE_SIZE).collect();
-    let mut out = vec![MemExtract::default(); vaddrs.len()];
+    let vaddrs: Vec<u64> = (0..PAGES).map(|i| base + i * PAGE_SIZE).collect();
+    let mut out: Vec<MemExtract> = vaddrs.iter().map(|&v| MemExtract::invalid(v)).collect();
     let pagemap = std::fs::File::open("/proc/self/pagemap").map_err(mlua::Error::external)?;
     let (mut batched, mut per_page) = (Vec::new(), Vec::new());
     let (mut one_pread, mut maps_read) = (Vec::new(), Vec::new());
     for _ in 0..7 {
         let t = Instant::now();
-        n.extract(&vaddrs, &mut out)
-            .map_err(mlua::Error::external)?;
+        n.extract(&mut out).map_err(mlua::Error::external)?;
         batched.push(t.elapsed().as_secs_f64());
         let t = Instant::now();
         let mut sum = 0u64;
@@ -190,7 +196,7 @@ fn run(path: &str) -> mlua::Result<()> {
         let t = Instant::now();
         let mut all = vec![0u8; PAGES as usize * 8];
         pagemap
-            .read_exact_at(&mut all, b.addr / PAGE_SIZE * 8)
+            .read_exact_at(&mut all, base / PAGE_SIZE * 8)
             .map_err(mlua::Error::external)?;
         one_pread.push(t.elapsed().as_secs_f64());
         let t = Instant::now();
@@ -213,7 +219,8 @@ fn run(path: &str) -> mlua::Result<()> {
         batched * 1e3, rate(batched), per_page * 1e3, rate(per_page), per_page / batched,
         if per_page / batched >= 20.0 { "ok" } else { "MISSED" }
     );
-    n.buffer_free(b.addr).map_err(mlua::Error::external)?;
+    n.process_unmap(base, PAGES * PAGE_SIZE)
+        .map_err(mlua::Error::external)?;
 
     // From Lua: extract_range, then walk pl:paddr(i).
     let walk = lua

@@ -8,6 +8,9 @@
 #[path = "support/suite.rs"]
 mod suite;
 
+#[path = "support/layers.rs"]
+mod layers;
+
 use std::path::{Path, PathBuf};
 
 use memlua_bindings::memlua_runtime::native::{Native, Options};
@@ -34,16 +37,33 @@ fn fixture(name: &str) -> Option<Fixture> {
     Some(Fixture(p))
 }
 
+/// Runs `file` on the native backend over a fresh fixture, then again with
+/// a counting layer around it (direct maps pass through the layer).
 fn suite(file: &str) {
+    run(file, false);
+    run(file, true);
+}
+
+fn run(file: &str, counted: bool) {
     let Some(fx) = fixture(file) else {
         return;
     };
+    let count = std::rc::Rc::new(std::cell::Cell::new(0));
     let native = Native::open(&Options {
         mem: Some(fx.0.to_string_lossy().into_owned()),
         write: true,
         ..Default::default()
     })
-    .map(|n| Box::new(n) as Box<dyn Backend>)
+    .map(|n| {
+        if counted {
+            Box::new(layers::Counting {
+                inner: Box::new(n),
+                count: count.clone(),
+            }) as Box<dyn Backend>
+        } else {
+            Box::new(n) as Box<dyn Backend>
+        }
+    })
     .map_err(mlua::Error::external);
     // Other sessions are simulators, as in the sim harness.
     let failures = suite::run(file, native, |lua, board, opts| {
@@ -55,7 +75,15 @@ fn suite(file: &str) {
         let sim = Sim::from_board_name(&board).map_err(mlua::Error::external)?;
         memlua_bindings::api_table(lua, Box::new(sim))
     });
-    suite::report(file, " on the native backend", failures);
+    let place = if counted {
+        " on the native backend behind a counting layer"
+    } else {
+        " on the native backend"
+    };
+    suite::report(file, place, failures);
+    // Windows on a file take the direct map the layer passed through, so
+    // the layer may count nothing here: that is the point.
+    let _ = count;
 }
 
 // stdlib.lua and portable.lua run unchanged here. The other suites assert

@@ -11,89 +11,59 @@
 #[path = "support/suite.rs"]
 mod suite;
 
+#[path = "support/layers.rs"]
+mod layers;
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use layers::{Counting, NotSim, VecBackend};
 use memlua_bindings::memlua_runtime::sim::Sim;
-use memlua_bindings::memlua_runtime::{
-    Backend, Buffer, MemExtract, MemRangeDesc, RangeOp, Result as RtResult, Space, Width,
-};
-
-/// A simulator that does not admit being one: `sim.*` must fail with
-/// EOPNOTSUPP on it.
-struct NotSim(Sim);
-
-impl Backend for NotSim {
-    fn name(&self) -> &str {
-        "native"
-    }
-    fn writable(&self) -> bool {
-        true
-    }
-    fn read(&mut self, s: Space, a: u64, w: Width) -> RtResult<u64> {
-        self.0.read(s, a, w)
-    }
-    fn write(&mut self, s: Space, a: u64, w: Width, v: u64) -> RtResult<()> {
-        self.0.write(s, a, w, v)
-    }
-    fn read_bytes(&mut self, s: Space, a: u64, b: &mut [u8]) -> RtResult<()> {
-        self.0.read_bytes(s, a, b)
-    }
-    fn write_bytes(&mut self, s: Space, a: u64, b: &[u8]) -> RtResult<()> {
-        self.0.write_bytes(s, a, b)
-    }
-    fn extract(&mut self, v: &[u64], o: &mut [MemExtract]) -> RtResult<()> {
-        self.0.extract(v, o)
-    }
-    fn range_count(&mut self) -> RtResult<usize> {
-        self.0.range_count()
-    }
-    fn ranges(&mut self) -> RtResult<Vec<MemRangeDesc>> {
-        self.0.ranges()
-    }
-    fn range_set(&mut self, d: &MemRangeDesc, op: RangeOp) -> RtResult<()> {
-        self.0.range_set(d, op)
-    }
-    fn symbol(&mut self, n: &str) -> RtResult<u64> {
-        self.0.symbol(n)
-    }
-    fn alloc(&mut self, l: u64) -> RtResult<Buffer> {
-        self.0.alloc(l)
-    }
-    fn buffer_read(&mut self, b: u64, o: u64, w: Width) -> RtResult<u64> {
-        self.0.buffer_read(b, o, w)
-    }
-    fn buffer_write(&mut self, b: u64, o: u64, w: Width, v: u64) -> RtResult<()> {
-        self.0.buffer_write(b, o, w, v)
-    }
-    fn buffer_read_bytes(&mut self, b: u64, o: u64, out: &mut [u8]) -> RtResult<()> {
-        self.0.buffer_read_bytes(b, o, out)
-    }
-    fn buffer_write_bytes(&mut self, b: u64, o: u64, d: &[u8]) -> RtResult<()> {
-        self.0.buffer_write_bytes(b, o, d)
-    }
-    fn buffer_lock(&mut self, b: u64) -> RtResult<()> {
-        self.0.buffer_lock(b)
-    }
-    fn buffer_unlock(&mut self, b: u64) -> RtResult<()> {
-        self.0.buffer_unlock(b)
-    }
-    fn buffer_free(&mut self, b: u64) -> RtResult<()> {
-        self.0.buffer_free(b)
-    }
-}
+use memlua_bindings::memlua_runtime::Backend;
 
 fn new_backend(board: &str, nosim: bool) -> mlua::Result<Box<dyn Backend>> {
     let sim = Sim::from_board_name(board).map_err(mlua::Error::external)?;
     Ok(if nosim {
-        Box::new(NotSim(sim))
+        Box::new(NotSim(Box::new(sim)))
     } else {
         Box::new(sim)
     })
 }
 
+/// Runs `file` on the `pc` board, then again with a counting layer around
+/// it: a layer must pass everything through, `sim.*` included.
 fn suite(file: &str) {
     let failures = suite::run(file, new_backend("pc", false), |lua, board, opts| {
         memlua_bindings::api_table(lua, new_backend(&board, suite::nosim(&opts)?)?)
     });
     suite::report(file, "", failures);
+
+    let count = Rc::new(Cell::new(0));
+    let counted = new_backend("pc", false).map(|inner| {
+        Box::new(Counting {
+            inner,
+            count: count.clone(),
+        }) as Box<dyn Backend>
+    });
+    let failures = suite::run(file, counted, |lua, board, opts| {
+        memlua_bindings::api_table(lua, new_backend(&board, suite::nosim(&opts)?)?)
+    });
+    suite::report(file, " behind a counting layer", failures);
+    // Suites of pure functions (bits, flag names) make no access at all.
+    if ["mem.lua", "portable.lua", "windows.lua"].contains(&file) {
+        assert!(count.get() > 0, "{file}: no access went through the layer");
+    }
+}
+
+/// The portable suite on a backend of a few lines that only moves bytes:
+/// everything else answers EOPNOTSUPP.
+#[test]
+fn portable_on_a_minimal_backend() {
+    let vec = Box::new(VecBackend(vec![0; 4 << 20])) as Box<dyn Backend>;
+    let failures = suite::run("portable.lua", Ok(vec), |_, _, _| {
+        Err(mlua::Error::runtime("no other sessions on the vec backend"))
+    });
+    suite::report("portable.lua", " on a minimal backend", failures);
 }
 
 #[test]

@@ -1,110 +1,81 @@
 //! Buffers: `mem.alloc(len)`, page-aligned memory of this process that
-//! scripts look up and use as DMA targets (API.md, `mem.alloc`).
+//! scripts look up and use as DMA targets (docs/API.md, `mem.alloc`).
 //!
-//! After `b:free()` every use of the buffer, fields included, is an EINVAL
-//! error saying it was freed; a buffer the garbage collector takes is freed
-//! in the backend too, as munmap would on process exit.
+//! Every access is checked by the session's buffer table (liveness,
+//! bounds, alignment, the value's width: memlua_runtime::buffers) and then
+//! reaches the backend as a `Space::Process` access, so layers see buffer
+//! accesses like any other. After `b:free()` every use but `b.addr` and
+//! `b.len` is an EINVAL saying it was freed; a buffer the garbage collector
+//! takes is unmapped too, as munmap would on process exit.
 
-use std::cell::Cell;
 use std::rc::Rc;
 
-use memlua_runtime::{Errno, Error as RtError, Width};
+use memlua_runtime::buffers::BufferRef;
+use memlua_runtime::{ops, Space, Width};
 use mlua::{Lua, UserData, UserDataFields, Value};
 
-use crate::errors::{api_function, api_method, index_function, Fail, Res};
-use crate::mem::check_bulk_len;
+use crate::args::check_bulk_len;
+use crate::calls::{api_function, api_method, index_function};
+use crate::errors::Res;
 use crate::numbers::{bytes_arg, len_arg, lua_int, offset_arg, value_arg};
 use crate::pages;
 use crate::session::Session;
 
 pub struct Buffer {
     session: Rc<Session>,
-    addr: u64,
+    buf: BufferRef,
     len: u64,
-    freed: Cell<bool>,
-}
-
-impl Buffer {
-    /// The base address, or the "freed" error for `op`.
-    fn live(&self, op: &str) -> Res<u64> {
-        if self.freed.get() {
-            return Err(Fail::Rt(
-                RtError::new(
-                    Errno::EINVAL,
-                    op,
-                    "this buffer was freed by b:free(); its addresses are invalid now \
-                     (allocate another with mem.alloc)",
-                )
-                .at(self.addr),
-            ));
-        }
-        Ok(self.addr)
-    }
 }
 
 impl Drop for Buffer {
     fn drop(&mut self) {
-        if !self.freed.get() {
-            // Best effort: a busy backend (collected inside a device
-            // callback) keeps the pages until the session ends.
-            let _ = self
-                .session
-                .with("buffer.free", |b| b.buffer_free(self.addr));
-        }
+        self.session.release(self.buf);
     }
 }
 
 pub fn alloc(lua: &Lua, session: &Rc<Session>, len: u64) -> Res<Value> {
-    let b = session.with("mem.alloc", |b| b.alloc(len))?;
     let buf = Buffer {
         session: session.clone(),
-        addr: b.addr,
-        len: b.len,
-        freed: Cell::new(false),
+        buf: session.alloc(len)?,
+        len,
     };
     Ok(Value::UserData(lua.create_userdata(buf)?))
 }
 
-const READ: [(&str, &str, Width); 4] = [
-    ("read8", "buffer.read8", Width::W8),
-    ("read16", "buffer.read16", Width::W16),
-    ("read32", "buffer.read32", Width::W32),
-    ("read64", "buffer.read64", Width::W64),
-];
-const WRITE: [(&str, &str, Width); 4] = [
-    ("write8", "buffer.write8", Width::W8),
-    ("write16", "buffer.write16", Width::W16),
-    ("write32", "buffer.write32", Width::W32),
-    ("write64", "buffer.write64", Width::W64),
-];
-
 fn index(lua: &Lua) -> mlua::Result<Value> {
     const T: &str = "memlua.buffer";
+    const NAMES: [(&str, &str, Width); 4] = [
+        ("read8", "write8", Width::W8),
+        ("read16", "write16", Width::W16),
+        ("read32", "write32", Width::W32),
+        ("read64", "write64", Width::W64),
+    ];
     let methods = lua.create_table()?;
-    for (name, op, w) in READ {
+    for (read, write, w) in NAMES {
         methods.set(
-            name,
-            api_method(lua, name, T, move |_, b: &Buffer, off: Value| {
-                let off = offset_arg(&off, 1, name)?;
-                let base = b.live(op)?;
+            read,
+            api_method(lua, read, T, move |_, b: &Buffer, off: Value| {
+                let off = offset_arg(&off, 1, read)?;
+                let op = ops::access(Space::Process, w, false);
+                let addr = b.session.buffers().access(op, b.buf, off, w, None)?;
                 b.session
-                    .with(op, |be| be.buffer_read(base, off, w))
+                    .access(op, addr, |be| be.read(Space::Process, addr, w))
                     .map(lua_int)
             })?,
         )?;
-    }
-    for (name, op, w) in WRITE {
         methods.set(
-            name,
+            write,
             api_method(
                 lua,
-                name,
+                write,
                 T,
                 move |_, b: &Buffer, (off, v): (Value, Value)| {
-                    let off = offset_arg(&off, 1, name)?;
-                    let v = value_arg(&v, 2, name)?;
-                    let base = b.live(op)?;
-                    b.session.with(op, |be| be.buffer_write(base, off, w, v))
+                    let off = offset_arg(&off, 1, write)?;
+                    let v = value_arg(&v, 2, write)?;
+                    let op = ops::access(Space::Process, w, true);
+                    let addr = b.session.buffers().access(op, b.buf, off, w, Some(v))?;
+                    b.session
+                        .access(op, addr, |be| be.write(Space::Process, addr, w, v))
                 },
             )?,
         )?;
@@ -118,25 +89,13 @@ fn index(lua: &Lua) -> mlua::Result<Value> {
             |lua, b: &Buffer, (off, n): (Value, Value)| {
                 let off = offset_arg(&off, 1, "read")?;
                 let n = len_arg(&n, 2, "read")?;
-                let base = b.live("buffer.read")?;
-                check_bulk_len("buffer.read", base.wrapping_add(off), n)?;
-                if off.checked_add(n).is_none_or(|end| end > b.len) {
-                    return Err(Fail::Rt(
-                        RtError::new(
-                            Errno::EINVAL,
-                            "buffer.read",
-                            format!(
-                                "offset {off:#x} + {n} bytes is past the end of the {}-byte buffer",
-                                b.len
-                            ),
-                        )
-                        .at(base.wrapping_add(off)),
-                    ));
-                }
+                let op = ops::bulk(Space::Process, false);
+                b.session.buffers().len_of(op, b.buf)?;
+                check_bulk_len(op, b.buf.base.wrapping_add(off), n)?;
+                let addr = b.session.buffers().span(op, b.buf, off, n)?;
                 let mut out = vec![0u8; n as usize];
-                b.session.with("buffer.read", |be| {
-                    be.buffer_read_bytes(base, off, &mut out)
-                })?;
+                b.session
+                    .with(op, |be| be.read_bytes(Space::Process, addr, &mut out))?;
                 Ok(lua.create_string(out)?)
             },
         )?,
@@ -150,42 +109,42 @@ fn index(lua: &Lua) -> mlua::Result<Value> {
             |_, b: &Buffer, (off, s): (Value, Value)| {
                 let off = offset_arg(&off, 1, "write")?;
                 let s = bytes_arg(&s, 2, "write")?;
-                let base = b.live("buffer.write")?;
                 let data = s.as_bytes();
-                b.session.with("buffer.write", |be| {
-                    be.buffer_write_bytes(base, off, &data[..])
-                })
+                let op = ops::bulk(Space::Process, true);
+                let addr = b
+                    .session
+                    .buffers()
+                    .span(op, b.buf, off, data.len() as u64)?;
+                b.session
+                    .with(op, |be| be.write_bytes(Space::Process, addr, &data[..]))
             },
         )?,
     )?;
     methods.set(
         "lock",
         api_method(lua, "lock", T, |_, b: &Buffer, ()| {
-            let base = b.live("buffer.lock")?;
-            b.session.with("buffer.lock", |be| be.buffer_lock(base))
+            let len = b.session.buffers().len_of(ops::BUFFER_LOCK, b.buf)?;
+            b.session
+                .with(ops::BUFFER_LOCK, |be| be.process_lock(b.buf.base, len))
         })?,
     )?;
     methods.set(
         "unlock",
         api_method(lua, "unlock", T, |_, b: &Buffer, ()| {
-            let base = b.live("buffer.unlock")?;
-            b.session.with("buffer.unlock", |be| be.buffer_unlock(base))
+            let len = b.session.buffers().len_of(ops::BUFFER_UNLOCK, b.buf)?;
+            b.session
+                .with(ops::BUFFER_UNLOCK, |be| be.process_unlock(b.buf.base, len))
         })?,
     )?;
     methods.set(
         "free",
-        api_method(lua, "free", T, |_, b: &Buffer, ()| {
-            let base = b.live("buffer.free")?;
-            b.session.with("buffer.free", |be| be.buffer_free(base))?;
-            b.freed.set(true);
-            Ok(())
-        })?,
+        api_method(lua, "free", T, |_, b: &Buffer, ()| b.session.free(b.buf))?,
     )?;
     methods.set(
         "pages",
         api_method(lua, "pages", T, |lua, b: &Buffer, ()| {
-            let base = b.live("buffer.pages")?;
-            let list = pages::extract_range(&b.session, "buffer.pages", base, b.len)?;
+            b.session.buffers().len_of(ops::BUFFER_PAGES, b.buf)?;
+            let list = pages::extract_range(&b.session, ops::BUFFER_PAGES, b.buf.base, b.len)?;
             Ok(pages::push_list(lua, list)?)
         })?,
     )?;
@@ -197,7 +156,7 @@ fn index(lua: &Lua) -> mlua::Result<Value> {
         Ok(match &key {
             // Still readable once freed: the numbers stay what they were,
             // so a script can check that the addresses became invalid.
-            Value::String(k) if k == "addr" => lua_int(b.addr),
+            Value::String(k) if k == "addr" => lua_int(b.buf.base),
             Value::String(k) if k == "len" => lua_int(b.len),
             _ => Value::Nil,
         })
@@ -213,10 +172,11 @@ impl UserData for Buffer {
 
     fn add_methods<M: mlua::UserDataMethods<Self>>(methods: &mut M) {
         methods.add_meta_method("__tostring", |_, b, ()| {
-            Ok(if b.freed.get() {
-                format!("buffer (freed, was {:#x})", b.addr)
+            let live = b.session.buffers().len_of("", b.buf).is_ok();
+            Ok(if live {
+                format!("buffer [{:#x}, +{:#x}]", b.buf.base, b.len)
             } else {
-                format!("buffer [{:#x}, +{:#x}]", b.addr, b.len)
+                format!("buffer (freed, was {:#x})", b.buf.base)
             })
         });
     }

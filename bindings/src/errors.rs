@@ -1,25 +1,14 @@
-//! How failures reach Lua (API.md, Errors).
+//! What a failure is before it reaches Lua, and the Lua value it becomes
+//! (docs/API.md, Errors).
 //!
 //! A runtime failure becomes a Lua error whose *value* is a table sharing one
 //! metatable (`e.errno`, `e.code`, `e.op`, `e.addr`, `e.done`, `e.message`,
 //! `tostring(e)` = the runtime error's Display); a bad argument stays a plain
 //! string in `luaL_argerror`'s words, with the caller's `file:line:` in front
-//! as `luaL_error` puts it.
-//!
-//! mlua raises every error returned by a Rust callback as its own wrapped
-//! userdata, which is neither of those. So each API function is two layers:
-//! an mlua callback that never fails for our own errors but returns
-//! `false, value` instead, and around it a tiny C closure
-//! ([`raise_trampoline`]) that calls it and, on `false`, raises `value` with
-//! `lua_error`. The trampoline holds no Rust values, so the longjmp of
-//! `lua_error` skips no destructor. The same closure shape is what a later
-//! hand-written `lua_CFunction` fast path would use, so nothing here stands
-//! in its way.
-
-use std::ffi::c_int;
+//! as `luaL_error` puts it (calls.rs raises both).
 
 use memlua_runtime::Error as RtError;
-use mlua::{ffi, FromLuaMulti, Function, IntoLuaMulti, Lua, MultiValue, Table, Value};
+use mlua::{Lua, Table, Value};
 
 /// Why an API call failed, before it is turned into a Lua error.
 #[derive(Debug)]
@@ -150,99 +139,6 @@ pub fn is_error_value(lua: &Lua, v: &Value) -> bool {
     t.metatable().is_some_and(|m| m == mt)
 }
 
-/// Wraps an API function body as a Lua function that raises our errors as
-/// API.md describes.
-pub fn api_function<A, R, F>(lua: &Lua, f: F) -> mlua::Result<Function>
-where
-    A: FromLuaMulti,
-    R: IntoLuaMulti,
-    F: Fn(&Lua, A) -> Res<R> + 'static,
-{
-    let inner = lua.create_function(move |lua, args: A| match f(lua, args) {
-        Ok(r) => {
-            let mut out = r.into_lua_multi(lua)?;
-            out.push_front(Value::Boolean(true));
-            Ok(out)
-        }
-        Err(fail) => failure(lua, fail),
-    })?;
-    // SAFETY: `exec_raw` runs the closure with `inner` on top of the stack
-    // in a protected call; `lua_pushcclosure` pops it as the upvalue and
-    // leaves the new closure, which `exec_raw` returns.
-    unsafe {
-        lua.exec_raw::<Function>(inner, |state| {
-            ffi::lua_pushcclosure(state, raise_trampoline, 1)
-        })
-    }
-}
-
-/// `false, value` for the trampoline, or mlua's own error.
-fn failure(lua: &Lua, fail: Fail) -> mlua::Result<MultiValue> {
-    match fail {
-        Fail::Arg(msg) => (false, msg).into_lua_multi(lua),
-        Fail::Rt(e) => (false, error_value(lua, &e)?).into_lua_multi(lua),
-        Fail::Lua(e) => Err(e),
-    }
-}
-
-/// Calls upvalue 1 with this call's arguments; it answers `true, results...`
-/// or `false, error`. Raises the error; a string gets the caller's position
-/// first, as `luaL_error` does.
-unsafe extern "C-unwind" fn raise_trampoline(state: *mut ffi::lua_State) -> c_int {
-    let n = ffi::lua_gettop(state);
-    ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
-    ffi::lua_insert(state, 1);
-    ffi::lua_call(state, n, ffi::LUA_MULTRET);
-    if ffi::lua_toboolean(state, 1) == 0 {
-        if ffi::lua_type(state, 2) == ffi::LUA_TSTRING {
-            ffi::luaL_where(state, 1);
-            // Called from a fast path's fallback (a C function), level 1
-            // has no line: the script is one level further out.
-            if ffi::lua_rawlen(state, -1) == 0 {
-                ffi::lua_pop(state, 1);
-                ffi::luaL_where(state, 2);
-            }
-            ffi::lua_pushvalue(state, 2);
-            ffi::lua_concat(state, 2);
-        } else {
-            ffi::lua_pushvalue(state, 2);
-        }
-        ffi::lua_error(state);
-    }
-    ffi::lua_remove(state, 1);
-    ffi::lua_gettop(state)
-}
-
-/// An `__index` for userdata: methods from a table (upvalue 1), anything
-/// else from a getter function (upvalue 2, called with the object and the
-/// key; may be nil). A method lookup is one `lua_rawget`, so `w:read32`
-/// costs no Rust call before the method itself.
-pub fn index_function(lua: &Lua, methods: Table, getter: Option<Function>) -> mlua::Result<Value> {
-    // SAFETY: both values are pushed by `exec_raw` before the closure runs;
-    // `lua_pushcclosure` pops them as upvalues 1 and 2.
-    unsafe {
-        lua.exec_raw::<Value>((methods, getter), |state| {
-            ffi::lua_pushcclosure(state, index_trampoline, 2)
-        })
-    }
-}
-
-unsafe extern "C-unwind" fn index_trampoline(state: *mut ffi::lua_State) -> c_int {
-    ffi::lua_settop(state, 2);
-    ffi::lua_pushvalue(state, 2);
-    if ffi::lua_rawget(state, ffi::lua_upvalueindex(1)) != ffi::LUA_TNIL {
-        return 1;
-    }
-    ffi::lua_pop(state, 1);
-    if ffi::lua_type(state, ffi::lua_upvalueindex(2)) == ffi::LUA_TNIL {
-        return 0;
-    }
-    ffi::lua_pushvalue(state, ffi::lua_upvalueindex(2));
-    ffi::lua_insert(state, 1);
-    ffi::lua_call(state, 2, 1);
-    1
-}
-
 /// The innermost message of an mlua error (a Lua callback's own words,
 /// without mlua's "callback error" wrapping and traceback).
 pub fn lua_message(e: &mlua::Error) -> String {
@@ -252,29 +148,4 @@ pub fn lua_message(e: &mlua::Error) -> String {
         mlua::Error::WithContext { cause, .. } => lua_message(cause),
         other => other.to_string(),
     }
-}
-
-/// Wraps a method body: the first argument must be a `T` userdata (else
-/// "calling 'name' on bad self"), the rest are `A`.
-pub fn api_method<T, A, R, F>(
-    lua: &Lua,
-    name: &'static str,
-    expected: &'static str,
-    f: F,
-) -> mlua::Result<Function>
-where
-    T: 'static,
-    A: FromLuaMulti,
-    R: IntoLuaMulti,
-    F: Fn(&Lua, &T, A) -> Res<R> + 'static,
-{
-    api_function(lua, move |lua, (this, args): (Value, A)| {
-        let Value::UserData(ud) = &this else {
-            return Err(bad_self(name, expected, &this));
-        };
-        let obj = ud
-            .borrow::<T>()
-            .map_err(|_| bad_self(name, expected, &this))?;
-        f(lua, &obj, args)
-    })
 }

@@ -19,7 +19,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use memlua_runtime::{direct, Errno, Error as RtError, Space, Width};
 use mlua::{ffi, Function, LightUserData, Lua, Table, Value};
 
-use crate::errors::{api_function, Fail};
+use crate::calls::api_function;
+use crate::errors::Fail;
 use crate::session::Session;
 
 thread_local! {
@@ -218,7 +219,7 @@ unsafe extern "C-unwind" fn window_read<const W: usize>(l: *mut ffi::lua_State) 
             return 1;
         }
         let s = window_session(&st);
-        match guarded(|| s.run(st.space, w, false, |b| b.read(st.space, addr, w))) {
+        match guarded(|| s.run(st.space, addr, w, false, |b| b.read(st.space, addr, w))) {
             Ok(v) => {
                 ffi::lua_pushinteger(l, v as ffi::lua_Integer);
                 1
@@ -250,7 +251,7 @@ unsafe extern "C-unwind" fn window_write<const W: usize>(l: *mut ffi::lua_State)
             return 0;
         }
         let s = window_session(&st);
-        match guarded(|| s.run(st.space, w, true, |b| b.write(st.space, addr, w, v))) {
+        match guarded(|| s.run(st.space, addr, w, true, |b| b.write(st.space, addr, w, v))) {
             Ok(()) => 0,
             Err(e) => raise(l, 3, e),
         }
@@ -269,7 +270,7 @@ unsafe extern "C-unwind" fn space_read<const S: usize, const W: usize>(
             return fallback(l, 2);
         };
         let s = session(l, 1);
-        match guarded(|| s.run(space, w, false, |b| b.read(space, addr, w))) {
+        match guarded(|| s.run(space, addr, w, false, |b| b.read(space, addr, w))) {
             Ok(v) => {
                 ffi::lua_pushinteger(l, v as ffi::lua_Integer);
                 1
@@ -289,7 +290,7 @@ unsafe extern "C-unwind" fn space_write<const S: usize, const W: usize>(
             return fallback(l, 2);
         };
         let s = session(l, 1);
-        match guarded(|| s.run(space, w, true, |b| b.write(space, addr, w, v))) {
+        match guarded(|| s.run(space, addr, w, true, |b| b.write(space, addr, w, v))) {
             Ok(()) => 0,
             Err(e) => raise(l, 3, e),
         }
@@ -331,6 +332,9 @@ fn space_fn(space: Space, w: Width, write: bool) -> CFn {
         (Space::Kernel, false) => pick!(space_read, 1),
         (Space::Phys, true) => pick!(space_write, 0),
         (Space::Kernel, true) => pick!(space_write, 1),
+        // Buffers have no `mem.read32`-style function of their own.
+        (Space::Process, false) => pick!(space_read, 0),
+        (Space::Process, true) => pick!(space_write, 0),
     }
 }
 

@@ -3,7 +3,8 @@
 
 use mlua::{Function, Lua, Value};
 
-use crate::errors::{api_function, arg_error};
+use crate::calls::api_function;
+use crate::errors::arg_error;
 use crate::numbers::{int_arg, to_u64};
 
 /// Formats `v` as hex, padded to `width` bits (rounded up to whole digits).

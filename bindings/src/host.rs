@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use memlua_runtime::{Errno, Error as RtError};
-use mlua::{Function, Lua, Table};
+use mlua::{Lua, Table};
 
 fn errno_named(name: &str) -> Option<Errno> {
     Some(match name {
@@ -62,20 +62,10 @@ fn module(lua: &Lua) -> mlua::Result<Table> {
     Ok(t)
 }
 
-/// Puts `build` into `package.preload[name]`, built on first `require`.
-pub fn preload(lua: &Lua, name: &str, build: fn(&Lua) -> mlua::Result<Table>) -> mlua::Result<()> {
-    let Ok(package) = lua.globals().get::<Table>("package") else {
-        return Ok(());
-    };
-    let preload: Table = package.get("preload")?;
-    let loader: Function = lua.create_function(move |lua, _: mlua::MultiValue| build(lua))?;
-    preload.set(name, loader)
-}
-
 /// Registers `memlua.host`, `memlua.progress` and `memlua.svd`.
 pub fn install(lua: &Lua) -> mlua::Result<()> {
     errors_ready(lua)?;
-    preload(lua, "memlua.host", module)?;
+    crate::stdlib::preload(lua, "memlua.host", module)?;
     crate::progress::install(lua)?;
     crate::svd::install(lua)
 }

@@ -1,24 +1,30 @@
-//! memlua's Lua API (../shared/API.md) in an mlua Lua 5.4 state: `mem`,
+//! memlua's Lua API (docs/API.md) in an mlua Lua 5.4 state: `mem`,
 //! `kmem`, `memrange`, `backend`, `sim` and `hex`, over any
 //! [`memlua_runtime::Backend`], plus the loader of the stdlib.
 //!
-//! Every API function is an mlua callback behind a small C trampoline that
-//! raises errors the way API.md says (see `errors`); arguments are read by
-//! `numbers`; each API area has its own file.
+//! Modules, bottom to top (each uses only those above it): `errors` (what a
+//! failure is), `calls` (how an API function raises), `numbers` and `args`
+//! (argument readers), `session` (the shared backend and buffer table),
+//! `fast` (the C fast paths), `window`, `pages`, `buffer`, then the API
+//! tables `mem_api`, `memrange_api`, `sim_api` and `hex`; `stdlib`, `host`,
+//! `progress` and `svd` load the Lua modules.
 
 pub use memlua_runtime;
 
+mod args;
 mod buffer;
+mod calls;
 pub mod errors;
 mod fast;
 mod hex;
 mod host;
-mod mem;
-mod memrange;
+mod mem_api;
+mod memrange_api;
 pub mod numbers;
 mod pages;
 mod progress;
 mod session;
+mod sim_api;
 pub mod state;
 pub mod stdlib;
 mod svd;
@@ -62,11 +68,30 @@ pub fn api_table(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<Table> {
     errors::install(lua)?;
     let session = session::Session::new(backend);
     let t = lua.create_table()?;
-    t.set("mem", mem::mem_table(lua, &session)?)?;
-    t.set("kmem", mem::kmem_table(lua, &session)?)?;
-    t.set("memrange", memrange::table(lua, &session)?)?;
-    t.set("backend", session::backend_table(lua, &session)?)?;
-    t.set("sim", session::sim_table(lua, &session)?)?;
+    t.set("mem", mem_api::mem_table(lua, &session)?)?;
+    t.set("kmem", mem_api::kmem_table(lua, &session)?)?;
+    t.set("memrange", memrange_api::table(lua, &session)?)?;
+    t.set("backend", backend_table(lua, &session)?)?;
+    t.set("sim", sim_api::sim_table(lua, &session)?)?;
     t.set("hex", hex::function(lua)?)?;
+    Ok(t)
+}
+
+/// `backend.name`, `backend.writable`, `backend.board`: fixed for the
+/// session, so plain fields.
+fn backend_table(lua: &Lua, session: &session::Session) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    let (name, writable, board) = session
+        .with("backend", |b| {
+            Ok((
+                b.name().to_string(),
+                b.writable(),
+                b.board().map(str::to_string),
+            ))
+        })
+        .map_err(|_| mlua::Error::runtime("backend busy during install"))?;
+    t.set("name", name)?;
+    t.set("writable", writable)?;
+    t.set("board", board)?;
     Ok(t)
 }

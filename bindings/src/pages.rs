@@ -7,10 +7,11 @@
 
 use std::rc::Rc;
 
-use memlua_runtime::{Errno, Error as RtError, MemExtract, PAGE_SIZE};
+use memlua_runtime::{ops, Errno, Error as RtError, MemExtract, PAGE_SIZE};
 use mlua::{Lua, Table, UserData, UserDataFields, Value};
 
-use crate::errors::{api_function, api_method, arg_error, index_function, Fail, Res};
+use crate::calls::{api_function, api_method, index_function};
+use crate::errors::{arg_error, Fail, Res};
 use crate::fast;
 use crate::numbers::{got, lua_int, to_u64};
 use crate::session::Session;
@@ -34,7 +35,7 @@ pub fn extract_table(lua: &Lua, e: &MemExtract) -> mlua::Result<Table> {
 
 pub fn extract_one(session: &Session, vaddr: u64) -> Res<MemExtract> {
     let mut out = [MemExtract::invalid(vaddr)];
-    session.with("mem.extract", |b| b.extract(&[vaddr], &mut out))?;
+    session.with(ops::MEM_EXTRACT, |b| b.extract(&mut out))?;
     Ok(out[0])
 }
 
@@ -70,11 +71,10 @@ pub fn extract_range(session: &Rc<Session>, op: &str, vaddr: u64, len: u64) -> R
             .span(vaddr, len),
         ));
     }
-    let vaddrs: Vec<u64> = (0..pages)
-        .map(|i| if i == 0 { vaddr } else { first + i * PAGE_SIZE })
+    let mut entries: Vec<MemExtract> = (0..pages)
+        .map(|i| MemExtract::invalid(if i == 0 { vaddr } else { first + i * PAGE_SIZE }))
         .collect();
-    let mut entries = vec![MemExtract::default(); vaddrs.len()];
-    session.with(op, |b| b.extract(&vaddrs, &mut entries))?;
+    session.with(op, |b| b.extract(&mut entries))?;
     Ok(PageList { entries })
 }
 

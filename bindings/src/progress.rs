@@ -76,5 +76,5 @@ fn module(lua: &Lua) -> mlua::Result<Table> {
 
 /// Registers `memlua.progress` in `package.preload`.
 pub fn install(lua: &Lua) -> mlua::Result<()> {
-    crate::host::preload(lua, "memlua.progress", module)
+    crate::stdlib::preload(lua, "memlua.progress", module)
 }

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use mlua::{Lua, Table};
+use mlua::{Function, Lua, Table};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/stdlib.rs"));
@@ -104,6 +104,16 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
         package.set("path", format!("{};{old}", prefix.join(";")))?;
     }
     Ok(())
+}
+
+/// Puts `build` into `package.preload[name]`, built on first `require`.
+pub fn preload(lua: &Lua, name: &str, build: fn(&Lua) -> mlua::Result<Table>) -> mlua::Result<()> {
+    let Ok(package) = lua.globals().get::<Table>("package") else {
+        return Ok(());
+    };
+    let preload: Table = package.get("preload")?;
+    let loader: Function = lua.create_function(move |lua, _: mlua::MultiValue| build(lua))?;
+    preload.set(name, loader)
 }
 
 #[cfg(test)]

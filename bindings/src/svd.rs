@@ -186,5 +186,5 @@ fn module(lua: &Lua) -> mlua::Result<Table> {
 
 /// Registers `memlua.svd` in `package.preload`.
 pub fn install(lua: &Lua) -> mlua::Result<()> {
-    crate::host::preload(lua, "memlua.svd", module)
+    crate::stdlib::preload(lua, "memlua.svd", module)
 }

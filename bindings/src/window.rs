@@ -7,15 +7,15 @@
 
 use std::rc::Rc;
 
-use memlua_runtime::{DirectMap, Errno, Error as RtError, Space, Width};
+use memlua_runtime::{ops, DirectMap, Errno, Error as RtError, Space, Width};
 use mlua::{Lua, UserData, UserDataFields, Value};
 
-use crate::errors::{api_function, api_method, index_function, Fail, Res};
-use crate::mem::{check_bulk_len, op_name};
+use crate::args::check_bulk_len;
+use crate::calls::{api_function, api_method, index_function};
+use crate::errors::{Fail, Res};
+use crate::fast::{self, WindowState};
 use crate::numbers::{bytes_arg, len_arg, lua_int, offset_arg, value_arg};
 use crate::session::Session;
-
-use crate::fast::{self, WindowState};
 
 pub struct Window {
     pub state: WindowState,
@@ -60,29 +60,17 @@ const WRITE: [(&str, Width); 4] = [
     ("write64", Width::W64),
 ];
 
-/// `window.read32`: the op name of a window's own errors.
-fn wop(w: Width, write: bool) -> &'static str {
-    match (write, w) {
-        (false, Width::W8) => "window.read8",
-        (false, Width::W16) => "window.read16",
-        (false, Width::W32) => "window.read32",
-        (false, Width::W64) => "window.read64",
-        (true, Width::W8) => "window.write8",
-        (true, Width::W16) => "window.write16",
-        (true, Width::W32) => "window.write32",
-        (true, Width::W64) => "window.write64",
-    }
-}
-
 fn index(lua: &Lua) -> mlua::Result<Value> {
     const T: &str = "memlua.window";
     let methods = lua.create_table()?;
     for (name, w) in READ {
         let slow = api_method(lua, name, T, move |_, win: &Window, off: Value| {
-            let addr = win.span(offset_arg(&off, 1, name)?, w.bytes(), wop(w, false))?;
+            let addr = win.span(offset_arg(&off, 1, name)?, w.bytes(), ops::window(w, false))?;
             let space = win.state.space;
             win.session
-                .with(op_name(space, w, false), |b| b.read(space, addr, w))
+                .access(ops::access(space, w, false), addr, |b| {
+                    b.read(space, addr, w)
+                })
                 .map(lua_int)
         })?;
         methods.set(name, fast::window_method(lua, w, false, slow)?)?;
@@ -95,10 +83,11 @@ fn index(lua: &Lua) -> mlua::Result<Value> {
             move |_, win: &Window, (off, v): (Value, Value)| {
                 let off = offset_arg(&off, 1, name)?;
                 let v = value_arg(&v, 2, name)?;
-                let addr = win.span(off, w.bytes(), wop(w, true))?;
+                let addr = win.span(off, w.bytes(), ops::window(w, true))?;
                 let space = win.state.space;
-                win.session
-                    .with(op_name(space, w, true), |b| b.write(space, addr, w, v))
+                win.session.access(ops::access(space, w, true), addr, |b| {
+                    b.write(space, addr, w, v)
+                })
             },
         )?;
         methods.set(name, fast::window_method(lua, w, true, slow)?)?;
@@ -112,11 +101,11 @@ fn index(lua: &Lua) -> mlua::Result<Value> {
             |lua, win: &Window, (off, n): (Value, Value)| {
                 let off = offset_arg(&off, 1, "read")?;
                 let n = len_arg(&n, 2, "read")?;
-                let addr = win.span(off, n, "window.read")?;
-                check_bulk_len("window.read", addr, n)?;
+                let addr = win.span(off, n, ops::WINDOW_READ)?;
+                check_bulk_len(ops::WINDOW_READ, addr, n)?;
                 let space = win.state.space;
                 let mut buf = vec![0u8; n as usize];
-                win.session.with(space.bulk_op(false), |b| {
+                win.session.access(ops::bulk(space, false), addr, |b| {
                     b.read_bytes(space, addr, &mut buf)
                 })?;
                 Ok(lua.create_string(buf)?)
@@ -133,9 +122,9 @@ fn index(lua: &Lua) -> mlua::Result<Value> {
                 let off = offset_arg(&off, 1, "write")?;
                 let s = bytes_arg(&s, 2, "write")?;
                 let data = s.as_bytes();
-                let addr = win.span(off, data.len() as u64, "window.write")?;
+                let addr = win.span(off, data.len() as u64, ops::WINDOW_WRITE)?;
                 let space = win.state.space;
-                win.session.with(space.bulk_op(true), |b| {
+                win.session.access(ops::bulk(space, true), addr, |b| {
                     b.write_bytes(space, addr, &data[..])
                 })
             },
@@ -173,28 +162,9 @@ impl UserData for Window {
     }
 }
 
-/// A bulk op's name for busy errors: `mem.read`, `kmem.write`.
-trait BulkOp {
-    fn bulk_op(self, write: bool) -> &'static str;
-}
-
-impl BulkOp for Space {
-    fn bulk_op(self, write: bool) -> &'static str {
-        match (self, write) {
-            (Space::Phys, false) => "mem.read",
-            (Space::Phys, true) => "mem.write",
-            (Space::Kernel, false) => "kmem.read",
-            (Space::Kernel, true) => "kmem.write",
-        }
-    }
-}
-
 /// `mem.map(addr, len)`: the window, after checking it does not wrap.
 pub fn map(lua: &Lua, session: &Rc<Session>, space: Space, addr: u64, len: u64) -> Res<Value> {
-    let op = match space {
-        Space::Phys => "mem.map",
-        Space::Kernel => "kmem.map",
-    };
+    let op = ops::map(space);
     if len == 0 {
         return Err(Fail::Rt(
             RtError::new(Errno::EINVAL, op, "a window needs a length above 0").at(addr),

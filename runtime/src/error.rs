@@ -7,10 +7,39 @@
 
 use std::fmt;
 
-/// The errno values memlua reports, with mem(4)'s meanings (mem4.md §2-4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Errno {
-    /// Address outside the space, or not mapped (mem4.md §2.3).
+/// The errno values memlua reports, with mem(4)'s meanings (docs/MEM4.md
+/// §2-4): the one list, each name written once with its meaning; the enum,
+/// `name`, `code` and `from_code` are generated from it.
+macro_rules! errnos {
+    ($($(#[doc = $doc:literal])* $name:ident,)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Errno {
+            $($(#[doc = $doc])* $name,)*
+        }
+
+        impl Errno {
+            /// Every errno memlua reports.
+            pub const ALL: &'static [Errno] = &[$(Errno::$name,)*];
+
+            /// The symbolic name, as scripts see it in `e.errno`.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Errno::$name => stringify!($name),)*
+                }
+            }
+
+            /// The number this platform uses for it (`e.code`).
+            pub fn code(self) -> i32 {
+                match self {
+                    $(Errno::$name => libc::$name,)*
+                }
+            }
+        }
+    };
+}
+
+errnos! {
+    /// Address outside the space, or not mapped (docs/MEM4.md §2.3).
     EFAULT,
     /// Invalid argument: bad geometry, type, width or alignment.
     EINVAL,
@@ -41,65 +70,11 @@ pub enum Errno {
 }
 
 impl Errno {
-    /// The symbolic name, as scripts see it in `e.errno`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Errno::EFAULT => "EFAULT",
-            Errno::EINVAL => "EINVAL",
-            Errno::EBUSY => "EBUSY",
-            Errno::ENOSPC => "ENOSPC",
-            Errno::ENOENT => "ENOENT",
-            Errno::EPERM => "EPERM",
-            Errno::ENXIO => "ENXIO",
-            Errno::EOPNOTSUPP => "EOPNOTSUPP",
-            Errno::EACCES => "EACCES",
-            Errno::EROFS => "EROFS",
-            Errno::ENOMEM => "ENOMEM",
-            Errno::ENOTTY => "ENOTTY",
-            Errno::ETIMEDOUT => "ETIMEDOUT",
-            Errno::EIO => "EIO",
-        }
-    }
-
-    /// The number this platform uses for it (`e.code`).
-    pub fn code(self) -> i32 {
-        match self {
-            Errno::EFAULT => libc::EFAULT,
-            Errno::EINVAL => libc::EINVAL,
-            Errno::EBUSY => libc::EBUSY,
-            Errno::ENOSPC => libc::ENOSPC,
-            Errno::ENOENT => libc::ENOENT,
-            Errno::EPERM => libc::EPERM,
-            Errno::ENXIO => libc::ENXIO,
-            Errno::EOPNOTSUPP => libc::EOPNOTSUPP,
-            Errno::EACCES => libc::EACCES,
-            Errno::EROFS => libc::EROFS,
-            Errno::ENOMEM => libc::ENOMEM,
-            Errno::ENOTTY => libc::ENOTTY,
-            Errno::ETIMEDOUT => libc::ETIMEDOUT,
-            Errno::EIO => libc::EIO,
-        }
-    }
-
     /// Maps an OS error number to the nearest name memlua reports.
     pub fn from_code(code: i32) -> Errno {
-        const ALL: [Errno; 14] = [
-            Errno::EFAULT,
-            Errno::EINVAL,
-            Errno::EBUSY,
-            Errno::ENOSPC,
-            Errno::ENOENT,
-            Errno::EPERM,
-            Errno::ENXIO,
-            Errno::EOPNOTSUPP,
-            Errno::EACCES,
-            Errno::EROFS,
-            Errno::ENOMEM,
-            Errno::ENOTTY,
-            Errno::ETIMEDOUT,
-            Errno::EIO,
-        ];
-        ALL.into_iter()
+        Errno::ALL
+            .iter()
+            .copied()
             .find(|e| e.code() == code)
             .unwrap_or(Errno::EIO)
     }
@@ -187,6 +162,17 @@ impl Error {
     pub fn with_op(mut self, op: impl Into<String>) -> Self {
         self.op = op.into();
         self
+    }
+
+    /// EOPNOTSUPP for what a backend cannot do, in a sentence naming it:
+    /// `mem.extract: EOPNOTSUPP: the 'qemu' backend cannot look up this
+    /// process's pages`.
+    pub fn unsupported(backend: &str, op: impl Into<String>, what: &str) -> Self {
+        Error::new(
+            Errno::EOPNOTSUPP,
+            op,
+            format!("the '{backend}' backend cannot {what}"),
+        )
     }
 
     /// The address the error concerns, if any (`e.addr`).

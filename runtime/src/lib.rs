@@ -3,25 +3,18 @@
 //! backends behind it. Nothing here knows Lua; the bindings crate puts this
 //! API into a Lua state.
 
+pub mod buffers;
 pub mod direct;
 pub mod error;
 #[cfg(unix)]
 pub mod native;
+pub mod ops;
+pub mod range_rules;
 pub mod sim;
 pub mod types;
 
 pub use error::{Errno, Error, Result, Subject};
 pub use types::{MdfFlags, MemExtract, MemRangeDesc, PageState, RangeOp, Space, Width};
-
-/// A page of this process's memory that scripts can look up and use as a
-/// DMA target: `mem.alloc`'s buffer. Identified by its base address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Buffer {
-    /// Page-aligned virtual address in the calling process.
-    pub addr: u64,
-    /// Length in bytes as asked for.
-    pub len: u64,
-}
 
 /// A window's direct view of device memory (`Backend::map_direct`): `ptr`
 /// is the first byte of the window, valid for aligned volatile accesses of
@@ -53,23 +46,25 @@ impl std::fmt::Debug for DirectMap {
 /// The page size every backend works in (mem(4)'s PAGE_SIZE on amd64).
 pub const PAGE_SIZE: u64 = 4096;
 
-/// One way of reaching memory. Everything else (windows, page lists,
-/// hexdumps, register maps) is built above it.
+/// One way of reaching memory: a target that moves bytes, and whatever
+/// else it can do. Windows, page lists, hexdumps and register maps are
+/// built above it (docs/DESIGN.md, "The Backend trait").
 ///
-/// Errors carry mem(4)'s errno for the same request; operations name
-/// themselves in the Lua API's words (`mem.read32`, `memrange.set`).
+/// Six methods are required; everything a target may lack has a default
+/// that refuses with EOPNOTSUPP in a sentence naming the backend, so a
+/// backend that only moves bytes is short and every `mem.*` call still
+/// answers on it. Errors carry mem(4)'s errno for the same request and
+/// name the operation with [`ops`]'s names.
 pub trait Backend {
-    /// "sim" or "native".
+    /// "sim", "native", ...: `backend.name`.
     fn name(&self) -> &str;
     /// Whether writes are allowed (the native backend is read-only unless
     /// started with `--write`).
     fn writable(&self) -> bool;
-    /// The simulated board's name, if this backend has one.
-    fn board(&self) -> Option<&str> {
-        None
-    }
 
     /// One access of exactly `w`; 16/32/64-bit accesses must be aligned.
+    /// `Space::Process` addresses are inside a buffer this backend mapped
+    /// (`process_map`), already checked by the buffer table.
     fn read(&mut self, space: Space, addr: u64, w: Width) -> Result<u64>;
     /// One access of exactly `w`; `v` must fit in `w` (signed or unsigned).
     fn write(&mut self, space: Space, addr: u64, w: Width, v: u64) -> Result<()>;
@@ -78,34 +73,62 @@ pub trait Backend {
     /// Bulk write, any alignment and length.
     fn write_bytes(&mut self, space: Space, addr: u64, buf: &[u8]) -> Result<()>;
 
-    /// MEM_EXTRACT_PADDR for each address of the calling process, in one
-    /// batch; `out` has the same length as `vaddrs`. An invalid address is a
-    /// state, not an error.
-    fn extract(&mut self, vaddrs: &[u64], out: &mut [MemExtract]) -> Result<()>;
+    /// The simulated board's name, if this backend has one.
+    fn board(&self) -> Option<&str> {
+        None
+    }
+
+    /// MEM_EXTRACT_PADDR for each entry's `vaddr` (an address of the
+    /// calling process), in one batch; the backend fills in the rest. An
+    /// invalid address is a state, not an error.
+    fn extract(&mut self, _pages: &mut [MemExtract]) -> Result<()> {
+        Err(Error::unsupported(
+            self.name(),
+            ops::MEM_EXTRACT,
+            "look up this process's pages",
+        ))
+    }
 
     /// MEMRANGE_GET with mo_arg[0] = 0: the number of descriptors.
-    fn range_count(&mut self) -> Result<usize>;
+    fn range_count(&mut self) -> Result<usize> {
+        Err(no_ranges(self.name(), ops::MEMRANGE_COUNT))
+    }
     /// MEMRANGE_GET: every descriptor, active or not, in index order.
-    fn ranges(&mut self) -> Result<Vec<MemRangeDesc>>;
+    fn ranges(&mut self) -> Result<Vec<MemRangeDesc>> {
+        Err(no_ranges(self.name(), ops::MEMRANGE_GET))
+    }
     /// MEMRANGE_SET: update (establish) or remove a range.
-    fn range_set(&mut self, d: &MemRangeDesc, op: RangeOp) -> Result<()>;
+    fn range_set(&mut self, _d: &MemRangeDesc, op: RangeOp) -> Result<()> {
+        Err(no_ranges(self.name(), ops::range_set(op)))
+    }
 
     /// kvm_nlist: a kernel symbol's address (ENOENT when unknown).
-    fn symbol(&mut self, name: &str) -> Result<u64>;
+    fn symbol(&mut self, _name: &str) -> Result<u64> {
+        Err(Error::unsupported(
+            self.name(),
+            ops::KMEM_SYMBOL,
+            "look up kernel symbols",
+        ))
+    }
 
-    /// Page-aligned memory of this process, `len` bytes (EINVAL for 0).
-    fn alloc(&mut self, len: u64) -> Result<Buffer>;
-    /// One access at `off` into the buffer whose base is `buf`.
-    fn buffer_read(&mut self, buf: u64, off: u64, w: Width) -> Result<u64>;
-    fn buffer_write(&mut self, buf: u64, off: u64, w: Width, v: u64) -> Result<()>;
-    fn buffer_read_bytes(&mut self, buf: u64, off: u64, out: &mut [u8]) -> Result<()>;
-    fn buffer_write_bytes(&mut self, buf: u64, off: u64, data: &[u8]) -> Result<()>;
-    /// mlock: the pages become resident and wired (never reclaimed).
-    fn buffer_lock(&mut self, buf: u64) -> Result<()>;
+    /// Maps `len` bytes (above 0) of page-aligned memory of this process
+    /// for a buffer and returns its base; its pages are then reached as
+    /// `Space::Process` addresses.
+    fn process_map(&mut self, _len: u64) -> Result<u64> {
+        Err(no_buffers(self.name(), ops::MEM_ALLOC))
+    }
+    /// Unmaps a buffer `process_map` gave: its addresses become invalid.
+    fn process_unmap(&mut self, _base: u64, _len: u64) -> Result<()> {
+        Err(no_buffers(self.name(), ops::BUFFER_FREE))
+    }
+    /// mlock: the buffer's pages become resident and wired.
+    fn process_lock(&mut self, _base: u64, _len: u64) -> Result<()> {
+        Err(no_buffers(self.name(), ops::BUFFER_LOCK))
+    }
     /// munlock.
-    fn buffer_unlock(&mut self, buf: u64) -> Result<()>;
-    /// Unmaps the buffer: its addresses become invalid.
-    fn buffer_free(&mut self, buf: u64) -> Result<()>;
+    fn process_unlock(&mut self, _base: u64, _len: u64) -> Result<()> {
+        Err(no_buffers(self.name(), ops::BUFFER_UNLOCK))
+    }
 
     /// A direct mapping of `[addr, addr + len)` for a window (`mem.map`),
     /// so its accesses can skip the backend: `None` when the backend has
@@ -119,5 +142,138 @@ pub trait Backend {
     /// elsewhere (those calls then fail with EOPNOTSUPP).
     fn as_sim(&mut self) -> Option<&mut sim::Sim> {
         None
+    }
+}
+
+fn no_ranges(backend: &str, op: &str) -> Error {
+    Error::unsupported(backend, op, "reach memory range attributes (MTRRs)")
+}
+
+fn no_buffers(backend: &str, op: &str) -> Error {
+    Error::unsupported(backend, op, "hand out buffers of this process")
+}
+
+/// A backend wrapped around another (a recorder, an allow-list, ...):
+/// every method passes through to [`Layer::inner`] unless the layer
+/// overrides it, direct maps and the simulator included, so a layer loses
+/// no feature of what it wraps and costs one call where it does nothing.
+/// Every `Layer` is a [`Backend`].
+pub trait Layer {
+    /// The backend this layer wraps.
+    fn inner(&self) -> &dyn Backend;
+    fn inner_mut(&mut self) -> &mut dyn Backend;
+
+    fn name(&self) -> &str {
+        self.inner().name()
+    }
+    fn writable(&self) -> bool {
+        self.inner().writable()
+    }
+    fn board(&self) -> Option<&str> {
+        self.inner().board()
+    }
+    fn read(&mut self, space: Space, addr: u64, w: Width) -> Result<u64> {
+        self.inner_mut().read(space, addr, w)
+    }
+    fn write(&mut self, space: Space, addr: u64, w: Width, v: u64) -> Result<()> {
+        self.inner_mut().write(space, addr, w, v)
+    }
+    fn read_bytes(&mut self, space: Space, addr: u64, buf: &mut [u8]) -> Result<()> {
+        self.inner_mut().read_bytes(space, addr, buf)
+    }
+    fn write_bytes(&mut self, space: Space, addr: u64, buf: &[u8]) -> Result<()> {
+        self.inner_mut().write_bytes(space, addr, buf)
+    }
+    fn extract(&mut self, pages: &mut [MemExtract]) -> Result<()> {
+        self.inner_mut().extract(pages)
+    }
+    fn range_count(&mut self) -> Result<usize> {
+        self.inner_mut().range_count()
+    }
+    fn ranges(&mut self) -> Result<Vec<MemRangeDesc>> {
+        self.inner_mut().ranges()
+    }
+    fn range_set(&mut self, d: &MemRangeDesc, op: RangeOp) -> Result<()> {
+        self.inner_mut().range_set(d, op)
+    }
+    fn symbol(&mut self, name: &str) -> Result<u64> {
+        self.inner_mut().symbol(name)
+    }
+    fn process_map(&mut self, len: u64) -> Result<u64> {
+        self.inner_mut().process_map(len)
+    }
+    fn process_unmap(&mut self, base: u64, len: u64) -> Result<()> {
+        self.inner_mut().process_unmap(base, len)
+    }
+    fn process_lock(&mut self, base: u64, len: u64) -> Result<()> {
+        self.inner_mut().process_lock(base, len)
+    }
+    fn process_unlock(&mut self, base: u64, len: u64) -> Result<()> {
+        self.inner_mut().process_unlock(base, len)
+    }
+    fn map_direct(&mut self, space: Space, addr: u64, len: u64) -> Option<DirectMap> {
+        self.inner_mut().map_direct(space, addr, len)
+    }
+    fn as_sim(&mut self) -> Option<&mut sim::Sim> {
+        self.inner_mut().as_sim()
+    }
+}
+
+impl<L: Layer> Backend for L {
+    fn name(&self) -> &str {
+        Layer::name(self)
+    }
+    fn writable(&self) -> bool {
+        Layer::writable(self)
+    }
+    fn board(&self) -> Option<&str> {
+        Layer::board(self)
+    }
+    #[inline]
+    fn read(&mut self, space: Space, addr: u64, w: Width) -> Result<u64> {
+        Layer::read(self, space, addr, w)
+    }
+    #[inline]
+    fn write(&mut self, space: Space, addr: u64, w: Width, v: u64) -> Result<()> {
+        Layer::write(self, space, addr, w, v)
+    }
+    fn read_bytes(&mut self, space: Space, addr: u64, buf: &mut [u8]) -> Result<()> {
+        Layer::read_bytes(self, space, addr, buf)
+    }
+    fn write_bytes(&mut self, space: Space, addr: u64, buf: &[u8]) -> Result<()> {
+        Layer::write_bytes(self, space, addr, buf)
+    }
+    fn extract(&mut self, pages: &mut [MemExtract]) -> Result<()> {
+        Layer::extract(self, pages)
+    }
+    fn range_count(&mut self) -> Result<usize> {
+        Layer::range_count(self)
+    }
+    fn ranges(&mut self) -> Result<Vec<MemRangeDesc>> {
+        Layer::ranges(self)
+    }
+    fn range_set(&mut self, d: &MemRangeDesc, op: RangeOp) -> Result<()> {
+        Layer::range_set(self, d, op)
+    }
+    fn symbol(&mut self, name: &str) -> Result<u64> {
+        Layer::symbol(self, name)
+    }
+    fn process_map(&mut self, len: u64) -> Result<u64> {
+        Layer::process_map(self, len)
+    }
+    fn process_unmap(&mut self, base: u64, len: u64) -> Result<()> {
+        Layer::process_unmap(self, base, len)
+    }
+    fn process_lock(&mut self, base: u64, len: u64) -> Result<()> {
+        Layer::process_lock(self, base, len)
+    }
+    fn process_unlock(&mut self, base: u64, len: u64) -> Result<()> {
+        Layer::process_unlock(self, base, len)
+    }
+    fn map_direct(&mut self, space: Space, addr: u64, len: u64) -> Option<DirectMap> {
+        Layer::map_direct(self, space, addr, len)
+    }
+    fn as_sim(&mut self) -> Option<&mut sim::Sim> {
+        Layer::as_sim(self)
     }
 }

@@ -1,6 +1,6 @@
 //! The mem(4) vocabulary shared by every backend: access widths, address
 //! spaces, MEM_EXTRACT_PADDR results and memory range descriptors
-//! (mem4.md §1).
+//! (docs/MEM4.md §1).
 
 use bitflags::bitflags;
 use std::fmt;
@@ -36,10 +36,6 @@ impl Width {
             Width::W64 => u64::MAX,
             w => (1u64 << w.bits()) - 1,
         }
-    }
-
-    pub fn from_bits(bits: u32) -> Option<Width> {
-        Width::ALL.into_iter().find(|w| w.bits() == bits)
     }
 
     /// Natural alignment: 16/32/64-bit accesses need it (API.md, Numbers).
@@ -98,29 +94,26 @@ impl fmt::Display for Width {
     }
 }
 
-/// Which device node an address belongs to.
+/// Which address space an access is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Space {
     /// Physical memory, /dev/mem.
     Phys,
     /// Kernel virtual memory, /dev/kmem.
     Kernel,
+    /// This process's own memory: the buffers `mem.alloc` hands out. The
+    /// bindings' buffer table checks every access before a backend sees
+    /// it; backends only find the page behind the address.
+    Process,
 }
 
 impl Space {
-    /// The Lua table that names this space: `mem` or `kmem`.
+    /// The Lua object that reaches this space: `mem`, `kmem` or `buffer`.
     pub const fn table(self) -> &'static str {
         match self {
             Space::Phys => "mem",
             Space::Kernel => "kmem",
-        }
-    }
-
-    /// The Lua API's name for an access here: `mem.read32`, `kmem.write`.
-    pub fn op_name(self, verb: &str, w: Option<Width>) -> String {
-        match w {
-            Some(w) => format!("{}.{verb}{}", self.table(), w.bits()),
-            None => format!("{}.{verb}", self.table()),
+            Space::Process => "buffer",
         }
     }
 }

@@ -215,7 +215,7 @@ fn missing_devices_and_files() {
         let mut n = Native::open(&Options::default()).unwrap();
         let e = n.read(Space::Phys, 0, Width::W32).unwrap_err();
         assert_eq!((e.errno, e.op.as_str()), (Errno::ENOENT, "mem.read32"));
-        assert!(n.alloc(4096).is_ok(), "buffers still work");
+        assert!(n.process_map(4096).is_ok(), "buffers still work");
     }
 }
 

@@ -1,25 +1,19 @@
-//! `mem.alloc` on a real machine: anonymous mappings of this process, so
-//! MEM_EXTRACT_PADDR answers for them are about real pages; lock/unlock
-//! are mlock/munlock (API.md, `mem.alloc`).
+//! The pages behind `mem.alloc` on a real machine: anonymous mappings of
+//! this process, so MEM_EXTRACT_PADDR answers for them are about real
+//! pages; lock/unlock are mlock/munlock (docs/API.md, `mem.alloc`). Which
+//! buffers are live and what an access may do is the buffer table's
+//! business (crate::buffers); this only maps, and refuses any address
+//! outside its own mappings, so no call can reach other memory.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use super::window::{load, store};
-use crate::{Buffer, Errno, Error, Result, Width, PAGE_SIZE};
+use crate::{ops, Errno, Error, Result, Width, PAGE_SIZE};
 
-/// The live buffers: base address -> (length asked for, mapped length).
+/// The mappings made: base address -> mapped length (whole pages).
 #[derive(Default)]
-pub struct Buffers {
-    live: HashMap<u64, (u64, u64)>,
-}
-
-fn no_buffer(op: &str, buf: u64) -> Error {
-    Error::new(
-        Errno::EINVAL,
-        op,
-        "no live buffer here: it was freed or never allocated",
-    )
-    .at(buf)
+pub struct Mappings {
+    live: BTreeMap<u64, u64>,
 }
 
 fn os_error(op: &str, what: &str) -> Error {
@@ -31,15 +25,8 @@ fn os_error(op: &str, what: &str) -> Error {
     )
 }
 
-impl Buffers {
-    pub fn alloc(&mut self, len: u64) -> Result<Buffer> {
-        if len == 0 {
-            return Err(Error::new(
-                Errno::EINVAL,
-                "mem.alloc",
-                "a buffer needs a length above 0",
-            ));
-        }
+impl Mappings {
+    pub fn map(&mut self, len: u64) -> Result<u64> {
         let maplen = len
             .checked_add(PAGE_SIZE - 1)
             .filter(|l| *l <= isize::MAX as u64)
@@ -47,7 +34,7 @@ impl Buffers {
             .ok_or_else(|| {
                 Error::new(
                     Errno::ENOMEM,
-                    "mem.alloc",
+                    ops::MEM_ALLOC,
                     format!("{len} bytes cannot be mapped"),
                 )
             })?;
@@ -64,123 +51,110 @@ impl Buffers {
         };
         if p == libc::MAP_FAILED {
             return Err(os_error(
-                "mem.alloc",
+                ops::MEM_ALLOC,
                 &format!("mapping {len} bytes failed"),
             ));
         }
-        let addr = p as u64;
-        self.live.insert(addr, (len, maplen));
-        Ok(Buffer { addr, len })
+        self.live.insert(p as u64, maplen);
+        Ok(p as u64)
     }
 
-    /// The address of `[off, off + n)` in buffer `buf`.
-    fn span(&self, op: &str, buf: u64, off: u64, n: u64) -> Result<*mut u8> {
-        let &(len, _) = self.live.get(&buf).ok_or_else(|| no_buffer(op, buf))?;
-        if off.checked_add(n).is_none_or(|e| e > len) {
+    /// The mapped length of the mapping at `base`.
+    fn mapping(&self, op: &str, base: u64) -> Result<u64> {
+        self.live.get(&base).copied().ok_or_else(|| {
+            Error::new(Errno::EINVAL, op, "no buffer of this process starts here").at(base)
+        })
+    }
+
+    /// `[addr, addr + n)` as a pointer, when one mapping holds all of it.
+    fn span(&self, addr: u64, n: u64) -> Result<*mut u8> {
+        let inside = self
+            .live
+            .range(..=addr)
+            .next_back()
+            .is_some_and(|(&base, &len)| addr - base <= len && n <= len - (addr - base));
+        if !inside {
             return Err(Error::new(
-                Errno::EINVAL,
-                op,
-                format!("offset {off:#x} + {n} bytes is past the end of the {len}-byte buffer"),
+                Errno::EFAULT,
+                "",
+                "not in a buffer of this process (mem.alloc hands them out)",
             )
-            .at(buf.wrapping_add(off)));
+            .at(addr));
         }
-        Ok((buf + off) as *mut u8)
+        Ok(addr as *mut u8)
     }
 
-    fn aligned(op: &str, addr: *mut u8, w: Width) -> Result<()> {
-        w.check_aligned(addr as u64, "address")
-            .map_err(|e| e.with_op(op).at(addr as u64))
-    }
-
-    pub fn read(&self, buf: u64, off: u64, w: Width) -> Result<u64> {
-        let op = format!("buffer.read{}", w.bits());
-        let p = self.span(&op, buf, off, w.bytes())?;
-        Self::aligned(&op, p, w)?;
+    pub fn read(&self, addr: u64, w: Width) -> Result<u64> {
+        let p = self.span(addr, w.bytes())?;
+        w.check_aligned(addr, "address")?;
         // SAFETY: inside a live mapping of this process, aligned to `w`.
         Ok(unsafe { load(p, w) })
     }
 
-    pub fn write(&self, buf: u64, off: u64, w: Width, v: u64) -> Result<()> {
-        let op = format!("buffer.write{}", w.bits());
-        let p = self.span(&op, buf, off, w.bytes())?;
-        if !w.fits(v) {
-            return Err(Error::new(
-                Errno::EINVAL,
-                op,
-                format!("value {v:#x} does not fit in {} bits", w.bits()),
-            )
-            .at(p as u64));
-        }
-        Self::aligned(&op, p, w)?;
+    pub fn write(&self, addr: u64, w: Width, v: u64) -> Result<()> {
+        let p = self.span(addr, w.bytes())?;
+        w.check_aligned(addr, "address")?;
         // SAFETY: as in `read`; the mapping is writable.
         unsafe { store(p, w, v & w.mask()) };
         Ok(())
     }
 
-    pub fn read_bytes(&self, buf: u64, off: u64, out: &mut [u8]) -> Result<()> {
-        let p = self.span("buffer.read", buf, off, out.len() as u64)?;
+    pub fn read_bytes(&self, addr: u64, out: &mut [u8]) -> Result<()> {
+        let p = self.span(addr, out.len() as u64)?;
         // SAFETY: `span` proved `[p, p + out.len())` inside a live mapping,
         // which no Rust reference aliases.
         unsafe { std::ptr::copy_nonoverlapping(p, out.as_mut_ptr(), out.len()) };
         Ok(())
     }
 
-    pub fn write_bytes(&self, buf: u64, off: u64, data: &[u8]) -> Result<()> {
-        let p = self.span("buffer.write", buf, off, data.len() as u64)?;
+    pub fn write_bytes(&self, addr: u64, data: &[u8]) -> Result<()> {
+        let p = self.span(addr, data.len() as u64)?;
         // SAFETY: as in `read_bytes`.
         unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), p, data.len()) };
         Ok(())
     }
 
-    pub fn lock(&self, buf: u64) -> Result<()> {
-        let &(_, maplen) = self
-            .live
-            .get(&buf)
-            .ok_or_else(|| no_buffer("buffer.lock", buf))?;
+    pub fn lock(&self, base: u64) -> Result<()> {
+        let maplen = self.mapping(ops::BUFFER_LOCK, base)?;
         // SAFETY: mlock on a live mapping of ours changes no memory.
-        if unsafe { libc::mlock(buf as *const libc::c_void, maplen as usize) } != 0 {
+        if unsafe { libc::mlock(base as *const libc::c_void, maplen as usize) } != 0 {
             let e = std::io::Error::last_os_error();
             return Err(Error::new(
                 Errno::ENOMEM,
-                "buffer.lock",
+                ops::BUFFER_LOCK,
                 format!(
                     "mlock of {maplen} bytes failed ({e}): the locked-memory limit \
                      (ulimit -l, RLIMIT_MEMLOCK) is too small, or run as root"
                 ),
             )
-            .at(buf));
+            .at(base));
         }
         Ok(())
     }
 
-    pub fn unlock(&self, buf: u64) -> Result<()> {
-        let &(_, maplen) = self
-            .live
-            .get(&buf)
-            .ok_or_else(|| no_buffer("buffer.unlock", buf))?;
+    pub fn unlock(&self, base: u64) -> Result<()> {
+        let maplen = self.mapping(ops::BUFFER_UNLOCK, base)?;
         // SAFETY: munlock on a live mapping of ours changes no memory.
-        if unsafe { libc::munlock(buf as *const libc::c_void, maplen as usize) } != 0 {
-            return Err(os_error("buffer.unlock", "munlock failed").at(buf));
+        if unsafe { libc::munlock(base as *const libc::c_void, maplen as usize) } != 0 {
+            return Err(os_error(ops::BUFFER_UNLOCK, "munlock failed").at(base));
         }
         Ok(())
     }
 
-    pub fn free(&mut self, buf: u64) -> Result<()> {
-        let (_, maplen) = self
-            .live
-            .remove(&buf)
-            .ok_or_else(|| no_buffer("buffer.free", buf))?;
+    pub fn unmap(&mut self, base: u64) -> Result<()> {
+        let maplen = self.mapping(ops::BUFFER_FREE, base)?;
+        self.live.remove(&base);
         // SAFETY: the mapping is ours and no longer listed, so nothing will
         // touch it again through this backend.
-        unsafe { libc::munmap(buf as *mut libc::c_void, maplen as usize) };
+        unsafe { libc::munmap(base as *mut libc::c_void, maplen as usize) };
         Ok(())
     }
 }
 
-impl Drop for Buffers {
+impl Drop for Mappings {
     fn drop(&mut self) {
-        for (&addr, &(_, maplen)) in &self.live {
-            // SAFETY: as in `free`; the backend is going away.
+        for (&addr, &maplen) in &self.live {
+            // SAFETY: as in `unmap`; the backend is going away.
             unsafe { libc::munmap(addr as *mut libc::c_void, maplen as usize) };
         }
     }

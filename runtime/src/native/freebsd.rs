@@ -15,7 +15,9 @@ use super::abi::{
     MemExtractC, MemRangeDescC, MemRangeOp, MEMRANGE_SET_REMOVE, MEMRANGE_SET_UPDATE,
 };
 use super::Options;
-use crate::{Errno, Error, MdfFlags, MemExtract, MemRangeDesc, PageState, RangeOp, Result};
+use crate::{
+    ops, range_rules, Errno, Error, MdfFlags, MemExtract, MemRangeDesc, PageState, RangeOp, Result,
+};
 
 nix::ioctl_readwrite!(memrange_get, b'm', 50, MemRangeOp);
 nix::ioctl_write_ptr!(memrange_set, b'm', 51, MemRangeOp);
@@ -75,23 +77,17 @@ impl Sys {
             .map_err(|e| e.clone().with_op(op))
     }
 
-    pub fn extract(&mut self, vaddrs: &[u64], out: &mut [MemExtract]) -> Result<()> {
-        if vaddrs.len() != out.len() {
-            return Err(Error::new(
-                Errno::EINVAL,
-                "mem.extract",
-                "the answer array must be as long as the address list",
-            ));
-        }
-        let fd = self.fd("mem.extract")?;
-        for (o, &va) in out.iter_mut().zip(vaddrs) {
+    pub fn extract(&mut self, out: &mut [MemExtract]) -> Result<()> {
+        let fd = self.fd(ops::MEM_EXTRACT)?;
+        for o in out.iter_mut() {
+            let va = o.vaddr;
             let mut me = MemExtractC {
                 me_vaddr: va,
                 ..Default::default()
             };
             // SAFETY: MEM_EXTRACT_PADDR reads and writes one mem_extract.
             unsafe { mem_extract_paddr(fd, &mut me) }
-                .map_err(|e| errno_error("mem.extract", e, "MEM_EXTRACT_PADDR failed"))?;
+                .map_err(|e| errno_error(ops::MEM_EXTRACT, e, "MEM_EXTRACT_PADDR failed"))?;
             *o = match me.me_state {
                 2 => MemExtract::mapped(va, me.me_paddr, me.me_domain),
                 1 => MemExtract::valid(va),
@@ -131,12 +127,12 @@ impl Sys {
     }
 
     pub fn range_count(&mut self) -> Result<usize> {
-        Ok(self.get("memrange.count", 0)?.0 as usize)
+        Ok(self.get(ops::MEMRANGE_COUNT, 0)?.0 as usize)
     }
 
     pub fn ranges(&mut self) -> Result<Vec<MemRangeDesc>> {
-        let (n, _) = self.get("memrange.get", 0)?;
-        let (n, descs) = self.get("memrange.get", n)?;
+        let (n, _) = self.get(ops::MEMRANGE_GET, 0)?;
+        let (n, descs) = self.get(ops::MEMRANGE_GET, n)?;
         Ok(descs[..n as usize]
             .iter()
             .map(|d| MemRangeDesc {
@@ -149,17 +145,9 @@ impl Sys {
     }
 
     pub fn range_set(&mut self, d: &MemRangeDesc, op: RangeOp) -> Result<()> {
-        let name = match op {
-            RangeOp::Update => "memrange.set",
-            RangeOp::Remove => "memrange.remove",
-        };
+        let name = ops::range_set(op);
         if !self.writable {
-            return Err(Error::new(
-                Errno::EROFS,
-                name,
-                "the native backend is read-only: start memlua with -w (--write) to change memory ranges",
-            )
-            .range(d.base, d.len));
+            return Err(range_rules::read_only(op, d));
         }
         let fd = self.fd(name)?;
         let mut c = MemRangeDescC {

@@ -6,7 +6,7 @@ use super::kallsyms::Kallsyms;
 use super::mtrr::Mtrr;
 use super::pagemap::Pagemap;
 use super::Options;
-use crate::{MemExtract, MemRangeDesc, RangeOp, Result};
+use crate::{ops, MemExtract, MemRangeDesc, RangeOp, Result};
 
 pub struct Sys {
     pagemap: Pagemap,
@@ -23,16 +23,16 @@ impl Sys {
         }
     }
 
-    pub fn extract(&mut self, vaddrs: &[u64], out: &mut [MemExtract]) -> Result<()> {
-        self.pagemap.extract(vaddrs, out)
+    pub fn extract(&mut self, out: &mut [MemExtract]) -> Result<()> {
+        self.pagemap.extract(out)
     }
 
     pub fn range_count(&mut self) -> Result<usize> {
-        Ok(self.mtrr.ranges("memrange.count")?.len())
+        Ok(self.mtrr.ranges(ops::MEMRANGE_COUNT)?.len())
     }
 
     pub fn ranges(&mut self) -> Result<Vec<MemRangeDesc>> {
-        self.mtrr.ranges("memrange.get")
+        self.mtrr.ranges(ops::MEMRANGE_GET)
     }
 
     pub fn range_set(&mut self, d: &MemRangeDesc, op: RangeOp) -> Result<()> {

@@ -40,7 +40,7 @@ use linux as sys;
 #[cfg(all(memlua_check_freebsd, not(target_os = "freebsd")))]
 const _: () = {
     let _: fn(&Options) -> freebsd::Sys = freebsd::Sys::new;
-    let _: fn(&mut freebsd::Sys, &[u64], &mut [MemExtract]) -> Result<()> = freebsd::Sys::extract;
+    let _: fn(&mut freebsd::Sys, &mut [MemExtract]) -> Result<()> = freebsd::Sys::extract;
     let _: fn(&mut freebsd::Sys) -> Result<usize> = freebsd::Sys::range_count;
     let _: fn(&mut freebsd::Sys) -> Result<Vec<MemRangeDesc>> = freebsd::Sys::ranges;
     let _: fn(&mut freebsd::Sys, &MemRangeDesc, RangeOp) -> Result<()> = freebsd::Sys::range_set;
@@ -48,13 +48,12 @@ const _: () = {
     let _: fn() -> &'static str = freebsd::default_kmem;
 };
 
-use buffers::Buffers;
+use buffers::Mappings;
 use kmem::KernelMem;
 use phys::PhysDev;
 
 use crate::{
-    Backend, Buffer, DirectMap, Errno, Error, MemExtract, MemRangeDesc, RangeOp, Result, Space,
-    Width,
+    ops, Backend, DirectMap, Errno, Error, MemExtract, MemRangeDesc, RangeOp, Result, Space, Width,
 };
 
 /// What the command line chose (`--mem`, `--kmem`, `-w`), plus the files
@@ -83,7 +82,7 @@ pub struct Native {
     phys: Result<PhysDev>,
     kmem: Result<KernelMem>,
     sys: sys::Sys,
-    buffers: Buffers,
+    buffers: Mappings,
 }
 
 impl Native {
@@ -103,7 +102,7 @@ impl Native {
             phys,
             kmem,
             sys: sys::Sys::new(opts),
-            buffers: Buffers::default(),
+            buffers: Mappings::default(),
         })
     }
 
@@ -186,7 +185,7 @@ fn memory_file(path: &str, writable: bool, what: &str) -> Result<std::fs::Metada
 /// A single-width access's error: named and placed, and without the byte
 /// count of the bulk path it may have gone through (`e.done` is for bulk
 /// transfers only).
-fn single_access_error(mut e: Error, op: String, addr: u64) -> Error {
+fn single_access_error(mut e: Error, op: &str, addr: u64) -> Error {
     e.done = None;
     e.with_op(op).at(addr)
 }
@@ -205,8 +204,9 @@ impl Backend for Native {
         let r = match space {
             Space::Phys => self.phys().and_then(|p| p.read(addr, w)),
             Space::Kernel => self.kernel_read(addr, w),
+            Space::Process => self.buffers.read(addr, w),
         };
-        r.map_err(|e| single_access_error(e, space.op_name("read", Some(w)), addr))
+        r.map_err(|e| single_access_error(e, ops::access(space, w, false), addr))
     }
 
     #[inline]
@@ -214,8 +214,10 @@ impl Backend for Native {
         let r = w.check_value(v).and_then(|()| match space {
             Space::Phys => self.phys().and_then(|p| p.write(addr, w, v)),
             Space::Kernel => self.kernel_write(addr, w, v),
+            // This process's own memory: writable whatever -w says.
+            Space::Process => self.buffers.write(addr, w, v),
         });
-        r.map_err(|e| single_access_error(e, space.op_name("write", Some(w)), addr))
+        r.map_err(|e| single_access_error(e, ops::access(space, w, true), addr))
     }
 
     fn read_bytes(&mut self, space: Space, addr: u64, buf: &mut [u8]) -> Result<()> {
@@ -223,10 +225,11 @@ impl Backend for Native {
             Space::Phys => self.phys().and_then(|p| p.read_bytes(addr, buf)),
             Space::Kernel if buf.is_empty() => Ok(()),
             Space::Kernel => self.kmem().and_then(|k| k.read(addr, buf)),
+            Space::Process => self.buffers.read_bytes(addr, buf),
         };
         r.map_err(|e| {
             let at = addr.wrapping_add(e.done.unwrap_or(0));
-            e.with_op(space.op_name("read", None)).at(at)
+            e.with_op(ops::bulk(space, false)).at(at)
         })
     }
 
@@ -244,15 +247,16 @@ impl Backend for Native {
                         k.write(addr, data)
                     }
                 }),
+            Space::Process => self.buffers.write_bytes(addr, data),
         };
         r.map_err(|e| {
             let at = addr.wrapping_add(e.done.unwrap_or(0));
-            e.with_op(space.op_name("write", None)).at(at)
+            e.with_op(ops::bulk(space, true)).at(at)
         })
     }
 
-    fn extract(&mut self, vaddrs: &[u64], out: &mut [MemExtract]) -> Result<()> {
-        self.sys.extract(vaddrs, out)
+    fn extract(&mut self, pages: &mut [MemExtract]) -> Result<()> {
+        self.sys.extract(pages)
     }
 
     fn range_count(&mut self) -> Result<usize> {
@@ -271,42 +275,26 @@ impl Backend for Native {
         self.sys.symbol(name)
     }
 
-    fn alloc(&mut self, len: u64) -> Result<Buffer> {
-        self.buffers.alloc(len)
+    fn process_map(&mut self, len: u64) -> Result<u64> {
+        self.buffers.map(len)
     }
 
-    fn buffer_read(&mut self, buf: u64, off: u64, w: Width) -> Result<u64> {
-        self.buffers.read(buf, off, w)
+    fn process_unmap(&mut self, base: u64, _len: u64) -> Result<()> {
+        self.buffers.unmap(base)
     }
 
-    fn buffer_write(&mut self, buf: u64, off: u64, w: Width, v: u64) -> Result<()> {
-        self.buffers.write(buf, off, w, v)
+    fn process_lock(&mut self, base: u64, _len: u64) -> Result<()> {
+        self.buffers.lock(base)
     }
 
-    fn buffer_read_bytes(&mut self, buf: u64, off: u64, out: &mut [u8]) -> Result<()> {
-        self.buffers.read_bytes(buf, off, out)
-    }
-
-    fn buffer_write_bytes(&mut self, buf: u64, off: u64, data: &[u8]) -> Result<()> {
-        self.buffers.write_bytes(buf, off, data)
-    }
-
-    fn buffer_lock(&mut self, buf: u64) -> Result<()> {
-        self.buffers.lock(buf)
-    }
-
-    fn buffer_unlock(&mut self, buf: u64) -> Result<()> {
-        self.buffers.unlock(buf)
-    }
-
-    fn buffer_free(&mut self, buf: u64) -> Result<()> {
-        self.buffers.free(buf)
+    fn process_unlock(&mut self, base: u64, _len: u64) -> Result<()> {
+        self.buffers.unlock(base)
     }
 
     fn map_direct(&mut self, space: Space, addr: u64, len: u64) -> Option<DirectMap> {
         match space {
             Space::Phys => self.phys.as_mut().ok()?.map_direct(addr, len),
-            Space::Kernel => None,
+            Space::Kernel | Space::Process => None,
         }
     }
 }

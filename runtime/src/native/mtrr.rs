@@ -11,34 +11,18 @@ use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
 
 use super::abi::{MtrrGentry, MtrrSentry, MTRRIOC_DEL_ENTRY, MTRRIOC_GET_ENTRY, MTRRIOC_SET_ENTRY};
-use crate::{Errno, Error, MdfFlags, MemRangeDesc, RangeOp, Result};
+use crate::{ops, range_rules, Errno, Error, MdfFlags, MemRangeDesc, RangeOp, Result};
 
-/// MTRR memory types (linux/mtrr.h) and mem(4)'s attributes (mem4.md §4.2).
+/// The attribute an MTRR type (linux/mtrr.h numbers them as the CPU does)
+/// reads back as.
 pub fn type_to_flags(t: u32) -> MdfFlags {
-    match t {
-        0 => MdfFlags::UNCACHEABLE,
-        1 => MdfFlags::WRITECOMBINE,
-        4 => MdfFlags::WRITETHROUGH,
-        5 => MdfFlags::WRITEPROTECT,
-        6 => MdfFlags::WRITEBACK,
-        _ => MdfFlags::UNKNOWN,
-    }
+    u8::try_from(t).map_or(MdfFlags::UNKNOWN, range_rules::attr_of_type)
 }
 
 /// The MTRR type for a request's attribute, which must be exactly one of
 /// the five (x86_mtrrtype).
 pub fn flags_to_type(f: MdfFlags) -> Option<u32> {
-    let a = f.attr();
-    [
-        (0, MdfFlags::UNCACHEABLE),
-        (1, MdfFlags::WRITECOMBINE),
-        (4, MdfFlags::WRITETHROUGH),
-        (5, MdfFlags::WRITEPROTECT),
-        (6, MdfFlags::WRITEBACK),
-    ]
-    .into_iter()
-    .find(|(_, m)| m.bits() == a)
-    .map(|(t, _)| t)
+    range_rules::mtrr_type(f).map(u32::from)
 }
 
 /// One MTRRIOC_GET_ENTRY answer as a descriptor: a size of 0 is an unused
@@ -88,11 +72,6 @@ pub fn parse_text(text: &str) -> Vec<(u32, MemRangeDesc)> {
             ))
         })
         .collect()
-}
-
-/// mem(4)'s mrvalid: page-aligned power-of-two length, base aligned to it.
-fn mrvalid(base: u64, len: u64) -> bool {
-    base & 0xfff == 0 && len >= 0x1000 && len.is_power_of_two() && base & (len - 1) == 0
 }
 
 pub struct Mtrr {
@@ -192,29 +171,19 @@ impl Mtrr {
     }
 
     pub fn set(&mut self, d: &MemRangeDesc, action: RangeOp) -> Result<()> {
-        let op = match action {
-            RangeOp::Update => "memrange.set",
-            RangeOp::Remove => "memrange.remove",
-        };
+        let op = ops::range_set(action);
         let current = self.ranges(op)?;
         if !self.writable {
-            return Err(Error::new(
-                Errno::EROFS,
-                op,
-                "the native backend is read-only: start memlua with -w (--write) to change memory ranges",
-            )
-            .range(d.base, d.len));
+            return Err(range_rules::read_only(action, d));
         }
         let fail =
             |errno, msg: &str| Err(Error::new(errno, op, msg.to_string()).range(d.base, d.len));
         let (request, kind) = match action {
             RangeOp::Update => {
-                let Some(kind) = flags_to_type(d.flags) else {
-                    return fail(Errno::EINVAL, "the attribute must be exactly one of uncacheable, write-combine, write-through, write-protect, write-back");
-                };
-                if !mrvalid(d.base, d.len) {
-                    return fail(Errno::EINVAL, "the length must be a power of two of at least 4 KiB and the base aligned to it");
+                if let Some(why) = range_rules::bad_shape(d.base, d.len, d.flags) {
+                    return fail(Errno::EINVAL, &why);
                 }
+                let kind = flags_to_type(d.flags).unwrap_or_default();
                 (MTRRIOC_SET_ENTRY, kind)
             }
             RangeOp::Remove => {

@@ -113,15 +113,8 @@ impl Pagemap {
         }
     }
 
-    /// MEM_EXTRACT_PADDR for every address, in one batch.
-    pub fn extract(&mut self, vaddrs: &[u64], out: &mut [MemExtract]) -> Result<()> {
-        if vaddrs.len() != out.len() {
-            return Err(Error::new(
-                Errno::EINVAL,
-                "mem.extract",
-                "the answer array must be as long as the address list",
-            ));
-        }
+    /// MEM_EXTRACT_PADDR for every entry's address, in one batch.
+    pub fn extract(&mut self, out: &mut [MemExtract]) -> Result<()> {
         let Some(pm) = &self.pagemap else {
             return Err(Error::new(
                 Errno::EOPNOTSUPP,
@@ -137,11 +130,11 @@ impl Pagemap {
             )
         })?);
         let mut i = 0;
-        while i < vaddrs.len() {
+        while i < out.len() {
             // A run of consecutive pages: one pread for all of it.
-            let vpn = vaddrs[i] / PAGE_SIZE;
+            let vpn = out[i].vaddr / PAGE_SIZE;
             let mut j = i + 1;
-            while j < vaddrs.len() && vaddrs[j] / PAGE_SIZE == vpn + (j - i) as u64 {
+            while j < out.len() && out[j].vaddr / PAGE_SIZE == vpn + (j - i) as u64 {
                 j += 1;
             }
             let n = j - i;
@@ -152,7 +145,7 @@ impl Pagemap {
             // one found instead of searching the list for every page.
             let mut vma = (0u64, 0u64);
             for (k, e) in self.buf.chunks_exact(8).enumerate() {
-                let va = vaddrs[i + k];
+                let va = out[i + k].vaddr;
                 let in_vma = (vma.0..vma.1).contains(&va) || {
                     let found = containing(&maps, va);
                     vma = found.unwrap_or((0, 0));

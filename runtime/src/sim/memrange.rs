@@ -17,6 +17,10 @@
 use std::fmt;
 use std::ops::RangeInclusive;
 
+use crate::range_rules::{
+    attr_name, attr_of_type, bad_geometry, bad_shape, bad_type, conflict, mrvalid, mtrr_type,
+    overlap, unknown, VALID_ATTRS,
+};
 use crate::{Errno, Error, MdfFlags, MemRangeDesc, RangeOp, Result};
 
 // Fixed-range layout (mem4.md §4.2): 8 slots of 64 KiB, 16 of 16 KiB and
@@ -38,20 +42,6 @@ const PHYSBASE_TYPE: u64 = 0xff;
 const PHYSMASK_VALID: u64 = 0x800;
 /// The widths CPUID can report for cpu_maxphyaddr that memlua models.
 const MAXPHYADDR: RangeInclusive<u32> = 32..=52;
-
-/// The hardware memory types the MTRRs know and their attributes
-/// (mem4.md §4.2); every other type (2, 3, 7 and up) reads as UNKNOWN.
-const TYPES: [(u8, MdfFlags); 5] = [
-    (0, MdfFlags::UNCACHEABLE),
-    (1, MdfFlags::WRITECOMBINE),
-    (4, MdfFlags::WRITETHROUGH),
-    (5, MdfFlags::WRITEPROTECT),
-    (6, MdfFlags::WRITEBACK),
-];
-const VALID_ATTRS: &str =
-    "exactly one of uncacheable, write-combine, write-through, write-protect or write-back";
-/// Bits 6-23: inside MDF_ATTRMASK but naming no attribute.
-const UNNAMED_ATTR_BITS: u32 = MdfFlags::ATTRMASK & !0x3f;
 
 /// One range the firmware programmed before boot (a board's table).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,57 +104,6 @@ type Refusal = (Errno, String);
 
 // ---------------------------------------------------------------------------
 // The hardware rules, one predicate each (mem4.md §4.2, §4.3).
-
-/// `mrvalid`: a 4 KiB-aligned base, a power-of-two length of at least 4 KiB,
-/// and a base aligned to that length: the only shapes an MTRR can hold.
-fn mrvalid(base: u64, len: u64) -> bool {
-    base & 0xfff == 0 && len >= 0x1000 && len.is_power_of_two() && base & (len - 1) == 0
-}
-
-/// `within`: whether `addr` lies in the range. Written without the sum so a
-/// range ending at 2^64 does not wrap (the table never holds one).
-fn within(d: &MemRangeDesc, addr: u64) -> bool {
-    addr >= d.base && addr - d.base < d.len
-}
-
-/// `mroverlap`: whether two ranges share a byte.
-fn overlap(x: &MemRangeDesc, y: &MemRangeDesc) -> bool {
-    within(x, y.base) || within(y, x.base)
-}
-
-/// `x86_mtrrconflict`: whether two attributes may not cover the same
-/// memory. Equal types may; so may write-back with uncacheable (UC wins);
-/// anything unknown conflicts with everything.
-fn conflict(f1: MdfFlags, f2: MdfFlags) -> bool {
-    let (a, b) = (f1.attr(), f2.attr());
-    let (wb, uc) = (MdfFlags::WRITEBACK.bits(), MdfFlags::UNCACHEABLE.bits());
-    if (a | b) & MdfFlags::UNKNOWN.bits() != 0 {
-        return true;
-    }
-    !(a == b || (a == wb && b == uc) || (a == uc && b == wb))
-}
-
-/// `x86_mtrrtype`: the hardware type for the attribute bits, which must
-/// equal one type exactly; bits 24-31 (FORCE, ACTIVE, ...) are not looked at.
-fn mtrr_type(flags: MdfFlags) -> Option<u8> {
-    TYPES
-        .iter()
-        .find(|(_, attr)| attr.bits() == flags.attr())
-        .map(|&(t, _)| t)
-}
-
-/// `x86_mtrr2mrt`: the attribute a hardware type reads back as.
-fn attr_of_type(t: u8) -> MdfFlags {
-    TYPES
-        .iter()
-        .find(|&&(ty, _)| ty == t)
-        .map_or(MdfFlags::UNKNOWN, |&(_, attr)| attr)
-}
-
-/// The attribute is one the kernel does not know (mem4.md §4.4's EACCES).
-fn unknown(flags: MdfFlags) -> bool {
-    flags.attr() == MdfFlags::UNKNOWN.bits()
-}
 
 /// `copyflags`: keep the slot's state bits, take only the attribute from
 /// the request, so FORCE, ACTIVE and the rest of a request are dropped.
@@ -229,46 +168,6 @@ fn held_by_other(d: &MemRangeDesc, claimer: Option<&str>) -> bool {
 
 // ---------------------------------------------------------------------------
 // Words for messages.
-
-/// The attribute part of the flags as memcontrol names it.
-fn attr_name(flags: MdfFlags) -> String {
-    let names = MdfFlags::from_bits_retain(flags.attr()).names();
-    if names.is_empty() {
-        "no attribute".to_string()
-    } else {
-        names
-    }
-}
-
-/// Why `mrvalid` refused a geometry, in words.
-fn bad_geometry(base: u64, len: u64) -> String {
-    let why = if len < 0x1000 || !len.is_power_of_two() {
-        format!("length {len:#x} is not a power of two of at least 4 KiB")
-    } else if base & 0xfff != 0 {
-        format!("base {base:#x} is not 4 KiB aligned")
-    } else {
-        format!("base {base:#x} is not a multiple of the length {len:#x}")
-    };
-    format!(
-        "{why}; an MTRR range has a power-of-two length of at least 4 KiB and a base aligned to it"
-    )
-}
-
-/// Why `x86_mtrrtype` refused the flags, in words.
-fn bad_type(flags: MdfFlags) -> String {
-    if flags.attr() & UNNAMED_ATTR_BITS != 0 {
-        format!(
-            "flags {:#x} set bits 6-23 (mask {UNNAMED_ATTR_BITS:#x}), which name no attribute; \
-             clear them and give {VALID_ATTRS}",
-            flags.bits()
-        )
-    } else {
-        format!(
-            "attribute '{}' is not one the MTRRs can hold; give {VALID_ATTRS}",
-            attr_name(flags)
-        )
-    }
-}
 
 /// A descriptor in a message: geometry, attribute and owner.
 fn describe(d: &MemRangeDesc) -> String {
@@ -372,19 +271,14 @@ impl MemRanges {
 
     /// MEMRANGE_GET with a count of 0: the number of descriptors.
     pub fn count(&self) -> Result<usize> {
-        self.require_descriptors("memrange.count")?;
+        self.require_descriptors(crate::ops::MEMRANGE_COUNT)?;
         Ok(self.descs.len())
     }
 
     /// MEMRANGE_GET: every descriptor, active or not, in index order.
     pub fn get(&self) -> Result<&[MemRangeDesc]> {
-        self.require_descriptors("memrange.get")?;
+        self.require_descriptors(crate::ops::MEMRANGE_GET)?;
         Ok(&self.descs)
-    }
-
-    /// The CPU's physical-address width (cpu_maxphyaddr).
-    pub fn maxphyaddr(&self) -> u32 {
-        self.maxphyaddr
     }
 
     /// rdmsr of an MTRR: the fixed-range MSRs (when on) and each variable
@@ -402,10 +296,7 @@ impl MemRanges {
     /// MEMRANGE_SET (`x86_mrset`, mem4.md §4.4): update (establish) or
     /// remove a range. On error nothing changes.
     pub fn set(&mut self, req: &MemRangeDesc, op: RangeOp) -> Result<()> {
-        let name = match op {
-            RangeOp::Update => "memrange.set",
-            RangeOp::Remove => "memrange.remove",
-        };
+        let name = crate::ops::range_set(op);
         self.require_descriptors(name)
             .map_err(|e| e.range(req.base, req.len))?;
         // The ioctl shim forces the owner's terminating NUL (§4.1 step 5).
@@ -432,7 +323,7 @@ impl MemRanges {
         owner: &str,
         attr: Option<MdfFlags>,
     ) -> Result<()> {
-        const OP: &str = "sim.claim";
+        const OP: &str = crate::ops::SIM_CLAIM;
         self.require_descriptors(OP)
             .map_err(|e| e.range(base, len))?;
         self.claim_range(base, len, owner, attr)
@@ -505,11 +396,8 @@ impl MemRanges {
 
     /// MEMRANGE_SET_UPDATE.
     fn update(&mut self, req: &MemRangeDesc) -> Result<(), Refusal> {
-        if !mrvalid(req.base, req.len) {
-            return Err((Errno::EINVAL, bad_geometry(req.base, req.len)));
-        }
-        if mtrr_type(req.flags).is_none() {
-            return Err((Errno::EINVAL, bad_type(req.flags)));
+        if let Some(why) = bad_shape(req.base, req.len, req.flags) {
+            return Err((Errno::EINVAL, why));
         }
         if self.fixed_enabled() && lands_low(req.base, req.len) {
             self.setlow(req)

@@ -19,8 +19,8 @@ use process::ProcessSpace;
 use space::{Clock, PhysSpace, Region, RegionKind};
 
 use crate::{
-    Backend, Buffer, Errno, Error, MdfFlags, MemExtract, MemRangeDesc, RangeOp, Result, Space,
-    Width, PAGE_SIZE,
+    ops, Backend, Errno, Error, MdfFlags, MemExtract, MemRangeDesc, RangeOp, Result, Space, Width,
+    PAGE_SIZE,
 };
 
 /// A summary of one region, for `sim.regions()` and `--map`.
@@ -232,7 +232,7 @@ impl Sim {
         if !base.is_multiple_of(PAGE_SIZE) || !len.is_multiple_of(PAGE_SIZE) || len == 0 {
             return Err(Error::new(
                 Errno::EINVAL,
-                "sim.device",
+                ops::SIM_DEVICE,
                 format!("device '{name}' needs a base and a length that are non-zero multiples of 0x1000"),
             )
             .span(base, len));
@@ -245,7 +245,7 @@ impl Sim {
                 domain: None,
                 kind: RegionKind::Device(dev),
             })
-            .map_err(|e| e.with_op("sim.device").span(base, len))
+            .map_err(|e| e.with_op(ops::SIM_DEVICE).span(base, len))
     }
 
     /// `sim.reclaim()`: pages out every process page that is not wired.
@@ -262,7 +262,7 @@ impl Sim {
         attr: Option<MdfFlags>,
     ) -> Result<()> {
         match &mut self.ranges {
-            Ranges::Unsupported => Err(no_ranges("sim.claim")),
+            Ranges::Unsupported => Err(no_ranges(ops::SIM_CLAIM)),
             Ranges::Mtrr(m) => m.claim(base, len, owner, attr),
         }
     }
@@ -278,7 +278,7 @@ impl Sim {
                 .collect();
             return Err(Error::new(
                 Errno::ENOENT,
-                "sim.output",
+                ops::SIM_OUTPUT,
                 format!("no device named '{name}' (devices: {})", names.join(", ")),
             ));
         };
@@ -286,13 +286,13 @@ impl Sim {
             RegionKind::Device(d) => d.output().map(<[u8]>::to_vec).ok_or_else(|| {
                 Error::new(
                     Errno::EINVAL,
-                    "sim.output",
+                    ops::SIM_OUTPUT,
                     format!("'{name}' is a {}, which transmits nothing", d.kind()),
                 )
             }),
             _ => Err(Error::new(
                 Errno::EINVAL,
-                "sim.output",
+                ops::SIM_OUTPUT,
                 format!("'{name}' is memory, not a device"),
             )),
         }
@@ -329,7 +329,7 @@ impl Sim {
         space: Space,
         addr: u64,
         len: u64,
-        verb: &str,
+        write: bool,
         mut step: impl FnMut(&mut PhysSpace, u64, usize, usize) -> Result<()>,
     ) -> Result<()> {
         // Physical errors name the physical address at fault; kernel ones
@@ -339,7 +339,7 @@ impl Sim {
         // fails part-way through its piece adds what it took.
         let fail = |e: Error, behind: bool, done: usize| {
             let moved = done as u64 + e.done.unwrap_or(0);
-            let e = e.with_op(space.op_name(verb, None)).done(moved);
+            let e = e.with_op(ops::bulk(space, write)).done(moved);
             match (behind, e.addr()) {
                 (false, Some(at)) => e.at(at),
                 _ => e.span(addr, len),
@@ -396,8 +396,9 @@ impl Backend for Sim {
                     .translate(addr, w.bytes())
                     .and_then(|t| self.phys.read(t.paddr(), w))
             }),
+            Space::Process => self.process.read(&mut self.phys, addr, w),
         };
-        r.map_err(|e| e.with_op(space.op_name("read", Some(w))).at(addr))
+        r.map_err(|e| e.with_op(ops::access(space, w, false)).at(addr))
     }
 
     #[inline]
@@ -409,107 +410,78 @@ impl Backend for Sim {
                     .translate(addr, w.bytes())
                     .and_then(|t| self.phys.write(t.paddr(), w, v & w.mask()))
             }),
+            Space::Process => self.process.write(&mut self.phys, addr, w, v & w.mask()),
         });
-        r.map_err(|e| e.with_op(space.op_name("write", Some(w))).at(addr))
+        r.map_err(|e| e.with_op(ops::access(space, w, true)).at(addr))
     }
 
     fn read_bytes(&mut self, space: Space, addr: u64, buf: &mut [u8]) -> Result<()> {
-        self.bulk(space, addr, buf.len() as u64, "read", |phys, pa, pos, n| {
+        if space == Space::Process {
+            return self
+                .process
+                .read_bytes(&mut self.phys, addr, buf)
+                .map_err(|e| e.with_op(ops::bulk(space, false)));
+        }
+        self.bulk(space, addr, buf.len() as u64, false, |phys, pa, pos, n| {
             phys.read_bytes(pa, &mut buf[pos..pos + n])
         })
     }
 
     fn write_bytes(&mut self, space: Space, addr: u64, data: &[u8]) -> Result<()> {
-        self.bulk(
-            space,
-            addr,
-            data.len() as u64,
-            "write",
-            |phys, pa, pos, n| phys.write_bytes(pa, &data[pos..pos + n]),
-        )
+        if space == Space::Process {
+            return self
+                .process
+                .write_bytes(&mut self.phys, addr, data)
+                .map_err(|e| e.with_op(ops::bulk(space, true)));
+        }
+        self.bulk(space, addr, data.len() as u64, true, |phys, pa, pos, n| {
+            phys.write_bytes(pa, &data[pos..pos + n])
+        })
     }
 
-    fn extract(&mut self, vaddrs: &[u64], out: &mut [MemExtract]) -> Result<()> {
-        if vaddrs.len() != out.len() {
-            return Err(Error::new(
-                Errno::EINVAL,
-                "mem.extract",
-                "the answer array must be as long as the address list",
-            ));
-        }
-        for (o, &va) in out.iter_mut().zip(vaddrs) {
-            *o = self.process.extract(va, |pa| self.domain_of(pa));
+    fn extract(&mut self, pages: &mut [MemExtract]) -> Result<()> {
+        for o in pages.iter_mut() {
+            *o = self.process.extract(o.vaddr, |pa| self.domain_of(pa));
         }
         Ok(())
     }
 
     fn range_count(&mut self) -> Result<usize> {
-        self.ranges_mut("memrange.count")?.count()
+        self.ranges_mut(ops::MEMRANGE_COUNT)?.count()
     }
 
     fn ranges(&mut self) -> Result<Vec<MemRangeDesc>> {
-        Ok(self.ranges_mut("memrange.get")?.get()?.to_vec())
+        Ok(self.ranges_mut(ops::MEMRANGE_GET)?.get()?.to_vec())
     }
 
     fn range_set(&mut self, d: &MemRangeDesc, op: RangeOp) -> Result<()> {
-        let name = match op {
-            RangeOp::Update => "memrange.set",
-            RangeOp::Remove => "memrange.remove",
-        };
-        self.ranges_mut(name)?.set(d, op)
+        self.ranges_mut(ops::range_set(op))?.set(d, op)
     }
 
     fn symbol(&mut self, name: &str) -> Result<u64> {
         self.kernel.symbol(name)
     }
 
-    fn alloc(&mut self, len: u64) -> Result<Buffer> {
-        let addr = self.process.alloc(len)?;
-        Ok(Buffer { addr, len })
+    fn process_map(&mut self, len: u64) -> Result<u64> {
+        self.process.alloc(len)
     }
 
-    fn buffer_read(&mut self, buf: u64, off: u64, w: Width) -> Result<u64> {
+    fn process_unmap(&mut self, base: u64, _len: u64) -> Result<()> {
         self.process
-            .read(&mut self.phys, buf, off, w)
-            .map_err(|e| e.with_op(format!("buffer.read{}", w.bits())))
+            .free(base)
+            .map_err(|e| e.with_op(ops::BUFFER_FREE))
     }
 
-    fn buffer_write(&mut self, buf: u64, off: u64, w: Width, v: u64) -> Result<()> {
-        w.check_value(v)
-            .map_err(|e| e.at(buf.wrapping_add(off)))
-            .and_then(|()| {
-                self.process
-                    .write(&mut self.phys, buf, off, w, v & w.mask())
-            })
-            .map_err(|e| e.with_op(format!("buffer.write{}", w.bits())))
-    }
-
-    fn buffer_read_bytes(&mut self, buf: u64, off: u64, out: &mut [u8]) -> Result<()> {
+    fn process_lock(&mut self, base: u64, _len: u64) -> Result<()> {
         self.process
-            .read_bytes(&mut self.phys, buf, off, out)
-            .map_err(|e| e.with_op("buffer.read"))
+            .lock(&mut self.phys, base)
+            .map_err(|e| e.with_op(ops::BUFFER_LOCK))
     }
 
-    fn buffer_write_bytes(&mut self, buf: u64, off: u64, data: &[u8]) -> Result<()> {
+    fn process_unlock(&mut self, base: u64, _len: u64) -> Result<()> {
         self.process
-            .write_bytes(&mut self.phys, buf, off, data)
-            .map_err(|e| e.with_op("buffer.write"))
-    }
-
-    fn buffer_lock(&mut self, buf: u64) -> Result<()> {
-        self.process
-            .lock(&mut self.phys, buf)
-            .map_err(|e| e.with_op("buffer.lock"))
-    }
-
-    fn buffer_unlock(&mut self, buf: u64) -> Result<()> {
-        self.process
-            .unlock(buf)
-            .map_err(|e| e.with_op("buffer.unlock"))
-    }
-
-    fn buffer_free(&mut self, buf: u64) -> Result<()> {
-        self.process.free(buf).map_err(|e| e.with_op("buffer.free"))
+            .unlock(base)
+            .map_err(|e| e.with_op(ops::BUFFER_UNLOCK))
     }
 
     fn as_sim(&mut self) -> Option<&mut Sim> {

@@ -1,5 +1,5 @@
 //! The simulated calling process: the buffers `mem.alloc` hands out and the
-//! page table MEM_EXTRACT_PADDR looks at (mem4.md §3).
+//! page table MEM_EXTRACT_PADDR looks at (docs/MEM4.md §3).
 //!
 //! A buffer's pages are VALID until first touched, then MAPPED to a real
 //! page frame of simulated RAM (so a DMA into the frame changes what the
@@ -117,18 +117,11 @@ impl ProcessSpace {
     }
 
     pub fn alloc(&mut self, len: u64) -> Result<u64> {
-        if len == 0 {
-            return Err(Error::new(
-                Errno::EINVAL,
-                "mem.alloc",
-                "a buffer needs a length above 0",
-            ));
-        }
         let pages = len.div_ceil(PAGE_SIZE);
         if pages > self.free_pages() {
             return Err(Error::new(
                 Errno::ENOMEM,
-                "mem.alloc",
+                crate::ops::MEM_ALLOC,
                 format!(
                     "{len} bytes asked for, but only {} bytes of simulated RAM are free; free a buffer or ask for less",
                     self.free_pages() * PAGE_SIZE
@@ -179,87 +172,73 @@ impl ProcessSpace {
         Ok(frame)
     }
 
-    /// Checks `[off, off+n)` lies inside the buffer.
-    fn check_span(&mut self, buf: u64, off: u64, n: u64) -> Result<()> {
-        let len = self.buf(buf)?.len;
-        if off.checked_add(n).is_none_or(|end| end > len) {
+    /// The page table walk: the physical address behind `vaddr`, paging
+    /// it in. EFAULT outside every buffer (the buffer table in the
+    /// bindings refuses such accesses before they get here).
+    fn frame_of(&mut self, phys: &mut PhysSpace, vaddr: u64) -> Result<u64> {
+        let hit = self
+            .bufs
+            .range(..=vaddr)
+            .next_back()
+            .filter(|(&base, b)| vaddr - base < b.len)
+            .map(|(&base, _)| base);
+        let Some(base) = hit else {
             return Err(Error::new(
-                Errno::EINVAL,
+                Errno::EFAULT,
                 "",
-                format!("offset {off:#x} + {n} bytes is past the end of the {len}-byte buffer"),
+                "not in a buffer of this process (mem.alloc hands them out)",
             )
-            .at(buf.wrapping_add(off)));
-        }
-        Ok(())
+            .at(vaddr));
+        };
+        let frame = self.touch(phys, base, ((vaddr - base) / PAGE_SIZE) as usize)?;
+        Ok(frame + vaddr % PAGE_SIZE)
     }
 
-    fn check_access(&mut self, buf: u64, off: u64, w: Width) -> Result<()> {
-        self.check_span(buf, off, w.bytes())?;
-        w.check_aligned(off, "offset")
-            .map_err(|e| e.at(buf + off))?;
-        Ok(())
+    pub fn read(&mut self, phys: &mut PhysSpace, vaddr: u64, w: Width) -> Result<u64> {
+        // Refused before the page is touched, so a refusal changes nothing.
+        w.check_aligned(vaddr, "address")?;
+        let pa = self.frame_of(phys, vaddr)?;
+        phys.read(pa, w)
     }
 
-    pub fn read(&mut self, phys: &mut PhysSpace, buf: u64, off: u64, w: Width) -> Result<u64> {
-        self.check_access(buf, off, w)?;
-        let frame = self.touch(phys, buf, (off / PAGE_SIZE) as usize)?;
-        phys.read(frame + off % PAGE_SIZE, w)
+    pub fn write(&mut self, phys: &mut PhysSpace, vaddr: u64, w: Width, v: u64) -> Result<()> {
+        w.check_aligned(vaddr, "address")?;
+        let pa = self.frame_of(phys, vaddr)?;
+        phys.write(pa, w, v)
     }
 
-    pub fn write(
-        &mut self,
-        phys: &mut PhysSpace,
-        buf: u64,
-        off: u64,
-        w: Width,
-        v: u64,
-    ) -> Result<()> {
-        self.check_access(buf, off, w)?;
-        let frame = self.touch(phys, buf, (off / PAGE_SIZE) as usize)?;
-        phys.write(frame + off % PAGE_SIZE, w, v)
-    }
-
-    /// Visits `[off, off+n)` page by page: (frame + offset, position, length).
+    /// Visits `[vaddr, vaddr+n)` page by page: (physical address, position,
+    /// length). Every page is found before any byte moves, so a transfer
+    /// that fails changes nothing.
     fn each_piece(
         &mut self,
         phys: &mut PhysSpace,
-        buf: u64,
-        off: u64,
+        vaddr: u64,
         n: u64,
         mut f: impl FnMut(&mut PhysSpace, u64, usize, usize) -> Result<()>,
     ) -> Result<()> {
-        self.check_span(buf, off, n)?;
+        let mut pieces = Vec::new();
         let mut done = 0u64;
         while done < n {
-            let at = off + done;
+            let at = vaddr.wrapping_add(done);
             let chunk = (PAGE_SIZE - at % PAGE_SIZE).min(n - done);
-            let frame = self.touch(phys, buf, (at / PAGE_SIZE) as usize)?;
-            f(phys, frame + at % PAGE_SIZE, done as usize, chunk as usize)?;
+            pieces.push((self.frame_of(phys, at)?, done as usize, chunk as usize));
             done += chunk;
+        }
+        for (pa, at, len) in pieces {
+            f(phys, pa, at, len)?;
         }
         Ok(())
     }
 
-    pub fn read_bytes(
-        &mut self,
-        phys: &mut PhysSpace,
-        buf: u64,
-        off: u64,
-        out: &mut [u8],
-    ) -> Result<()> {
-        self.each_piece(phys, buf, off, out.len() as u64, |p, pa, at, n| {
+    pub fn read_bytes(&mut self, phys: &mut PhysSpace, vaddr: u64, out: &mut [u8]) -> Result<()> {
+        self.each_piece(phys, vaddr, out.len() as u64, |p, pa, at, n| {
             p.read_bytes(pa, &mut out[at..at + n])
         })
     }
 
-    pub fn write_bytes(
-        &mut self,
-        phys: &mut PhysSpace,
-        buf: u64,
-        off: u64,
-        data: &[u8],
-    ) -> Result<()> {
-        self.each_piece(phys, buf, off, data.len() as u64, |p, pa, at, n| {
+    pub fn write_bytes(&mut self, phys: &mut PhysSpace, vaddr: u64, data: &[u8]) -> Result<()> {
+        self.each_piece(phys, vaddr, data.len() as u64, |p, pa, at, n| {
             p.write_bytes(pa, &data[at..at + n])
         })
     }

@@ -1,15 +1,18 @@
-//! `memrange`: MEMRANGE_GET / MEMRANGE_SET through Lua (API.md, Memory
-//! ranges). Descriptors are tables `{base=, len=, flags=, owner=}`; the
-//! rules and errors are the backend's (mem4.md §4), this file only converts.
+//! `memrange`: MEMRANGE_GET / MEMRANGE_SET through Lua (docs/API.md,
+//! Memory ranges). Descriptors are tables `{base=, len=, flags=, owner=}`;
+//! the rules and errors are the backend's (docs/MEM4.md §4), this file only
+//! converts.
 
 use std::rc::Rc;
 
-use memlua_runtime::{MdfFlags, MemRangeDesc, RangeOp};
+use memlua_runtime::{ops, MdfFlags, MemRangeDesc, RangeOp};
 use mlua::{Lua, Table, Value};
 
-use crate::errors::{api_function, arg_error, Res};
+use crate::args::{field_error, flag_bits, flags_field, parse_flags, required};
+use crate::calls::api_function;
+use crate::errors::{arg_error, Res};
 use crate::numbers::{got, lua_int, opt_len_arg, table_arg, to_u64};
-use crate::session::{field_error, required, Session};
+use crate::session::Session;
 
 /// The MDF_* constants by their Lua names (all 14 named bits).
 const CONSTANTS: [(&str, MdfFlags); 14] = [
@@ -28,57 +31,6 @@ const CONSTANTS: [(&str, MdfFlags); 14] = [
     ("BUSY", MdfFlags::BUSY),
     ("FORCE", MdfFlags::FORCE),
 ];
-
-/// memcontrol's names, for error messages.
-fn known_names() -> String {
-    MdfFlags::NAMES
-        .iter()
-        .map(|(n, _, _)| *n)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// A bit set that fits `mr_flags` (an `int`): 0..=0xffffffff, or a
-/// negative 32-bit value (FORCE is bit 31, -0x80000000 as an int).
-fn flag_bits(n: u64) -> Option<u32> {
-    u32::try_from(n)
-        .ok()
-        .or_else(|| i32::try_from(n as i64).ok().map(|i| i as u32))
-}
-
-/// Flags given as an integer (the bit set, at most 32 bits) or as names.
-fn parse_flags(v: &Value) -> Result<MdfFlags, String> {
-    match v {
-        Value::String(s) => {
-            let s = s
-                .to_str()
-                .map_err(|_| "flag names must be text".to_string())?;
-            // A numeric string is a bit set, like any number.
-            if let Some(n) = to_u64(v) {
-                return flag_bits(n)
-                    .map(MdfFlags::from_bits_retain)
-                    .ok_or_else(|| format!("flags {n:#x} do not fit in 32 bits"));
-            }
-            MdfFlags::parse_names(&s)
-                .map_err(|word| format!("unknown flag name '{word}' (known: {})", known_names()))
-        }
-        Value::Integer(_) | Value::Number(_) => match to_u64(v) {
-            Some(n) => flag_bits(n)
-                .map(MdfFlags::from_bits_retain)
-                .ok_or_else(|| format!("flags {n:#x} do not fit in 32 bits")),
-            None => Err(format!("integer or flag names expected, got {}", got(v))),
-        },
-        other => Err(format!(
-            "integer or flag names expected, got {}",
-            got(other)
-        )),
-    }
-}
-
-/// The `flags` field of a descriptor table (`memrange.set`, `sim.claim`).
-pub fn flags_field(v: &Value, fname: &str) -> Res<MdfFlags> {
-    parse_flags(v).map_err(|m| arg_error(1, fname, format!("field 'flags': {m}")))
-}
 
 fn desc_table(lua: &Lua, d: &MemRangeDesc) -> mlua::Result<Table> {
     let t = lua.create_table_with_capacity(0, 4)?;
@@ -139,7 +91,7 @@ pub fn table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
     t.set(
         "count",
         api_function(lua, move |_, ()| {
-            s.with("memrange.count", |b| b.range_count())
+            s.with(ops::MEMRANGE_COUNT, |b| b.range_count())
         })?,
     )?;
 
@@ -147,8 +99,8 @@ pub fn table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
     t.set(
         "get",
         api_function(lua, move |lua, n: Value| {
-            let n = opt_len_arg(&n, 1, "memrange.get")?;
-            let list = s.with("memrange.get", |b| b.ranges())?;
+            let n = opt_len_arg(&n, 1, ops::MEMRANGE_GET)?;
+            let list = s.with(ops::MEMRANGE_GET, |b| b.ranges())?;
             let take = n.map_or(list.len(), |n| (n as usize).min(list.len()));
             let out = lua.create_table_with_capacity(take, 0)?;
             for (i, d) in list.iter().take(take).enumerate() {
@@ -162,8 +114,8 @@ pub fn table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
     t.set(
         "set",
         api_function(lua, move |_, d: Value| {
-            let d = desc_arg(&d, "memrange.set", true)?;
-            s.with("memrange.set", |b| b.range_set(&d, RangeOp::Update))
+            let d = desc_arg(&d, ops::MEMRANGE_SET, true)?;
+            s.with(ops::MEMRANGE_SET, |b| b.range_set(&d, RangeOp::Update))
         })?,
     )?;
 
@@ -171,8 +123,8 @@ pub fn table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
     t.set(
         "remove",
         api_function(lua, move |_, d: Value| {
-            let d = desc_arg(&d, "memrange.remove", false)?;
-            s.with("memrange.remove", |b| b.range_set(&d, RangeOp::Remove))
+            let d = desc_arg(&d, ops::MEMRANGE_REMOVE, false)?;
+            s.with(ops::MEMRANGE_REMOVE, |b| b.range_set(&d, RangeOp::Remove))
         })?,
     )?;
 
@@ -181,7 +133,7 @@ pub fn table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
         api_function(lua, |_, v: Value| {
             parse_flags(&v)
                 .map(|f| f.bits() as i64)
-                .map_err(|m| arg_error(1, "memrange.flags", m))
+                .map_err(|m| arg_error(1, ops::MEMRANGE_FLAGS, m))
         })?,
     )?;
 
@@ -193,7 +145,7 @@ pub fn table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
                 Some(bits) => Ok(MdfFlags::from_bits_retain(bits).names()),
                 None => Err(arg_error(
                     1,
-                    "memrange.names",
+                    ops::MEMRANGE_NAMES,
                     format!("flag bits expected, got {}", got(&v)),
                 )),
             }

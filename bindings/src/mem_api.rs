@@ -1,75 +1,18 @@
 //! `mem` (physical memory, /dev/mem) and `kmem` (kernel virtual memory,
 //! /dev/kmem): the same calls over two spaces, plus `kmem.symbol` and the
-//! process-memory calls on `mem` (API.md, Physical and kernel memory).
+//! process-memory calls on `mem` (docs/API.md, Physical and kernel memory).
 
 use std::rc::Rc;
 
-use memlua_runtime::{Errno, Error as RtError, Space, Width};
+use memlua_runtime::{ops, Errno, Error as RtError, Space, Width};
 use mlua::{Lua, Table, Value};
 
-use crate::errors::{api_function, arg_error, Fail, Res};
+use crate::args::check_bulk_len;
+use crate::calls::api_function;
+use crate::errors::{arg_error, Res};
 use crate::numbers::{addr_arg, bytes_arg, got, len_arg, lua_int, value_arg};
 use crate::session::Session;
 use crate::{buffer, fast, pages, window};
-
-/// The most one bulk read returns: beyond it a script should walk a window.
-pub const MAX_READ: u64 = 1 << 30;
-
-/// `mem.read32`, `kmem.write8`, ...: the Lua name of an access.
-pub const fn op_name(space: Space, w: Width, write: bool) -> &'static str {
-    const NAMES: [[&str; 8]; 2] = [
-        [
-            "mem.read8",
-            "mem.read16",
-            "mem.read32",
-            "mem.read64",
-            "mem.write8",
-            "mem.write16",
-            "mem.write32",
-            "mem.write64",
-        ],
-        [
-            "kmem.read8",
-            "kmem.read16",
-            "kmem.read32",
-            "kmem.read64",
-            "kmem.write8",
-            "kmem.write16",
-            "kmem.write32",
-            "kmem.write64",
-        ],
-    ];
-    let s = match space {
-        Space::Phys => 0,
-        Space::Kernel => 1,
-    };
-    let i = match w {
-        Width::W8 => 0,
-        Width::W16 => 1,
-        Width::W32 => 2,
-        Width::W64 => 3,
-    };
-    NAMES[s][i + if write { 4 } else { 0 }]
-}
-
-/// A bulk read longer than [`MAX_READ`] is refused before anything is
-/// allocated: one Lua string of gigabytes is never what a script wants.
-pub fn check_bulk_len(op: &str, addr: u64, len: u64) -> Res<()> {
-    if len > MAX_READ {
-        return Err(Fail::Rt(
-            RtError::new(
-                Errno::EINVAL,
-                op,
-                format!(
-                    "{len} bytes is more than one read returns (at most {MAX_READ} bytes, 1 GiB); \
-                     map a window with mem.map(addr, len) and read it in pieces in a loop"
-                ),
-            )
-            .span(addr, len),
-        ));
-    }
-    Ok(())
-}
 
 const WIDTHS: [(Width, &str, &str); 4] = [
     (Width::W8, "read8", "write8"),
@@ -114,31 +57,32 @@ fn space_table(lua: &Lua, session: &Rc<Session>, space: Space) -> mlua::Result<T
     let t = lua.create_table()?;
     for (w, read, write) in WIDTHS {
         let s = session.clone();
-        let rop = op_name(space, w, false);
+        let rop = ops::access(space, w, false);
         let slow = api_function(lua, move |_, a: Value| {
             let addr = addr_arg(&a, 1, rop)?;
-            s.with(rop, |b| b.read(space, addr, w)).map(lua_int)
+            s.access(rop, addr, |b| b.read(space, addr, w)).map(lua_int)
         })?;
         t.set(
             read,
             fast::space_function(lua, session, space, w, false, slow)?,
         )?;
         let s = session.clone();
-        let wop = op_name(space, w, true);
+        let wop = ops::access(space, w, true);
         let slow = api_function(lua, move |_, (a, v): (Value, Value)| {
             let addr = addr_arg(&a, 1, wop)?;
             let v = value_arg(&v, 2, wop)?;
-            s.with(wop, |b| b.write(space, addr, w, v))
+            s.access(wop, addr, |b| b.write(space, addr, w, v))
         })?;
         t.set(
             write,
             fast::space_function(lua, session, space, w, true, slow)?,
         )?;
     }
-    let (read_op, write_op, map_op) = match space {
-        Space::Phys => ("mem.read", "mem.write", "mem.map"),
-        Space::Kernel => ("kmem.read", "kmem.write", "kmem.map"),
-    };
+    let (read_op, write_op, map_op) = (
+        ops::bulk(space, false),
+        ops::bulk(space, true),
+        ops::map(space),
+    );
 
     let s = session.clone();
     t.set(
@@ -151,7 +95,7 @@ fn space_table(lua: &Lua, session: &Rc<Session>, space: Space) -> mlua::Result<T
                 return Ok(s);
             }
             let mut buf = vec![0u8; len as usize];
-            s.with(read_op, |b| b.read_bytes(space, addr, &mut buf))?;
+            s.access(read_op, addr, |b| b.read_bytes(space, addr, &mut buf))?;
             Ok(lua.create_string(buf)?)
         })?,
     )?;
@@ -163,7 +107,7 @@ fn space_table(lua: &Lua, session: &Rc<Session>, space: Space) -> mlua::Result<T
             let addr = addr_arg(&a, 1, write_op)?;
             let data = bytes_arg(&d, 2, write_op)?;
             let data = data.as_bytes();
-            s.with(write_op, |b| b.write_bytes(space, addr, &data[..]))
+            s.access(write_op, addr, |b| b.write_bytes(space, addr, &data[..]))
         })?,
     )?;
 
@@ -187,7 +131,7 @@ pub fn mem_table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
     t.set(
         "extract",
         api_function(lua, move |lua, a: Value| {
-            let vaddr = addr_arg(&a, 1, "mem.extract")?;
+            let vaddr = addr_arg(&a, 1, ops::MEM_EXTRACT)?;
             let e = pages::extract_one(&s, vaddr)?;
             Ok(pages::extract_table(lua, &e)?)
         })?,
@@ -197,9 +141,9 @@ pub fn mem_table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
     t.set(
         "extract_range",
         api_function(lua, move |lua, (a, n): (Value, Value)| {
-            let vaddr = addr_arg(&a, 1, "mem.extract_range")?;
-            let len = len_arg(&n, 2, "mem.extract_range")?;
-            let list = pages::extract_range(&s, "mem.extract_range", vaddr, len)?;
+            let vaddr = addr_arg(&a, 1, ops::MEM_EXTRACT_RANGE)?;
+            let len = len_arg(&n, 2, ops::MEM_EXTRACT_RANGE)?;
+            let list = pages::extract_range(&s, ops::MEM_EXTRACT_RANGE, vaddr, len)?;
             Ok(pages::push_list(lua, list)?)
         })?,
     )?;
@@ -208,7 +152,7 @@ pub fn mem_table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
     t.set(
         "alloc",
         api_function(lua, move |lua, n: Value| {
-            let len = len_arg(&n, 1, "mem.alloc")?;
+            let len = len_arg(&n, 1, ops::MEM_ALLOC)?;
             buffer::alloc(lua, &s, len)
         })?,
     )?;
@@ -225,12 +169,24 @@ pub fn kmem_table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
             let Value::String(name) = &name else {
                 return Err(arg_error(
                     1,
-                    "kmem.symbol",
+                    ops::KMEM_SYMBOL,
                     format!("symbol name expected, got {}", got(&name)),
                 ));
             };
-            let name = name.to_str()?.to_string();
-            s.with("kmem.symbol", |b| b.symbol(&name)).map(lua_int)
+            // Kernel symbols are ASCII: other bytes name none.
+            let Ok(name) = name.to_str().map(|n| n.to_string()) else {
+                let shown = String::from_utf8_lossy(&name.as_bytes()).into_owned();
+                return Err(RtError::new(
+                    Errno::ENOENT,
+                    ops::KMEM_SYMBOL,
+                    format!(
+                        "no kernel symbol named '{}' (not text)",
+                        shown.escape_debug()
+                    ),
+                )
+                .into());
+            };
+            s.with(ops::KMEM_SYMBOL, |b| b.symbol(&name)).map(lua_int)
         })?,
     )?;
     Ok(t)
