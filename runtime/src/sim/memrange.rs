@@ -38,6 +38,8 @@ const PHYSBASE_TYPE: u64 = 0xff;
 const PHYSMASK_VALID: u64 = 0x800;
 /// The widths CPUID can report for cpu_maxphyaddr that memlua models.
 const MAXPHYADDR: RangeInclusive<u32> = 32..=52;
+/// MTRRcap.VCNT is an 8-bit field (docs/MEM4.md §4.2: `nvar = MTRRcap & 0xff`).
+pub const MAX_VARIABLE_SLOTS: usize = 0xff;
 
 /// The hardware memory types the MTRRs know and their attributes
 /// (mem4.md §4.2); every other type (2, 3, 7 and up) reads as UNKNOWN.
@@ -315,6 +317,17 @@ impl MemRanges {
                     cfg.maxphyaddr,
                     MAXPHYADDR.start(),
                     MAXPHYADDR.end()
+                ),
+            ));
+        }
+        if cfg.variable_slots > MAX_VARIABLE_SLOTS {
+            // Checked before the table below is sized from it.
+            return Err(firmware_error(
+                FirmwareEntry::Variable(0),
+                format!(
+                    "{} variable-range slots is more than MTRRcap's 8-bit VCNT holds \
+                     (at most {MAX_VARIABLE_SLOTS})",
+                    cfg.variable_slots
                 ),
             ));
         }
