@@ -5,7 +5,10 @@
 //! names the file, line and column of the entry at fault and what was
 //! expected there. Built-in boards live in runtime/boards/.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::io::Read;
+use std::ops::RangeInclusive;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -13,7 +16,7 @@ use toml::Spanned;
 
 use super::devices;
 use super::kernel::{KernelConfig, KernelMap};
-use super::memrange::{FirmwareEntry, FirmwareRange, MemRanges, MtrrConfig};
+use super::memrange::{FirmwareEntry, FirmwareRange, MemRanges, MtrrConfig, MAX_VARIABLE_SLOTS};
 use super::space::HolePolicy;
 use crate::{Errno, Error, MdfFlags, MemRangeDesc, PAGE_SIZE};
 
@@ -25,6 +28,11 @@ pub const BUILTIN: [(&str, &str); 3] = [
 ];
 
 /// A board refused, with where and why.
+///
+/// `line` and `column` are 1-based (the column counts bytes). Both are 0
+/// when the refusal has no place in the text: the file could not be read,
+/// or there is no such built-in board. Display then gives the message alone,
+/// which names the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BoardError {
     pub file: String,
@@ -33,8 +41,23 @@ pub struct BoardError {
     pub message: String,
 }
 
+impl BoardError {
+    /// A refusal that no line of the board is to blame for.
+    fn unplaced(file: &str, message: String) -> BoardError {
+        BoardError {
+            file: file.to_string(),
+            line: 0,
+            column: 0,
+            message,
+        }
+    }
+}
+
 impl fmt::Display for BoardError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            return f.write_str(&self.message);
+        }
         write!(
             f,
             "{}:{}:{}: {}",
@@ -51,11 +74,30 @@ impl From<BoardError> for Error {
     }
 }
 
+// ---- the limits a board is held to -----------------------------------------
+
+/// RAM, ROM and framebuffers are sparse, but each costs its page directory
+/// up front (8 bytes per 2 MiB): 16 TiB in all costs 64 MiB.
+pub const MAX_BACKING: u64 = 1 << 44;
+
+/// How far one device access moves the virtual clock. A clock that stands
+/// still hangs every delay loop on a timer; one that saturates u64 within
+/// a few accesses does the same.
+const CLOCK_STEP_NS: RangeInclusive<u64> = 1..=1_000_000_000;
+
+/// NUMA domain numbers: small indexes (mem_affinity's); -1 is what memlua
+/// reports for memory in no domain, so a board may not name it.
+const DOMAINS: RangeInclusive<i32> = 0..=255;
+
+/// `hz` is a C int in the kernel.
+const HZ: RangeInclusive<u32> = 1..=i32::MAX as u32;
+
+/// A board file is a page or two of TOML; this only stops `--board
+/// /dev/zero` (or a disk image given by mistake) from eating memory.
+const MAX_FILE_BYTES: u64 = 16 << 20;
+
 // ---- the file format -------------------------------------------------------
 
-fn default_step() -> u64 {
-    100
-}
 fn default_true() -> bool {
     true
 }
@@ -66,13 +108,12 @@ fn default_device_size() -> u64 {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BoardFile {
-    name: String,
+    name: Spanned<String>,
     #[serde(default)]
     description: String,
     maxphyaddr: Spanned<u32>,
     holes: Option<Spanned<String>>,
-    #[serde(default = "default_step")]
-    clock_step_ns: u64,
+    clock_step_ns: Option<Spanned<u64>>,
     kernel: Option<Spanned<KernelFile>>,
     #[serde(default)]
     ram: Vec<Spanned<RamFile>>,
@@ -86,10 +127,10 @@ struct BoardFile {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KernelFile {
-    phys: Option<u64>,
-    size: Option<u64>,
-    version: Option<String>,
-    hz: Option<u32>,
+    phys: Option<Spanned<u64>>,
+    size: Option<Spanned<u64>>,
+    version: Option<Spanned<String>>,
+    hz: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize)]
@@ -108,7 +149,7 @@ struct RomFile {
     base: u64,
     size: u64,
     #[serde(default)]
-    data: Vec<RomData>,
+    data: Vec<Spanned<RomData>>,
 }
 
 #[derive(Deserialize)]
@@ -123,7 +164,7 @@ struct RomData {
 #[serde(deny_unknown_fields)]
 struct DeviceFile {
     name: String,
-    kind: String,
+    kind: Spanned<String>,
     base: u64,
     #[serde(default = "default_device_size")]
     size: u64,
@@ -137,7 +178,7 @@ struct MtrrFile {
     enabled: bool,
     #[serde(default = "default_true")]
     fixed: bool,
-    variable_slots: usize,
+    variable_slots: Spanned<u64>,
     #[serde(default)]
     fixed_ranges: Vec<Spanned<RangeFile>>,
     #[serde(default)]
@@ -203,23 +244,62 @@ impl Board {
         if let Some((name, text)) = BUILTIN.iter().find(|(n, _)| *n == name_or_path) {
             return Board::parse(text, &format!("<built-in board {name}>"));
         }
-        let path = Path::new(name_or_path);
-        let text = std::fs::read_to_string(path).map_err(|e| BoardError {
-            file: name_or_path.to_string(),
-            line: 0,
-            column: 0,
-            message: format!(
-                "cannot read board file: {e} (built-in boards: {})",
-                BUILTIN.map(|(n, _)| n).join(", ")
-            ),
-        })?;
-        Board::parse(&text, name_or_path)
+        let builtins = BUILTIN.map(|(n, _)| n).join(", ");
+        let unreadable = |e: std::io::Error| {
+            BoardError::unplaced(
+                name_or_path,
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    format!(
+                        "no built-in board or file named '{name_or_path}' (built-in: {builtins})"
+                    )
+                } else {
+                    format!("cannot read board file '{name_or_path}': {e} (built-in boards: {builtins})")
+                },
+            )
+        };
+        let mut bytes = Vec::new();
+        std::fs::File::open(Path::new(name_or_path))
+            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(unreadable)?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(BoardError::unplaced(
+                name_or_path,
+                format!(
+                    "board file '{name_or_path}' is larger than {} MiB; expected a TOML board description",
+                    MAX_FILE_BYTES >> 20
+                ),
+            ));
+        }
+        Board::parse_bytes(&bytes, name_or_path)
     }
 
-    /// Checks a board's TOML text; `file` names it in errors.
+    /// Checks a board's file contents, which must be UTF-8; `file` names it
+    /// in errors.
+    pub fn parse_bytes(bytes: &[u8], file: &str) -> Result<Board, BoardError> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Board::parse(text, file),
+            Err(e) => {
+                let at = e.valid_up_to();
+                let (line, column) = line_col(bytes, at);
+                Err(BoardError {
+                    file: file.to_string(),
+                    line,
+                    column,
+                    message: format!(
+                        "byte {:#04x} is not UTF-8; expected a TOML board description, which is UTF-8 text",
+                        bytes[at]
+                    ),
+                })
+            }
+        }
+    }
+
+    /// Checks a board's TOML text; `file` names it in errors. Every value
+    /// is checked before anything is built from it, so a board that parses
+    /// builds a simulator (`Sim::new`) without failing.
     pub fn parse(text: &str, file: &str) -> Result<Board, BoardError> {
-        let at = |span: std::ops::Range<usize>, message: String| {
-            let (line, column) = line_col(text, span.start);
+        let at = |span: Span, message: String| {
+            let (line, column) = line_col(text.as_bytes(), span.start);
             BoardError {
                 file: file.to_string(),
                 line,
@@ -234,6 +314,18 @@ impl Board {
             )
         })?;
 
+        // A mistyped kind explains whatever else looks wrong with the entry
+        // (a timer's `frequency` on a "timr"), so it is reported first.
+        for d in &raw.device {
+            let kind = &d.get_ref().kind;
+            if let Err(msg) = devices::check_kind(kind.get_ref()) {
+                return Err(at(
+                    kind.span(),
+                    format!("device '{}': {msg}", d.get_ref().name),
+                ));
+            }
+        }
+
         let maxphyaddr = *raw.maxphyaddr.get_ref();
         if !(32..=52).contains(&maxphyaddr) {
             return Err(at(
@@ -242,6 +334,12 @@ impl Board {
             ));
         }
         let top = 1u64 << maxphyaddr;
+        if raw.name.get_ref().is_empty() {
+            return Err(at(
+                raw.name.span(),
+                "the board's name is empty; expected a name".into(),
+            ));
+        }
         let holes = match &raw.holes {
             None => HolePolicy::Ones,
             Some(h) => match h.get_ref().as_str() {
@@ -255,9 +353,26 @@ impl Board {
                 }
             },
         };
+        let clock_step_ns = match &raw.clock_step_ns {
+            None => 100,
+            Some(s) => {
+                let step = *s.get_ref();
+                if !CLOCK_STEP_NS.contains(&step) {
+                    return Err(at(
+                        s.span(),
+                        format!(
+                            "clock_step_ns = {step} is out of range; expected {} to {} ns (a clock that stands still or saturates hangs timer delay loops)",
+                            CLOCK_STEP_NS.start(),
+                            CLOCK_STEP_NS.end()
+                        ),
+                    ));
+                }
+                step
+            }
+        };
 
         // Every region with the span of the entry that made it.
-        let mut regions: Vec<(RegionEntry, std::ops::Range<usize>)> = Vec::new();
+        let mut regions: Vec<(RegionEntry, Span)> = Vec::new();
         for (i, r) in raw.ram.iter().enumerate() {
             let v = r.get_ref();
             regions.push((
@@ -272,57 +387,25 @@ impl Board {
         }
         for r in &raw.rom {
             let v = r.get_ref();
-            let mut data = Vec::new();
-            for d in &v.data {
-                let bytes = match (&d.bytes, &d.text) {
-                    (Some(b), None) => b.clone(),
-                    (None, Some(t)) => t.as_bytes().to_vec(),
-                    _ => {
-                        return Err(at(
-                            r.span(),
-                            format!(
-                                "rom '{}': each data entry needs exactly one of `bytes` or `text`",
-                                v.name
-                            ),
-                        ))
-                    }
-                };
-                if d.offset
-                    .checked_add(bytes.len() as u64)
-                    .is_none_or(|e| e > v.size)
-                {
-                    return Err(at(
-                        r.span(),
-                        format!(
-                            "rom '{}': data at offset {:#x} runs past the ROM's {:#x} bytes",
-                            v.name, d.offset, v.size
-                        ),
-                    ));
-                }
-                data.push((d.offset, bytes));
-            }
             regions.push((
                 RegionEntry {
                     name: v.name.clone(),
                     base: v.base,
                     size: v.size,
-                    spec: RegionSpec::Rom { data },
+                    spec: RegionSpec::Rom { data: Vec::new() },
                 },
                 r.span(),
             ));
         }
         for d in &raw.device {
             let v = d.get_ref();
-            if let Err(msg) = devices::build(&v.kind, v.size, v.frequency) {
-                return Err(at(d.span(), format!("device '{}': {msg}", v.name)));
-            }
             regions.push((
                 RegionEntry {
                     name: v.name.clone(),
                     base: v.base,
                     size: v.size,
                     spec: RegionSpec::Device {
-                        kind: v.kind.clone(),
+                        kind: v.kind.get_ref().clone(),
                         frequency: v.frequency,
                     },
                 },
@@ -330,8 +413,16 @@ impl Board {
             ));
         }
 
+        // Geometry first: every size below is then known to fit the
+        // address space, so no sum can wrap.
         for (r, span) in &regions {
             let what = region_label(r);
+            if r.name.is_empty() {
+                return Err(at(
+                    span.clone(),
+                    format!("{what} has an empty name; expected a name"),
+                ));
+            }
             if r.size == 0 {
                 return Err(at(
                     span.clone(),
@@ -357,21 +448,119 @@ impl Board {
                 ));
             }
         }
+
+        // What each kind of region needs of its values.
+        for r in &raw.ram {
+            if let Some(d) = r.get_ref().domain.filter(|d| !DOMAINS.contains(d)) {
+                return Err(at(
+                    r.span(),
+                    format!(
+                        "ram domain {d} is out of range; expected a NUMA domain from {} to {}",
+                        DOMAINS.start(),
+                        DOMAINS.end()
+                    ),
+                ));
+            }
+        }
+        let rom_regions = regions
+            .iter_mut()
+            .filter(|(r, _)| matches!(r.spec, RegionSpec::Rom { .. }));
+        for ((entry, _), r) in rom_regions.zip(&raw.rom) {
+            let v = r.get_ref();
+            let mut data = Vec::new();
+            for d in &v.data {
+                let dv = d.get_ref();
+                let bytes = match (&dv.bytes, &dv.text) {
+                    (Some(b), None) => b.clone(),
+                    (None, Some(t)) => t.as_bytes().to_vec(),
+                    _ => {
+                        return Err(at(
+                            d.span(),
+                            format!(
+                                "rom '{}': each data entry needs exactly one of `bytes` or `text`",
+                                v.name
+                            ),
+                        ))
+                    }
+                };
+                if dv
+                    .offset
+                    .checked_add(bytes.len() as u64)
+                    .is_none_or(|e| e > v.size)
+                {
+                    return Err(at(
+                        d.span(),
+                        format!(
+                            "rom '{}': {} bytes of data at offset {:#x} run past the ROM's {:#x} bytes; expected data inside the ROM",
+                            v.name,
+                            bytes.len(),
+                            dv.offset,
+                            v.size
+                        ),
+                    ));
+                }
+                data.push((dv.offset, bytes));
+            }
+            entry.spec = RegionSpec::Rom { data };
+        }
+        for d in &raw.device {
+            let v = d.get_ref();
+            if let Err(msg) = devices::check(v.kind.get_ref(), v.size, v.frequency) {
+                return Err(at(d.span(), format!("device '{}': {msg}", v.name)));
+            }
+        }
+        let mut backed = 0u64;
+        for (r, span) in &regions {
+            let sparse = match &r.spec {
+                RegionSpec::Ram { .. } | RegionSpec::Rom { .. } => true,
+                RegionSpec::Device { kind, .. } => kind == "framebuffer",
+            };
+            if !sparse {
+                continue;
+            }
+            // Each size is below 2^52 here, so the sum cannot wrap.
+            backed += r.size;
+            if backed > MAX_BACKING {
+                return Err(at(
+                    span.clone(),
+                    format!(
+                        "{} size {:#x} brings the board's RAM, ROM and framebuffers to {backed:#x} bytes; expected at most {MAX_BACKING:#x} (16 TiB) in all",
+                        region_label(r),
+                        r.size
+                    ),
+                ));
+            }
+        }
+
+        // By hash and by sorting, not pair by pair: a board file may hold
+        // hundreds of thousands of entries.
+        let mut names: HashMap<&str, usize> = HashMap::new();
         for (i, (r, span)) in regions.iter().enumerate() {
-            if let Some((o, _)) = regions[..i].iter().find(|(o, _)| o.name == r.name) {
+            if let Some(&j) = names.get(r.name.as_str()) {
                 return Err(at(
                     span.clone(),
                     format!(
                         "{} has the same name as {}; expected unique names",
                         region_label(r),
-                        region_label(o)
+                        region_label(&regions[j].0)
                     ),
                 ));
             }
-            if let Some((o, _)) = regions[..i]
-                .iter()
-                .find(|(o, _)| r.base < o.base + o.size && o.base < r.base + r.size)
-            {
+            names.insert(&r.name, i);
+        }
+        let mut by_base: Vec<usize> = (0..regions.len()).collect();
+        by_base.sort_by_key(|&i| (regions[i].0.base, i));
+        // The region reaching highest so far: anything starting below its
+        // end overlaps it. The one later in the file is blamed.
+        let mut reach: Option<usize> = None;
+        for &i in &by_base {
+            let end = |k: usize| regions[k].0.base + regions[k].0.size;
+            if let Some(o) = reach.filter(|&o| regions[i].0.base < end(o)) {
+                let ((r, span), (o, _)) = if i > o {
+                    (&regions[i], &regions[o])
+                } else {
+                    (&regions[o], &regions[i])
+                };
                 return Err(at(
                     span.clone(),
                     format!(
@@ -385,149 +574,233 @@ impl Board {
                     ),
                 ));
             }
+            if reach.is_none_or(|o| end(i) > end(o)) {
+                reach = Some(i);
+            }
         }
 
-        let ram_top = regions
-            .iter()
-            .filter(|(r, _)| matches!(r.spec, RegionSpec::Ram { .. }))
-            .map(|(r, _)| r.base + r.size)
-            .max();
         let ram_base = regions
             .iter()
             .filter(|(r, _)| matches!(r.spec, RegionSpec::Ram { .. }))
             .map(|(r, _)| r.base)
             .min();
-        let kernel_span = raw.kernel.as_ref().map_or(0..0, |k| k.span());
-        let kf = raw.kernel.as_ref().map(|k| k.get_ref());
-        let kernel = KernelConfig {
-            phys: kf.and_then(|k| k.phys).or(ram_base).unwrap_or(0),
-            size: kf.and_then(|k| k.size).unwrap_or(0x200_0000),
-            version: kf
-                .and_then(|k| k.version.clone())
-                .unwrap_or_else(|| format!("FreeBSD 15.0-RELEASE memlua-sim {}", raw.name)),
-            hz: kf.and_then(|k| k.hz).unwrap_or(1000),
-        };
-        let in_ram = |a: u64, n: u64| {
-            regions.iter().any(|(r, _)| {
-                matches!(r.spec, RegionSpec::Ram { .. }) && a >= r.base && a + n <= r.base + r.size
-            })
-        };
-        if ram_top.is_none() {
+        let Some(ram_base) = ram_base else {
             return Err(at(
                 0..0,
                 "the board has no RAM; expected at least one [[ram]] entry".into(),
             ));
-        }
-        // KERNBASE leaves 2 GiB below the top of the address space.
-        let max_image = 0u64.wrapping_sub(super::kernel::KERNBASE);
-        if kernel.size > max_image {
-            return Err(at(
-                kernel_span,
-                format!(
-                    "kernel image size {:#x} is too big; expected at most {max_image:#x} (KERNBASE {:#x} + size must stay below 2^64)",
-                    kernel.size,
-                    super::kernel::KERNBASE
-                ),
-            ));
-        }
-        if kernel.hz == 0 {
-            return Err(at(
-                kernel_span,
-                "hz = 0; expected a positive tick rate".into(),
-            ));
-        }
-        if kernel.version.contains('\0') {
-            return Err(at(
-                kernel_span,
-                "version holds a NUL byte; expected text (kvm reads it as a C string)".into(),
-            ));
-        }
-        if kernel.size < KernelMap::min_image_size()
-            || !kernel.phys.is_multiple_of(PAGE_SIZE)
-            || !kernel.size.is_multiple_of(PAGE_SIZE)
-            || !in_ram(
-                kernel.phys + KernelMap::min_image_size() - PAGE_SIZE,
-                PAGE_SIZE,
-            )
-        {
-            return Err(at(
-                kernel_span,
-                format!(
-                    "kernel image at {:#x} size {:#x} does not fit; expected page-aligned phys and size, size at least {:#x}, with its data page at phys + {:#x} in RAM",
-                    kernel.phys,
-                    kernel.size,
-                    KernelMap::min_image_size(),
-                    KernelMap::min_image_size() - PAGE_SIZE
-                ),
-            ));
-        }
+        };
+        let kernel = check_kernel(raw.kernel.as_ref(), &raw.name, ram_base, top, &regions, &at)?;
 
         let mtrr = match &raw.mtrr {
             None => None,
-            Some(m) => {
-                let range = |r: &Spanned<RangeFile>| -> Result<FirmwareRange, BoardError> {
-                    let v = r.get_ref();
-                    let attr = MdfFlags::parse_names(&v.kind)
-                        .ok()
-                        .filter(|f| is_one_type(*f))
-                        .ok_or_else(|| {
-                            at(
-                                r.span(),
-                                format!("memory range type \"{}\" is unknown; expected one of uncacheable, write-combine, write-through, write-protect, write-back", v.kind),
-                            )
-                        })?;
-                    if v.owner
-                        .as_ref()
-                        .is_some_and(|o| o.len() > MemRangeDesc::OWNER_MAX)
-                    {
-                        return Err(at(
-                            r.span(),
-                            "owner is longer than 7 bytes; expected at most 7".into(),
-                        ));
-                    }
-                    Ok(FirmwareRange {
-                        base: v.base,
-                        len: v.len,
-                        attr,
-                        owner: v.owner.clone(),
-                        busy: v.busy,
-                    })
-                };
-                let cfg = MtrrConfig {
-                    maxphyaddr,
-                    enabled: m.enabled,
-                    fixed: m.fixed,
-                    variable_slots: m.variable_slots,
-                    fixed_ranges: m.fixed_ranges.iter().map(range).collect::<Result<_, _>>()?,
-                    variable_ranges: m.variable.iter().map(range).collect::<Result<_, _>>()?,
-                };
-                if let Err(e) = MemRanges::new(&cfg) {
-                    let span = match e.entry {
-                        FirmwareEntry::Fixed(i) => m.fixed_ranges.get(i).map(|r| r.span()),
-                        FirmwareEntry::Variable(i) => m.variable.get(i).map(|r| r.span()),
-                    };
-                    return Err(at(
-                        span.unwrap_or(0..0),
-                        format!("firmware memory range breaks the MTRR rules: {}", e.message),
-                    ));
-                }
-                Some(cfg)
-            }
+            Some(m) => Some(check_mtrr(m, maxphyaddr, &at)?),
         };
 
         let mut regions: Vec<RegionEntry> = regions.into_iter().map(|(r, _)| r).collect();
         regions.sort_by_key(|r| r.base);
         Ok(Board {
-            name: raw.name,
+            name: raw.name.into_inner(),
             description: raw.description,
             maxphyaddr,
             holes,
-            clock_step_ns: raw.clock_step_ns,
+            clock_step_ns,
             kernel,
             regions,
             mtrr,
         })
     }
+}
+
+type Span = std::ops::Range<usize>;
+
+/// The kernel image, its defaults filled in: `phys` defaults to the lowest
+/// RAM. Errors name the value at fault, else the [kernel] table, else the
+/// start of the file (a default that cannot work).
+fn check_kernel(
+    raw: Option<&Spanned<KernelFile>>,
+    board_name: &Spanned<String>,
+    ram_base: u64,
+    top: u64,
+    regions: &[(RegionEntry, Span)],
+    at: &impl Fn(Span, String) -> BoardError,
+) -> Result<KernelConfig, BoardError> {
+    let table = raw.map_or(0..0, |k| k.span());
+    let kf = raw.map(|k| k.get_ref());
+    let place = |field: Option<Span>| field.unwrap_or_else(|| table.clone());
+    let phys_span = place(kf.and_then(|k| k.phys.as_ref()).map(|v| v.span()));
+    let size_span = place(kf.and_then(|k| k.size.as_ref()).map(|v| v.span()));
+    let kernel = KernelConfig {
+        phys: kf
+            .and_then(|k| k.phys.as_ref())
+            .map_or(ram_base, |v| *v.get_ref()),
+        size: kf
+            .and_then(|k| k.size.as_ref())
+            .map_or(0x200_0000, |v| *v.get_ref()),
+        version: kf.and_then(|k| k.version.as_ref()).map_or_else(
+            || format!("FreeBSD 15.0-RELEASE memlua-sim {}", board_name.get_ref()),
+            |v| v.get_ref().clone(),
+        ),
+        hz: kf
+            .and_then(|k| k.hz.as_ref())
+            .map_or(1000, |v| *v.get_ref()),
+    };
+
+    let hz_span = place(kf.and_then(|k| k.hz.as_ref()).map(|v| v.span()));
+    if !HZ.contains(&kernel.hz) {
+        return Err(at(
+            hz_span,
+            format!(
+                "hz = {} is out of range; expected a tick rate from {} to {} (hz is a C int)",
+                kernel.hz,
+                HZ.start(),
+                HZ.end()
+            ),
+        ));
+    }
+    // The default version carries the board's name: blame that if so.
+    let version_span = kf
+        .and_then(|k| k.version.as_ref())
+        .map_or_else(|| board_name.span(), |v| v.span());
+    if kernel.version.contains('\0') {
+        return Err(at(
+            version_span,
+            "version holds a NUL byte; expected text (kvm reads it as a C string)".into(),
+        ));
+    }
+    if kernel.version.len() > KernelMap::max_version_len() {
+        return Err(at(
+            version_span,
+            format!(
+                "version is {} bytes long; expected at most {} (it lives in the kernel's data page)",
+                kernel.version.len(),
+                KernelMap::max_version_len()
+            ),
+        ));
+    }
+    // KERNBASE leaves 2 GiB below the top of the address space.
+    let max_image = 0u64.wrapping_sub(super::kernel::KERNBASE);
+    let min_image = KernelMap::min_image_size();
+    if kernel.size > max_image {
+        return Err(at(
+            size_span,
+            format!(
+                "kernel image size {:#x} is too big; expected at most {max_image:#x} (KERNBASE {:#x} + size must stay below 2^64)",
+                kernel.size,
+                super::kernel::KERNBASE
+            ),
+        ));
+    }
+    if kernel.size < min_image || !kernel.size.is_multiple_of(PAGE_SIZE) {
+        return Err(at(
+            size_span,
+            format!(
+                "kernel image size {:#x} does not fit; expected a multiple of 0x1000 of at least {min_image:#x} (room for the symbols)",
+                kernel.size
+            ),
+        ));
+    }
+    if !kernel.phys.is_multiple_of(PAGE_SIZE)
+        || kernel
+            .phys
+            .checked_add(kernel.size)
+            .is_none_or(|end| end > top)
+    {
+        return Err(at(
+            phys_span,
+            format!(
+                "kernel image at {:#x} size {:#x} does not fit; expected a page-aligned phys with phys + size at or below {top:#x} (maxphyaddr)",
+                kernel.phys, kernel.size
+            ),
+        ));
+    }
+    // phys + size fits the address space, so the data page's address does.
+    let data_page = kernel.phys + min_image - PAGE_SIZE;
+    let in_ram = regions.iter().any(|(r, _)| {
+        matches!(r.spec, RegionSpec::Ram { .. })
+            && data_page >= r.base
+            && data_page + PAGE_SIZE <= r.base + r.size
+    });
+    if !in_ram {
+        return Err(at(
+            phys_span,
+            format!(
+                "kernel image at {:#x} has its data page (the symbols) at {data_page:#x}, outside RAM; expected phys + {:#x} in RAM",
+                kernel.phys,
+                min_image - PAGE_SIZE
+            ),
+        ));
+    }
+    Ok(kernel)
+}
+
+/// The firmware's MTRR table, checked as `MemRanges::new` will build it.
+fn check_mtrr(
+    m: &MtrrFile,
+    maxphyaddr: u32,
+    at: &impl Fn(Span, String) -> BoardError,
+) -> Result<MtrrConfig, BoardError> {
+    let slots = *m.variable_slots.get_ref();
+    if slots > MAX_VARIABLE_SLOTS as u64 {
+        return Err(at(
+            m.variable_slots.span(),
+            format!(
+                "variable_slots = {slots} is out of range; expected 0 to {MAX_VARIABLE_SLOTS} (MTRRcap.VCNT is 8 bits)"
+            ),
+        ));
+    }
+    let range = |r: &Spanned<RangeFile>| -> Result<FirmwareRange, BoardError> {
+        let v = r.get_ref();
+        let attr = MdfFlags::parse_names(&v.kind)
+            .ok()
+            .filter(|f| is_one_type(*f))
+            .ok_or_else(|| {
+                at(
+                    r.span(),
+                    format!("memory range type \"{}\" is unknown; expected one of uncacheable, write-combine, write-through, write-protect, write-back", v.kind),
+                )
+            })?;
+        if let Some(o) = &v.owner {
+            if o.len() > MemRangeDesc::OWNER_MAX {
+                return Err(at(
+                    r.span(),
+                    "owner is longer than 7 bytes; expected at most 7".into(),
+                ));
+            }
+            if o.contains('\0') {
+                return Err(at(
+                    r.span(),
+                    "owner holds a NUL byte; expected text (it is a C string)".into(),
+                ));
+            }
+        }
+        Ok(FirmwareRange {
+            base: v.base,
+            len: v.len,
+            attr,
+            owner: v.owner.clone(),
+            busy: v.busy,
+        })
+    };
+    let cfg = MtrrConfig {
+        maxphyaddr,
+        enabled: m.enabled,
+        fixed: m.fixed,
+        variable_slots: slots as usize,
+        fixed_ranges: m.fixed_ranges.iter().map(range).collect::<Result<_, _>>()?,
+        variable_ranges: m.variable.iter().map(range).collect::<Result<_, _>>()?,
+    };
+    if let Err(e) = MemRanges::new(&cfg) {
+        let span = match e.entry {
+            FirmwareEntry::Fixed(i) => m.fixed_ranges.get(i).map(|r| r.span()),
+            FirmwareEntry::Variable(i) => m.variable.get(i).map(|r| r.span()),
+        };
+        return Err(at(
+            span.unwrap_or_else(|| m.variable_slots.span()),
+            format!("firmware memory range breaks the MTRR rules: {}", e.message),
+        ));
+    }
+    Ok(cfg)
 }
 
 fn is_one_type(f: MdfFlags) -> bool {
@@ -549,12 +822,14 @@ fn region_label(r: &RegionEntry) -> String {
     }
 }
 
-/// 1-based line and column of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
+/// 1-based line and column (in bytes) of a byte offset. Works on bytes so
+/// an offset inside a character, or text that is not UTF-8, cannot panic.
+fn line_col(text: &[u8], offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
     let column = before
-        .rfind('\n')
+        .iter()
+        .rposition(|&b| b == b'\n')
         .map_or(before.len(), |nl| before.len() - nl - 1)
         + 1;
     (line, column)

@@ -17,6 +17,9 @@ pub const KERNBASE: u64 = 0xffff_ffff_8000_0000;
 
 /// Where the built-in symbols live, as offsets into the kernel image.
 const DATA_OFFSET: u64 = 0x0120_0000;
+/// `version` within the data page; the string and its NUL stay in that
+/// page, the only one of the image a board must put in RAM.
+const VERSION_OFFSET: u64 = 0x40;
 
 /// Where one page of kernel virtual memory leads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,14 +90,17 @@ impl KernelMap {
             (data, SymbolValue::U32(cfg.hz)),
             (data + 0x8, SymbolValue::U64(physmem_pages)),
             (data + 0x10, SymbolValue::Text("FreeBSD".into())),
-            (data + 0x40, SymbolValue::Text(cfg.version.clone())),
+            (
+                data + VERSION_OFFSET,
+                SymbolValue::Text(cfg.version.clone()),
+            ),
         ];
         for (name, addr) in [
             ("kernbase", KERNBASE),
             ("hz", data),
             ("physmem", data + 0x8),
             ("ostype", data + 0x10),
-            ("version", data + 0x40),
+            ("version", data + VERSION_OFFSET),
         ] {
             map.symbols.insert(name.into(), addr);
         }
@@ -103,7 +109,13 @@ impl KernelMap {
 
     /// The image must be large enough to hold the symbol data.
     pub fn min_image_size() -> u64 {
-        DATA_OFFSET + 0x1000
+        DATA_OFFSET + PAGE_SIZE
+    }
+
+    /// The longest `version` string, in bytes, that fits in the data page
+    /// with its NUL.
+    pub fn max_version_len() -> usize {
+        (PAGE_SIZE - VERSION_OFFSET - 1) as usize
     }
 
     pub fn dmap_limit(&self) -> u64 {

@@ -42,6 +42,8 @@ const PHYSBASE_TYPE: u64 = 0xff;
 const PHYSMASK_VALID: u64 = 0x800;
 /// The widths CPUID can report for cpu_maxphyaddr that memlua models.
 const MAXPHYADDR: RangeInclusive<u32> = 32..=52;
+/// MTRRcap.VCNT is an 8-bit field (docs/MEM4.md §4.2: `nvar = MTRRcap & 0xff`).
+pub const MAX_VARIABLE_SLOTS: usize = 0xff;
 
 /// One range the firmware programmed before boot (a board's table).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,6 +216,17 @@ impl MemRanges {
                     cfg.maxphyaddr,
                     MAXPHYADDR.start(),
                     MAXPHYADDR.end()
+                ),
+            ));
+        }
+        if cfg.variable_slots > MAX_VARIABLE_SLOTS {
+            // Checked before the table below is sized from it.
+            return Err(firmware_error(
+                FirmwareEntry::Variable(0),
+                format!(
+                    "{} variable-range slots is more than MTRRcap's 8-bit VCNT holds \
+                     (at most {MAX_VARIABLE_SLOTS})",
+                    cfg.variable_slots
                 ),
             ));
         }

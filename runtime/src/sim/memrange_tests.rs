@@ -246,6 +246,23 @@ fn no_fixed_and_no_variable_slots_is_enxio_too() {
     assert_eq!(m.count().unwrap_err().errno, Errno::ENXIO);
 }
 
+#[test]
+fn more_variable_slots_than_vcnt_holds_are_refused_unallocated() {
+    for slots in [usize::MAX, 1_000_000_000, MAX_VARIABLE_SLOTS + 1] {
+        let cfg = MtrrConfig {
+            variable_slots: slots,
+            ..pc_config()
+        };
+        let e = MemRanges::new(&cfg).unwrap_err();
+        assert!(e.message.contains("8-bit VCNT"), "{e}");
+    }
+    let cfg = MtrrConfig {
+        variable_slots: MAX_VARIABLE_SLOTS,
+        ..pc_config()
+    };
+    assert_eq!(MemRanges::new(&cfg).unwrap().count().unwrap(), V + 255);
+}
+
 // ---------------------------------------------------------------------------
 // UPDATE: the request itself
 

@@ -14,6 +14,11 @@ pub struct Framebuffer {
 }
 
 impl Framebuffer {
+    /// The pages are sparse, but their directory costs 8 bytes per 2 MiB
+    /// up front: 16 TiB, far beyond any real aperture, costs 64 MiB.
+    pub const MAX_SIZE: u64 = 1 << 44;
+
+    /// `size` is at most `MAX_SIZE` (`devices::check`).
     pub fn new(size: u64) -> Self {
         Framebuffer {
             mem: SparseMem::new(size),

@@ -66,9 +66,12 @@ pub trait Device {
     fn dma_done(&mut self, _ok: bool) {}
 }
 
-/// Builds a device of a board's `kind`, or says which kinds exist.
-/// `freq_hz` is the timer's frequency (ignored by other kinds).
-pub fn build(kind: &str, size: u64, freq_hz: Option<u64>) -> Result<Box<dyn Device>, String> {
+/// Checks a board's device entry without building anything, so a board is
+/// refused before its devices cost memory. `size` is the window, already
+/// checked to be page-aligned and non-zero; every register file fits in
+/// the smallest window (4 KiB).
+pub fn check(kind: &str, size: u64, freq_hz: Option<u64>) -> Result<(), String> {
+    check_kind(kind)?;
     if freq_hz.is_some() && kind != "timer" {
         return Err(format!(
             "a {kind} has no frequency; only a timer takes `frequency`"
@@ -84,6 +87,19 @@ pub fn build(kind: &str, size: u64, freq_hz: Option<u64>) -> Result<Box<dyn Devi
             ));
         }
     }
+    if kind == "framebuffer" && size > Framebuffer::MAX_SIZE {
+        return Err(format!(
+            "framebuffer size {size:#x} is too big; expected at most {:#x} (16 TiB)",
+            Framebuffer::MAX_SIZE
+        ));
+    }
+    Ok(())
+}
+
+/// Builds a device of a board's `kind`, or says why it cannot (`check`).
+/// `freq_hz` is the timer's frequency (ignored by other kinds).
+pub fn build(kind: &str, size: u64, freq_hz: Option<u64>) -> Result<Box<dyn Device>, String> {
+    check(kind, size, freq_hz)?;
     Ok(match kind {
         "uart16550" => Box::new(Uart16550::new()),
         "pl011" => Box::new(Pl011::new()),
@@ -91,13 +107,51 @@ pub fn build(kind: &str, size: u64, freq_hz: Option<u64>) -> Result<Box<dyn Devi
         "dma" => Box::new(Dma::new()),
         "scratch" => Box::new(Scratch::new()),
         "framebuffer" => Box::new(Framebuffer::new(size)),
-        other => {
-            return Err(format!(
-                "unknown device kind '{other}' (expected one of: {})",
-                KINDS.join(", ")
-            ))
-        }
+        other => return Err(unknown_kind(other)),
     })
+}
+
+/// Whether `kind` is one `build` knows; if not, says which are.
+pub fn check_kind(kind: &str) -> Result<(), String> {
+    if KINDS.contains(&kind) {
+        Ok(())
+    } else {
+        Err(unknown_kind(kind))
+    }
+}
+
+/// Names the kinds, and the one meant when `kind` is a slip of the keys.
+fn unknown_kind(kind: &str) -> String {
+    let near = KINDS
+        .iter()
+        .map(|k| (edit_distance(kind, k), k))
+        // At most one slip per three letters: "timr", "framebufer", but not
+        // "x" for "dma".
+        .filter(|&(d, k)| d > 0 && d * 3 <= k.len())
+        .min();
+    let hint = near.map_or(String::new(), |(_, k)| format!("did you mean '{k}'? "));
+    format!(
+        "unknown device kind '{kind}' ({hint}expected one of: {})",
+        KINDS.join(", ")
+    )
+}
+
+/// Levenshtein distance, for suggesting a kind.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (diag + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
 }
 
 /// Every kind `build` knows.
@@ -109,3 +163,33 @@ pub const KINDS: [&str; 6] = [
     "scratch",
     "framebuffer",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_near_miss_kind_is_named() {
+        let e = check("timr", 0x1000, None).unwrap_err();
+        assert!(
+            e.starts_with("unknown device kind 'timr' (did you mean 'timer'? "),
+            "{e}"
+        );
+        let e = check("ne2000", 0x1000, None).unwrap_err();
+        assert!(!e.contains("did you mean"), "{e}");
+        assert!(!check("x", 0x1000, None)
+            .unwrap_err()
+            .contains("did you mean"));
+        assert_eq!(edit_distance("", "dma"), 3);
+        assert_eq!(edit_distance("uart16450", "uart16550"), 1);
+    }
+
+    #[test]
+    fn an_absurd_framebuffer_is_refused_unbuilt() {
+        assert!(check("framebuffer", 0xFFFF_FFFF_FFFF_F000, None)
+            .unwrap_err()
+            .contains("too big"));
+        assert!(build("framebuffer", u64::MAX, None).is_err());
+        assert!(check("framebuffer", Framebuffer::MAX_SIZE, None).is_ok());
+    }
+}
