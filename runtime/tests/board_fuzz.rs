@@ -537,9 +537,9 @@ fn run_one(bytes: &[u8]) -> String {
     }
     let _ = sim.range_count();
     let _ = sim.ranges();
-    if let Ok(buf) = sim.alloc(0x2000) {
-        let _ = sim.buffer_write(buf.addr, 0x1ff8, Width::W64, u64::MAX);
-        let _ = sim.buffer_read(buf.addr, 0x1ff8, Width::W64);
+    if let Ok(buf) = sim.process_map(0x2000) {
+        let _ = sim.write(Space::Process, buf + 0x1ff8, Width::W64, u64::MAX);
+        let _ = sim.read(Space::Process, buf + 0x1ff8, Width::W64);
     }
     "ok".to_string()
 }
