@@ -27,6 +27,7 @@ mod boards;
 mod cli;
 #[cfg(not(test))]
 mod entry;
+mod interp;
 mod map;
 mod repl;
 mod run;
@@ -36,7 +37,8 @@ use memlua_runtime::sim::board::BUILTIN;
 use memlua_runtime::Backend;
 
 use cli::Invocation;
-use run::{Failure, Session};
+use interp::{Failure, Interp};
+use run::Then;
 
 /// `memlua -v`.
 pub fn version() -> String {
@@ -146,9 +148,13 @@ fn start(inv: &Invocation) -> Result<(), Failure> {
     let backend = open_backend(inv)?;
     let lua = memlua_bindings::new_state().map_err(|e| Failure(e.to_string()))?;
     memlua_bindings::install(&lua, backend).map_err(|e| Failure(e.to_string()))?;
-    let session = Session::new(lua).map_err(|e| Failure(e.to_string()))?;
-    let outcome = run::run(&session, inv);
-    session.close_for_exit();
+    let interp = Interp::new(lua).map_err(|e| Failure(e.to_string()))?;
+    let outcome = run::run(&interp, inv).map(|then| {
+        if then == Then::Repl {
+            repl::run(&interp, inv);
+        }
+    });
+    interp.close_for_exit();
     outcome
 }
 
@@ -174,5 +180,33 @@ fn memlua_main(args: Vec<Vec<u8>>) -> u8 {
             eprintln!("memlua: {msg}");
             1
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Scripts and the REPL are two drivers of one interpreter: each may
+    /// change without the other (issue 10), so neither names the other.
+    #[test]
+    fn run_and_repl_do_not_import_each_other() {
+        let run = include_str!("run.rs");
+        assert!(!run.contains("repl::"), "run.rs uses the REPL");
+        for (file, text) in [
+            ("repl/mod.rs", include_str!("repl/mod.rs")),
+            ("repl/complete.rs", include_str!("repl/complete.rs")),
+            ("repl/help.rs", include_str!("repl/help.rs")),
+            ("repl/history.rs", include_str!("repl/history.rs")),
+            ("repl/print.rs", include_str!("repl/print.rs")),
+        ] {
+            assert!(!text.contains("run::"), "{file} uses run.rs");
+        }
+    }
+
+    /// The bindings have a `Session` (a script's API over a backend); the
+    /// interpreter is another thing and has another name.
+    #[test]
+    fn only_the_bindings_have_a_session() {
+        assert!(!include_str!("interp.rs").contains("struct Session"));
+        assert!(!include_str!("run.rs").contains("Session"));
     }
 }
