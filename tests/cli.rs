@@ -318,3 +318,15 @@ fn version_and_backend_selection() {
 fn list_tools_succeeds() {
     out(memlua().arg("--list-tools"), 0);
 }
+
+#[test]
+fn the_manifest_states_the_rust_version_it_needs() {
+    // Empty when Cargo.toml has no `rust-version`.
+    let v = env!("CARGO_PKG_RUST_VERSION");
+    let minor: u32 = v
+        .split('.')
+        .nth(1)
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0);
+    assert!(v.starts_with("1.") && minor >= 88, "rust-version {v:?}");
+}
