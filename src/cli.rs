@@ -88,7 +88,7 @@ const OPTIONS: &[OptSpec] = &[
         short: Some('b'),
         long: Some("backend"),
         value: Some("sim|native"),
-        help: "where memory lives: the simulator (default, or $MEMLUA_BACKEND) or this machine",
+        help: "where memory lives: the simulator or this machine (default: what --mem, --kmem or --board imply, else $MEMLUA_BACKEND, else sim)",
         example: "memlua -b native --mem /sys/bus/pci/devices/0000:00:02.0/resource0 probe.lua",
         id: Opt::Backend,
     },
@@ -96,7 +96,7 @@ const OPTIONS: &[OptSpec] = &[
         short: None,
         long: Some("board"),
         value: Some("NAME|FILE"),
-        help: "simulated board: a built-in name (default pc) or a TOML file",
+        help: "simulated board: a built-in name (default pc) or a TOML file; implies -b sim",
         example: "memlua --board arm64-virt script.lua",
         id: Opt::Board,
     },
@@ -104,15 +104,15 @@ const OPTIONS: &[OptSpec] = &[
         short: None,
         long: Some("mem"),
         value: Some("PATH"),
-        help: "native: physical memory device or a file standing in for it (default /dev/mem)",
-        example: "memlua -b native --mem dump.bin -e 'print(hex(mem.read32(0)))'",
+        help: "native: physical memory device or a file standing in for it (default /dev/mem); implies -b native",
+        example: "memlua --mem dump.bin -e 'print(hex(mem.read32(0)))'",
         id: Opt::Mem,
     },
     OptSpec {
         short: None,
         long: Some("kmem"),
         value: Some("PATH"),
-        help: "native: kernel memory device (default /dev/kmem, else /proc/kcore)",
+        help: "native: kernel memory device (default /dev/kmem, else /proc/kcore); implies -b native",
         example: "memlua -b native --kmem /proc/kcore -e 'print(kmem.symbol(\"jiffies\"))'",
         id: Opt::Kmem,
     },
@@ -144,7 +144,7 @@ const OPTIONS: &[OptSpec] = &[
         short: None,
         long: Some("map"),
         value: None,
-        help: "print the board's memory map, kernel layout and memory ranges",
+        help: "print the memory map: the board's (sim), or /proc/iomem or the --mem file's size (native)",
         example: "memlua --board pc --map",
         id: Opt::Map,
     },
@@ -380,9 +380,12 @@ A script that is not a file but names a bundled tool runs that tool:
 Environment:
   MEMLUA_INIT     Lua run before anything else; '@FILE' runs FILE
   MEMLUA_PATH     extra module paths, ';'-separated (templates with '?', or folders)
-  MEMLUA_BACKEND  default for --backend
-  MEMLUA_BOARD    default for --board
+  MEMLUA_BACKEND  default for --backend, when no option implies one
+  MEMLUA_BOARD    default for --board (the simulator's; the native backend ignores it)
   LUA_PATH, LUA_CPATH  Lua's own module paths (as for lua; LUA_PATH_5_4 first)
+
+An option of the other backend (--mem, --kmem or -w with the simulator,
+--board with the native backend) is a usage error, never ignored.
 
 Exit status: 0 success, 1 the script raised an error, 2 usage error.
 "

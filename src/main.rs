@@ -23,6 +23,7 @@ macro_rules! outln {
     }};
 }
 
+mod backend;
 mod boards;
 mod cli;
 #[cfg(not(test))]
@@ -34,9 +35,9 @@ mod run;
 mod tools;
 
 use memlua_runtime::sim::board::BUILTIN;
-use memlua_runtime::Backend;
 
-use cli::Invocation;
+use backend::{Choice, OpenError};
+use cli::{Invocation, Usage};
 use interp::{Failure, Interp};
 use run::Then;
 
@@ -48,6 +49,34 @@ pub fn version() -> String {
     )
 }
 
+/// Why memlua stopped, which fixes the exit status.
+enum Stop {
+    /// The command line is wrong: the message, then the usage line (2).
+    Usage(String),
+    /// The run failed (1).
+    Failed(String),
+}
+
+impl From<Failure> for Stop {
+    fn from(Failure(msg): Failure) -> Stop {
+        Stop::Failed(msg)
+    }
+}
+
+impl From<Usage> for Stop {
+    fn from(Usage(msg): Usage) -> Stop {
+        Stop::Usage(msg)
+    }
+}
+
+impl From<OpenError> for Stop {
+    fn from(e: OpenError) -> Stop {
+        match e {
+            OpenError::Board(msg) | OpenError::Failed(msg) => Stop::Failed(msg),
+        }
+    }
+}
+
 fn env_unless_ignored(inv: &Invocation, name: &str) -> Option<String> {
     if inv.ignore_env {
         None
@@ -56,45 +85,8 @@ fn env_unless_ignored(inv: &Invocation, name: &str) -> Option<String> {
     }
 }
 
-fn board_name(inv: &Invocation) -> String {
-    inv.board
-        .clone()
-        .or_else(|| env_unless_ignored(inv, "MEMLUA_BOARD"))
-        .unwrap_or_else(|| "pc".into())
-}
-
-/// The backend the command line (or $MEMLUA_BACKEND) chose.
-fn open_backend(inv: &Invocation) -> Result<Box<dyn Backend>, Failure> {
-    let which = inv
-        .backend
-        .clone()
-        .or_else(|| env_unless_ignored(inv, "MEMLUA_BACKEND"))
-        .unwrap_or_else(|| "sim".into());
-    match which.as_str() {
-        "sim" => {
-            let sim = boards::sim(&board_name(inv)).map_err(Failure)?;
-            Ok(Box::new(sim))
-        }
-        #[cfg(unix)]
-        "native" => {
-            let opts = memlua_runtime::native::Options {
-                mem: inv.mem.clone(),
-                kmem: inv.kmem.clone(),
-                write: inv.write,
-                ..Default::default()
-            };
-            let native =
-                memlua_runtime::native::Native::open(&opts).map_err(|e| Failure(e.to_string()))?;
-            Ok(Box::new(native))
-        }
-        other => Err(Failure(format!(
-            "unknown backend '{other}' in MEMLUA_BACKEND; expected sim or native"
-        ))),
-    }
-}
-
-/// Things that answer and exit without a Lua state.
-fn informational(inv: &Invocation) -> Option<Result<(), Failure>> {
+/// Things that answer and exit without a backend or a Lua state.
+fn informational(inv: &Invocation) -> Option<Result<(), Stop>> {
     if inv.help {
         out!("{}", cli::help());
         return Some(Ok(()));
@@ -102,7 +94,7 @@ fn informational(inv: &Invocation) -> Option<Result<(), Failure>> {
     if inv.list_boards {
         return Some((|| {
             for (name, _) in BUILTIN {
-                let board = boards::load(name).map_err(|e| Failure(e.to_string()))?;
+                let board = boards::load(name).map_err(|e| Stop::Failed(e.to_string()))?;
                 outln!("{name:<12} {}", board.description);
             }
             Ok(())
@@ -114,22 +106,29 @@ fn informational(inv: &Invocation) -> Option<Result<(), Failure>> {
         }
         return Some(Ok(()));
     }
-    if inv.map {
-        return Some((|| {
-            let mut sim = boards::sim(&board_name(inv)).map_err(Failure)?;
-            out!(
-                "{}",
-                map::describe(&mut sim).map_err(|e| Failure(e.to_string()))?
-            );
-            Ok(())
-        })());
-    }
     None
 }
 
-fn start(inv: &Invocation) -> Result<(), Failure> {
+/// `--map`: the map of the backend chosen.
+fn print_map(choice: &Choice) -> Result<(), Stop> {
+    let text = match choice {
+        Choice::Sim { board } => {
+            let mut sim = boards::sim(board).map_err(Stop::Failed)?;
+            map::sim(&mut sim).map_err(|e| Stop::Failed(e.to_string()))?
+        }
+        Choice::Native { mem, .. } => map::native(mem.as_deref()).map_err(Stop::Failed)?,
+    };
+    out!("{text}");
+    Ok(())
+}
+
+fn start(inv: &Invocation) -> Result<(), Stop> {
     if let Some(done) = informational(inv) {
         return done;
+    }
+    let choice = backend::choose(inv, |name| env_unless_ignored(inv, name))?;
+    if inv.map {
+        return print_map(&choice);
     }
     if inv.ignore_env {
         // The bindings read MEMLUA_PATH and Lua's package library
@@ -145,7 +144,7 @@ fn start(inv: &Invocation) -> Result<(), Failure> {
             std::env::remove_var(name);
         }
     }
-    let backend = open_backend(inv)?;
+    let backend = backend::open(&choice)?;
     let lua = memlua_bindings::new_state().map_err(|e| Failure(e.to_string()))?;
     memlua_bindings::install(&lua, backend).map_err(|e| Failure(e.to_string()))?;
     let interp = Interp::new(lua).map_err(|e| Failure(e.to_string()))?;
@@ -155,7 +154,7 @@ fn start(inv: &Invocation) -> Result<(), Failure> {
         }
     });
     interp.close_for_exit();
-    outcome
+    Ok(outcome?)
 }
 
 /// memlua run with `args` (argv as bytes, program name first): the exit
@@ -164,19 +163,22 @@ fn start(inv: &Invocation) -> Result<(), Failure> {
 #[cfg_attr(test, allow(dead_code))]
 fn memlua_main(args: Vec<Vec<u8>>) -> u8 {
     memlua_runtime::native::tune_allocator();
-    let inv = match cli::parse(args) {
-        Ok(inv) => inv,
-        Err(cli::Usage(msg)) => {
+    let stop = match cli::parse(args) {
+        Ok(inv) => match start(&inv) {
+            Ok(()) => return 0,
+            Err(stop) => stop,
+        },
+        Err(usage) => usage.into(),
+    };
+    match stop {
+        Stop::Usage(msg) => {
             eprintln!(
                 "memlua: {msg}\n{}\nTry 'memlua --help' for more.",
                 cli::usage_line()
             );
-            return 2;
+            2
         }
-    };
-    match start(&inv) {
-        Ok(()) => 0,
-        Err(Failure(msg)) => {
+        Stop::Failed(msg) => {
             eprintln!("memlua: {msg}");
             1
         }
