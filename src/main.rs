@@ -53,6 +53,9 @@ pub fn version() -> String {
 enum Stop {
     /// The command line is wrong: the message, then the usage line (2).
     Usage(String),
+    /// The board named (by --board or $MEMLUA_BOARD) cannot be read or
+    /// is malformed: its message alone, which says where and what (2).
+    Board(String),
     /// The run failed (1).
     Failed(String),
 }
@@ -72,7 +75,8 @@ impl From<Usage> for Stop {
 impl From<OpenError> for Stop {
     fn from(e: OpenError) -> Stop {
         match e {
-            OpenError::Board(msg) | OpenError::Failed(msg) => Stop::Failed(msg),
+            OpenError::Board(msg) => Stop::Board(msg),
+            OpenError::Failed(msg) => Stop::Failed(msg),
         }
     }
 }
@@ -113,7 +117,7 @@ fn informational(inv: &Invocation) -> Option<Result<(), Stop>> {
 fn print_map(choice: &Choice) -> Result<(), Stop> {
     let text = match choice {
         Choice::Sim { board } => {
-            let mut sim = boards::sim(board).map_err(Stop::Failed)?;
+            let mut sim = boards::sim(board).map_err(Stop::Board)?;
             map::sim(&mut sim).map_err(|e| Stop::Failed(e.to_string()))?
         }
         Choice::Native { mem, .. } => map::native(mem.as_deref()).map_err(Stop::Failed)?,
@@ -176,6 +180,10 @@ fn memlua_main(args: Vec<Vec<u8>>) -> u8 {
                 "memlua: {msg}\n{}\nTry 'memlua --help' for more.",
                 cli::usage_line()
             );
+            2
+        }
+        Stop::Board(msg) => {
+            eprintln!("memlua: {msg}");
             2
         }
         Stop::Failed(msg) => {

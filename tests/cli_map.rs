@@ -46,6 +46,25 @@ fn list_boards_names_every_built_in() {
 }
 
 #[test]
+fn a_board_that_cannot_be_loaded_is_a_usage_error_said_once() {
+    for (args, env) in [
+        (&["--board", "nosuch", "-e", "print('ran')"][..], None),
+        (&["--board", "nosuch", "--map"], None),
+        (&["-e", "print('ran')"], Some("nosuch")),
+    ] {
+        let mut c = memlua();
+        if let Some(board) = env {
+            c.env("MEMLUA_BOARD", board);
+        }
+        let out = c.args(args).assert().code(2).get_output().clone();
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.starts_with("memlua: ") && err.contains("nosuch"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
 fn a_bad_board_file_fails_with_its_place() {
     let dir = std::env::temp_dir().join(format!("memlua-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -58,7 +77,7 @@ fn a_bad_board_file_fails_with_its_place() {
     let out = memlua()
         .args(["--board", file.to_str().unwrap(), "--map"])
         .assert()
-        .code(1)
+        .code(2)
         .get_output()
         .stderr
         .clone();
