@@ -30,6 +30,7 @@ enum Opt {
     Write,
     ListBoards,
     ListTools,
+    Tool,
     Map,
     NoHistory,
     Help,
@@ -136,9 +137,17 @@ const OPTIONS: &[OptSpec] = &[
         short: None,
         long: Some("list-tools"),
         value: None,
-        help: "list the bundled tools (run one as `memlua NAME args`)",
+        help: "list the bundled tools (run one as `memlua -t NAME args`)",
         example: "memlua --list-tools",
         id: Opt::ListTools,
+    },
+    OptSpec {
+        short: Some('t'),
+        long: Some("tool"),
+        value: Some("NAME"),
+        help: "run the bundled tool NAME, even if a file of that name is here; the arguments after NAME are the tool's",
+        example: "memlua -t dump 0xF0000 256",
+        id: Opt::Tool,
     },
     OptSpec {
         short: None,
@@ -180,6 +189,8 @@ pub enum Action {
 pub enum Script {
     /// A file (its path's bytes), or the name of a bundled tool.
     Path(Vec<u8>),
+    /// `-t NAME`: the bundled tool, whatever files there are.
+    Tool(String),
     /// `-`: standard input.
     Stdin,
 }
@@ -327,6 +338,19 @@ pub fn parse<A: Into<Vec<u8>>>(argv: Vec<A>) -> Result<Invocation, Usage> {
             Opt::Write => inv.write = true,
             Opt::ListBoards => inv.list_boards = true,
             Opt::ListTools => inv.list_tools = true,
+            Opt::Tool => {
+                if crate::tools::find(&text()).is_none() {
+                    return Err(Usage(format!(
+                        "no bundled tool '{}'; memlua --list-tools lists them",
+                        text()
+                    )));
+                }
+                // Like a script: what follows belongs to the tool, and
+                // `arg[0]` is the argument that named it.
+                inv.script_index = i;
+                inv.script = Some(Script::Tool(text()));
+                break;
+            }
             Opt::Map => inv.map = true,
             Opt::NoHistory => inv.no_history = true,
             Opt::Help => inv.help = true,
@@ -374,8 +398,10 @@ pub fn help() -> String {
     let _ = write!(
         out,
         "
-A script that is not a file but names a bundled tool runs that tool:
-  memlua memcontrol list        (see --list-tools)
+Bundled tools (see --list-tools) run with -t, or by name when no file of
+that name is in the current folder (memlua warns when one is):
+  memlua -t memcontrol list
+  memlua memcontrol list
 
 Environment:
   MEMLUA_INIT     Lua run before anything else; '@FILE' runs FILE
@@ -470,6 +496,26 @@ mod tests {
             .contains("sim or native"));
         assert!(parse(argv(&["--map=1"])).is_err());
         assert!(parse(argv(&["-ix"])).is_err());
+    }
+
+    #[test]
+    fn tool_names_a_bundled_tool_and_ends_the_options() {
+        for args in [
+            &["-t", "dump", "-x", "0"][..],
+            &["--tool", "dump", "-x", "0"],
+        ] {
+            let inv = parse(argv(args)).unwrap();
+            assert_eq!(inv.script, Some(Script::Tool("dump".into())));
+            assert_eq!(inv.script_index, 2);
+        }
+        let inv = parse(argv(&["--tool=dump.lua", "0"])).unwrap();
+        assert_eq!(inv.script, Some(Script::Tool("dump.lua".into())));
+        assert_eq!(inv.script_index, 1);
+        assert_eq!(
+            parse(argv(&["-t", "nosuch"])).unwrap_err().0,
+            "no bundled tool 'nosuch'; memlua --list-tools lists them"
+        );
+        assert!(parse(argv(&["-t"])).is_err());
     }
 
     #[test]

@@ -123,34 +123,55 @@ fn run_init(s: &Interp) -> Outcome {
     }
 }
 
+/// The bundled tool `name` with `args`.
+fn run_tool(s: &Interp, name: &str, args: MultiValue) -> Outcome {
+    let Some((source, bytecode)) = tools::find(name) else {
+        return Err(Failure(format!("no bundled tool '{name}'")));
+    };
+    let chunk = format!("@{name}");
+    // The bytecode, or the source should this Lua not take it (a binary
+    // built for another machine's format).
+    let f = s
+        .load(bytecode, &chunk)
+        .or_else(|_| s.load(&skip_file_prefix(source.as_bytes().to_vec()), &chunk))?;
+    s.call(f, args).map(|_| ())
+}
+
 /// The script: a file, a bundled tool of that name, or standard input.
 fn run_script(s: &Interp, inv: &Invocation, script: &Script) -> Outcome {
     let args = script_args(&s.lua, inv).map_err(|e| Failure(e.to_string()))?;
     match script {
         Script::Stdin => s.run_chunk(&skip_file_prefix(read_stdin()?), "=stdin", args),
-        Script::Path(raw) => match std::fs::read(os_path(raw)) {
-            Ok(code) => s.run_chunk(
-                &skip_file_prefix(code),
-                &format!("@{}", String::from_utf8_lossy(raw)),
-                args,
-            ),
-            Err(e) => match tools::find(&String::from_utf8_lossy(raw)) {
-                Some((source, bytecode)) => {
-                    let name = format!("@{}", String::from_utf8_lossy(raw));
-                    // The bytecode, or the source should this Lua not take
-                    // it (a binary built for another machine's format).
-                    let f = s.load(bytecode, &name).or_else(|_| {
-                        s.load(&skip_file_prefix(source.as_bytes().to_vec()), &name)
-                    })?;
-                    s.call(f, args).map(|_| ())
+        Script::Tool(name) => run_tool(s, name, args),
+        Script::Path(raw) => {
+            let shown = String::from_utf8_lossy(raw);
+            match std::fs::read(os_path(raw)) {
+                Ok(code) => {
+                    warn_if_shadowing(&shown);
+                    s.run_chunk(&skip_file_prefix(code), &format!("@{shown}"), args)
                 }
-                None => Err(Failure(format!(
-                    "cannot open {}: {e} (nor is it a bundled tool; see memlua --list-tools)",
-                    String::from_utf8_lossy(raw)
+                Err(_) if tools::find(&shown).is_some() => run_tool(s, &shown, args),
+                Err(e) => Err(Failure(format!(
+                    "cannot open {shown}: {e} (nor is it a bundled tool; see memlua --list-tools)"
                 ))),
-            },
-        },
+            }
+        }
     }
+}
+
+/// A file in the current folder named like a tool runs instead of the
+/// tool (`memlua dump -o dump ...` makes one): say so, and how to run
+/// either without doubt.
+fn warn_if_shadowing(script: &str) {
+    if script.contains('/') || tools::find(script).is_none() {
+        return;
+    }
+    let tool = script.strip_suffix(".lua").unwrap_or(script);
+    eprintln!(
+        "memlua: warning: running the file '{script}' in the current folder, not the bundled tool \
+         {tool}; 'memlua -t {tool} ...' runs the tool ('memlua ./{script} ...' the file, without \
+         this warning)"
+    );
 }
 
 /// Runs everything the command line asks for in lua.c's order; what

@@ -284,6 +284,7 @@ fn help_shows_every_option_with_an_example() {
         "--write",
         "--list-boards",
         "--list-tools",
+        "--tool",
         "--map",
     ] {
         assert!(o.contains(opt), "{opt} missing from help:\n{o}");
@@ -369,7 +370,10 @@ fn an_option_of_the_other_backend_is_a_usage_error_naming_it() {
     ] {
         let (o, e) = out(memlua().args(args).args(["-e", "print('ran')"]), 2);
         assert_eq!(o, "", "{args:?}");
-        assert!(e.starts_with("memlua: ") && e.contains(says), "{args:?}: {e}");
+        assert!(
+            e.starts_with("memlua: ") && e.contains(says),
+            "{args:?}: {e}"
+        );
         assert!(e.contains("\nusage: memlua"), "{e}");
     }
     // The environment chose the simulator: the message says so.

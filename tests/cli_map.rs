@@ -59,7 +59,10 @@ fn a_board_that_cannot_be_loaded_is_a_usage_error_said_once() {
         let out = c.args(args).assert().code(2).get_output().clone();
         assert!(out.stdout.is_empty(), "{args:?}");
         let err = String::from_utf8(out.stderr).unwrap();
-        assert!(err.starts_with("memlua: ") && err.contains("nosuch"), "{err}");
+        assert!(
+            err.starts_with("memlua: ") && err.contains("nosuch"),
+            "{err}"
+        );
         assert_eq!(err.lines().count(), 1, "{err}");
     }
 }
