@@ -454,3 +454,29 @@ fn t_runs_the_tool_and_a_file_that_shadows_one_is_named() {
     assert!(e.starts_with("memlua: no bundled tool 'nosuch'"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn memtest_and_v2p_say_what_is_wrong_with_their_numbers() {
+    for (args, says) in [
+        (&["memtest", "0x1000", "0"][..], "memtest: LENGTH is zero"),
+        (
+            &["memtest", "0x1000"],
+            "memtest: ADDRESS and LENGTH are needed",
+        ),
+        (&["memtest", "0x1000", "zz"], "memtest: bad LENGTH 'zz'"),
+        (&["v2p", "0"], "v2p: LENGTH is zero"),
+        (&["v2p", "-p", "1.5", "0x1000"], "v2p: bad pid '1.5'"),
+    ] {
+        let (_, e) = run(args, 2);
+        assert!(e.starts_with(says), "{args:?}: {e}");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn v2p_p_errors_on_linux_are_about_the_process_not_the_system() {
+    // Above the kernel's largest PID (4194304): never a process.
+    let (_, e) = run(&["v2p", "-p", "2147483647", "0x1000"], 1);
+    assert!(e.starts_with("v2p: no process 2147483647"), "{e}");
+    assert!(!e.contains("Linux only"), "{e}");
+}
