@@ -37,8 +37,11 @@ for _, p in ipairs(opts) do
     o.block = cli.parse_uint(p[2]); if not o.block then usage("bad block size '" .. p[2] .. "'") end
   end
 end
-o.addr, o.len = cli.parse_uint(args[first] or ""), cli.parse_uint(args[first + 1] or "")
-if not o.addr or not o.len or o.len == 0 then usage("ADDRESS and LENGTH are needed") end
+if not args[first] or not args[first + 1] then usage("ADDRESS and LENGTH are needed") end
+o.addr = cli.parse_uint(args[first]) or usage("bad ADDRESS '" .. args[first] .. "'")
+o.len = cli.parse_uint(args[first + 1]) or usage("bad LENGTH '" .. args[first + 1] .. "'")
+if o.len == 0 then usage("LENGTH is zero: there is nothing to test") end
+if args[first + 2] then usage("unexpected argument '" .. args[first + 2] .. "'") end
 local bar = cli.progress(o.len, "memtest", 4 << 20)
 local total_bytes = o.len
 o.progress = function(done, total) bar:set(done * total_bytes // total) end

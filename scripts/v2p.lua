@@ -14,7 +14,7 @@ local json = cli.take_flag(args, "--json")
 local function usage(why) io.stderr:write("v2p: ", why, "\n", USAGE); cli.exit(2) end
 local opts, first = cli.getopt(args, "p:", usage)
 local pid
-for _, p in ipairs(opts) do pid = tonumber(p[2]) or usage("bad pid '" .. p[2] .. "'") end
+for _, p in ipairs(opts) do pid = cli.parse_uint(p[2], true) or usage("bad pid '" .. p[2] .. "'") end
 
 local PAGE = 4096
 local rows = {}
@@ -25,8 +25,21 @@ if pid then
   local addr = cli.parse_uint(args[first] or "") or usage("an address is needed")
   local len = cli.parse_uint(args[first + 1] or "4096") or usage("bad length")
   if len <= 0 then usage("the length must be at least 1") end
-  local f, err = io.open(("/proc/%d/pagemap"):format(pid), "rb")
-  if not f then io.stderr:write("v2p: cannot open ", tostring(err), " (Linux only)\n"); cli.exit(1) end
+  local f, err, errno = io.open(("/proc/%d/pagemap"):format(pid), "rb")
+  if not f then
+    -- Where memlua has a pagemap of its own the system is Linux, and the
+    -- failure is about that PID (no such process, not allowed to look).
+    local own = io.open("/proc/self/pagemap", "rb")
+    if not own then
+      io.stderr:write("v2p: cannot open ", tostring(err), " (-p needs Linux's /proc/PID/pagemap)\n")
+    elseif errno == 2 then -- ENOENT
+      io.stderr:write(("v2p: no process %d (%s)\n"):format(pid, tostring(err)))
+    else
+      io.stderr:write("v2p: cannot open ", tostring(err), "\n")
+    end
+    if own then own:close() end
+    cli.exit(1)
+  end
   -- The process's mappings tell a page that is not there (valid: inside
   -- a mapping, not resident) from an address outside every mapping
   -- (invalid), as MEM_EXTRACT_PADDR does.
@@ -64,8 +77,9 @@ if pid then
   end
   f:close()
 else
-  local len = cli.parse_uint(args[first] or "") or usage("a length is needed")
-  if len == 0 then usage("a length is needed") end
+  if not args[first] then usage("a length is needed") end
+  local len = cli.parse_uint(args[first]) or usage("bad LENGTH '" .. args[first] .. "'")
+  if len == 0 then usage("LENGTH is zero: there are no pages to show") end
   local ok, b = pcall(mem.alloc, len)
   if not ok then io.stderr:write("v2p: ", tostring(b), "\n"); cli.exit(1) end
   for off = 0, b.len - 1, PAGE do b:write8(off, 0) end   -- touch every page

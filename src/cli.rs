@@ -30,6 +30,7 @@ enum Opt {
     Write,
     ListBoards,
     ListTools,
+    Tool,
     Map,
     NoHistory,
     Help,
@@ -88,7 +89,7 @@ const OPTIONS: &[OptSpec] = &[
         short: Some('b'),
         long: Some("backend"),
         value: Some("sim|native"),
-        help: "where memory lives: the simulator (default, or $MEMLUA_BACKEND) or this machine",
+        help: "where memory lives: the simulator or this machine (default: what --mem, --kmem or --board imply, else $MEMLUA_BACKEND, else sim)",
         example: "memlua -b native --mem /sys/bus/pci/devices/0000:00:02.0/resource0 probe.lua",
         id: Opt::Backend,
     },
@@ -96,7 +97,7 @@ const OPTIONS: &[OptSpec] = &[
         short: None,
         long: Some("board"),
         value: Some("NAME|FILE"),
-        help: "simulated board: a built-in name (default pc) or a TOML file",
+        help: "simulated board: a built-in name (default pc) or a TOML file; implies -b sim",
         example: "memlua --board arm64-virt script.lua",
         id: Opt::Board,
     },
@@ -104,15 +105,15 @@ const OPTIONS: &[OptSpec] = &[
         short: None,
         long: Some("mem"),
         value: Some("PATH"),
-        help: "native: physical memory device or a file standing in for it (default /dev/mem)",
-        example: "memlua -b native --mem dump.bin -e 'print(hex(mem.read32(0)))'",
+        help: "native: physical memory device or a file standing in for it (default /dev/mem); implies -b native",
+        example: "memlua --mem dump.bin -e 'print(hex(mem.read32(0)))'",
         id: Opt::Mem,
     },
     OptSpec {
         short: None,
         long: Some("kmem"),
         value: Some("PATH"),
-        help: "native: kernel memory device (default /dev/kmem, else /proc/kcore)",
+        help: "native: kernel memory device (default /dev/kmem, else /proc/kcore); implies -b native",
         example: "memlua -b native --kmem /proc/kcore -e 'print(kmem.symbol(\"jiffies\"))'",
         id: Opt::Kmem,
     },
@@ -136,15 +137,23 @@ const OPTIONS: &[OptSpec] = &[
         short: None,
         long: Some("list-tools"),
         value: None,
-        help: "list the bundled tools (run one as `memlua NAME args`)",
+        help: "list the bundled tools (run one as `memlua -t NAME args`)",
         example: "memlua --list-tools",
         id: Opt::ListTools,
+    },
+    OptSpec {
+        short: Some('t'),
+        long: Some("tool"),
+        value: Some("NAME"),
+        help: "run the bundled tool NAME, even if a file of that name is here; the arguments after NAME are the tool's",
+        example: "memlua -t dump 0xF0000 256",
+        id: Opt::Tool,
     },
     OptSpec {
         short: None,
         long: Some("map"),
         value: None,
-        help: "print the board's memory map, kernel layout and memory ranges",
+        help: "print the memory map: the board's (sim), or /proc/iomem or the --mem file's size (native)",
         example: "memlua --board pc --map",
         id: Opt::Map,
     },
@@ -180,6 +189,8 @@ pub enum Action {
 pub enum Script {
     /// A file (its path's bytes), or the name of a bundled tool.
     Path(Vec<u8>),
+    /// `-t NAME`: the bundled tool, whatever files there are.
+    Tool(String),
     /// `-`: standard input.
     Stdin,
 }
@@ -327,6 +338,19 @@ pub fn parse<A: Into<Vec<u8>>>(argv: Vec<A>) -> Result<Invocation, Usage> {
             Opt::Write => inv.write = true,
             Opt::ListBoards => inv.list_boards = true,
             Opt::ListTools => inv.list_tools = true,
+            Opt::Tool => {
+                if crate::tools::find(&text()).is_none() {
+                    return Err(Usage(format!(
+                        "no bundled tool '{}'; memlua --list-tools lists them",
+                        text()
+                    )));
+                }
+                // Like a script: what follows belongs to the tool, and
+                // `arg[0]` is the argument that named it.
+                inv.script_index = i;
+                inv.script = Some(Script::Tool(text()));
+                break;
+            }
             Opt::Map => inv.map = true,
             Opt::NoHistory => inv.no_history = true,
             Opt::Help => inv.help = true,
@@ -374,15 +398,20 @@ pub fn help() -> String {
     let _ = write!(
         out,
         "
-A script that is not a file but names a bundled tool runs that tool:
-  memlua memcontrol list        (see --list-tools)
+Bundled tools (see --list-tools) run with -t, or by name when no file of
+that name is in the current folder (memlua warns when one is):
+  memlua -t memcontrol list
+  memlua memcontrol list
 
 Environment:
   MEMLUA_INIT     Lua run before anything else; '@FILE' runs FILE
   MEMLUA_PATH     extra module paths, ';'-separated (templates with '?', or folders)
-  MEMLUA_BACKEND  default for --backend
-  MEMLUA_BOARD    default for --board
+  MEMLUA_BACKEND  default for --backend, when no option implies one
+  MEMLUA_BOARD    default for --board (the simulator's; the native backend ignores it)
   LUA_PATH, LUA_CPATH  Lua's own module paths (as for lua; LUA_PATH_5_4 first)
+
+An option of the other backend (--mem, --kmem or -w with the simulator,
+--board with the native backend) is a usage error, never ignored.
 
 Exit status: 0 success, 1 the script raised an error, 2 usage error.
 "
@@ -467,6 +496,26 @@ mod tests {
             .contains("sim or native"));
         assert!(parse(argv(&["--map=1"])).is_err());
         assert!(parse(argv(&["-ix"])).is_err());
+    }
+
+    #[test]
+    fn tool_names_a_bundled_tool_and_ends_the_options() {
+        for args in [
+            &["-t", "dump", "-x", "0"][..],
+            &["--tool", "dump", "-x", "0"],
+        ] {
+            let inv = parse(argv(args)).unwrap();
+            assert_eq!(inv.script, Some(Script::Tool("dump".into())));
+            assert_eq!(inv.script_index, 2);
+        }
+        let inv = parse(argv(&["--tool=dump.lua", "0"])).unwrap();
+        assert_eq!(inv.script, Some(Script::Tool("dump.lua".into())));
+        assert_eq!(inv.script_index, 1);
+        assert_eq!(
+            parse(argv(&["-t", "nosuch"])).unwrap_err().0,
+            "no bundled tool 'nosuch'; memlua --list-tools lists them"
+        );
+        assert!(parse(argv(&["-t"])).is_err());
     }
 
     #[test]

@@ -23,20 +23,23 @@ macro_rules! outln {
     }};
 }
 
+mod backend;
 mod boards;
 mod cli;
 #[cfg(not(test))]
 mod entry;
+mod interp;
 mod map;
 mod repl;
 mod run;
 mod tools;
 
 use memlua_runtime::sim::board::BUILTIN;
-use memlua_runtime::Backend;
 
-use cli::Invocation;
-use run::{Failure, Session};
+use backend::{Choice, OpenError};
+use cli::{Invocation, Usage};
+use interp::{Failure, Interp};
+use run::Then;
 
 /// `memlua -v`.
 pub fn version() -> String {
@@ -44,6 +47,38 @@ pub fn version() -> String {
         "memlua {} -- Lua 5.4 (vendored)  Copyright (C) 1994-2024 Lua.org, PUC-Rio",
         env!("CARGO_PKG_VERSION")
     )
+}
+
+/// Why memlua stopped, which fixes the exit status.
+enum Stop {
+    /// The command line is wrong: the message, then the usage line (2).
+    Usage(String),
+    /// The board named (by --board or $MEMLUA_BOARD) cannot be read or
+    /// is malformed: its message alone, which says where and what (2).
+    Board(String),
+    /// The run failed (1).
+    Failed(String),
+}
+
+impl From<Failure> for Stop {
+    fn from(Failure(msg): Failure) -> Stop {
+        Stop::Failed(msg)
+    }
+}
+
+impl From<Usage> for Stop {
+    fn from(Usage(msg): Usage) -> Stop {
+        Stop::Usage(msg)
+    }
+}
+
+impl From<OpenError> for Stop {
+    fn from(e: OpenError) -> Stop {
+        match e {
+            OpenError::Board(msg) => Stop::Board(msg),
+            OpenError::Failed(msg) => Stop::Failed(msg),
+        }
+    }
 }
 
 fn env_unless_ignored(inv: &Invocation, name: &str) -> Option<String> {
@@ -54,45 +89,8 @@ fn env_unless_ignored(inv: &Invocation, name: &str) -> Option<String> {
     }
 }
 
-fn board_name(inv: &Invocation) -> String {
-    inv.board
-        .clone()
-        .or_else(|| env_unless_ignored(inv, "MEMLUA_BOARD"))
-        .unwrap_or_else(|| "pc".into())
-}
-
-/// The backend the command line (or $MEMLUA_BACKEND) chose.
-fn open_backend(inv: &Invocation) -> Result<Box<dyn Backend>, Failure> {
-    let which = inv
-        .backend
-        .clone()
-        .or_else(|| env_unless_ignored(inv, "MEMLUA_BACKEND"))
-        .unwrap_or_else(|| "sim".into());
-    match which.as_str() {
-        "sim" => {
-            let sim = boards::sim(&board_name(inv)).map_err(Failure)?;
-            Ok(Box::new(sim))
-        }
-        #[cfg(unix)]
-        "native" => {
-            let opts = memlua_runtime::native::Options {
-                mem: inv.mem.clone(),
-                kmem: inv.kmem.clone(),
-                write: inv.write,
-                ..Default::default()
-            };
-            let native =
-                memlua_runtime::native::Native::open(&opts).map_err(|e| Failure(e.to_string()))?;
-            Ok(Box::new(native))
-        }
-        other => Err(Failure(format!(
-            "unknown backend '{other}' in MEMLUA_BACKEND; expected sim or native"
-        ))),
-    }
-}
-
-/// Things that answer and exit without a Lua state.
-fn informational(inv: &Invocation) -> Option<Result<(), Failure>> {
+/// Things that answer and exit without a backend or a Lua state.
+fn informational(inv: &Invocation) -> Option<Result<(), Stop>> {
     if inv.help {
         out!("{}", cli::help());
         return Some(Ok(()));
@@ -100,7 +98,7 @@ fn informational(inv: &Invocation) -> Option<Result<(), Failure>> {
     if inv.list_boards {
         return Some((|| {
             for (name, _) in BUILTIN {
-                let board = boards::load(name).map_err(|e| Failure(e.to_string()))?;
+                let board = boards::load(name).map_err(|e| Stop::Failed(e.to_string()))?;
                 outln!("{name:<12} {}", board.description);
             }
             Ok(())
@@ -112,22 +110,29 @@ fn informational(inv: &Invocation) -> Option<Result<(), Failure>> {
         }
         return Some(Ok(()));
     }
-    if inv.map {
-        return Some((|| {
-            let mut sim = boards::sim(&board_name(inv)).map_err(Failure)?;
-            out!(
-                "{}",
-                map::describe(&mut sim).map_err(|e| Failure(e.to_string()))?
-            );
-            Ok(())
-        })());
-    }
     None
 }
 
-fn start(inv: &Invocation) -> Result<(), Failure> {
+/// `--map`: the map of the backend chosen.
+fn print_map(choice: &Choice) -> Result<(), Stop> {
+    let text = match choice {
+        Choice::Sim { board } => {
+            let mut sim = boards::sim(board).map_err(Stop::Board)?;
+            map::sim(&mut sim).map_err(|e| Stop::Failed(e.to_string()))?
+        }
+        Choice::Native { mem, .. } => map::native(mem.as_deref()).map_err(Stop::Failed)?,
+    };
+    out!("{text}");
+    Ok(())
+}
+
+fn start(inv: &Invocation) -> Result<(), Stop> {
     if let Some(done) = informational(inv) {
         return done;
+    }
+    let choice = backend::choose(inv, |name| env_unless_ignored(inv, name))?;
+    if inv.map {
+        return print_map(&choice);
     }
     if inv.ignore_env {
         // The bindings read MEMLUA_PATH and Lua's package library
@@ -143,13 +148,17 @@ fn start(inv: &Invocation) -> Result<(), Failure> {
             std::env::remove_var(name);
         }
     }
-    let backend = open_backend(inv)?;
+    let backend = backend::open(&choice)?;
     let lua = memlua_bindings::new_state().map_err(|e| Failure(e.to_string()))?;
     memlua_bindings::install(&lua, backend).map_err(|e| Failure(e.to_string()))?;
-    let session = Session::new(lua).map_err(|e| Failure(e.to_string()))?;
-    let outcome = run::run(&session, inv);
-    session.close_for_exit();
-    outcome
+    let interp = Interp::new(lua).map_err(|e| Failure(e.to_string()))?;
+    let outcome = run::run(&interp, inv).map(|then| {
+        if then == Then::Repl {
+            repl::run(&interp, inv);
+        }
+    });
+    interp.close_for_exit();
+    Ok(outcome?)
 }
 
 /// memlua run with `args` (argv as bytes, program name first): the exit
@@ -158,21 +167,56 @@ fn start(inv: &Invocation) -> Result<(), Failure> {
 #[cfg_attr(test, allow(dead_code))]
 fn memlua_main(args: Vec<Vec<u8>>) -> u8 {
     memlua_runtime::native::tune_allocator();
-    let inv = match cli::parse(args) {
-        Ok(inv) => inv,
-        Err(cli::Usage(msg)) => {
+    let stop = match cli::parse(args) {
+        Ok(inv) => match start(&inv) {
+            Ok(()) => return 0,
+            Err(stop) => stop,
+        },
+        Err(usage) => usage.into(),
+    };
+    match stop {
+        Stop::Usage(msg) => {
             eprintln!(
                 "memlua: {msg}\n{}\nTry 'memlua --help' for more.",
                 cli::usage_line()
             );
-            return 2;
+            2
         }
-    };
-    match start(&inv) {
-        Ok(()) => 0,
-        Err(Failure(msg)) => {
+        Stop::Board(msg) => {
+            eprintln!("memlua: {msg}");
+            2
+        }
+        Stop::Failed(msg) => {
             eprintln!("memlua: {msg}");
             1
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Scripts and the REPL are two drivers of one interpreter: each may
+    /// change without the other (issue 10), so neither names the other.
+    #[test]
+    fn run_and_repl_do_not_import_each_other() {
+        let run = include_str!("run.rs");
+        assert!(!run.contains("repl::"), "run.rs uses the REPL");
+        for (file, text) in [
+            ("repl/mod.rs", include_str!("repl/mod.rs")),
+            ("repl/complete.rs", include_str!("repl/complete.rs")),
+            ("repl/help.rs", include_str!("repl/help.rs")),
+            ("repl/history.rs", include_str!("repl/history.rs")),
+            ("repl/print.rs", include_str!("repl/print.rs")),
+        ] {
+            assert!(!text.contains("run::"), "{file} uses run.rs");
+        }
+    }
+
+    /// The bindings have a `Session` (a script's API over a backend); the
+    /// interpreter is another thing and has another name.
+    #[test]
+    fn only_the_bindings_have_a_session() {
+        assert!(!include_str!("interp.rs").contains("struct Session"));
+        assert!(!include_str!("run.rs").contains("Session"));
     }
 }

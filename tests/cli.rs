@@ -284,6 +284,7 @@ fn help_shows_every_option_with_an_example() {
         "--write",
         "--list-boards",
         "--list-tools",
+        "--tool",
         "--map",
     ] {
         assert!(o.contains(opt), "{opt} missing from help:\n{o}");
@@ -317,4 +318,99 @@ fn version_and_backend_selection() {
 #[test]
 fn list_tools_succeeds() {
     out(memlua().arg("--list-tools"), 0);
+}
+
+#[test]
+fn the_manifest_states_the_rust_version_it_needs() {
+    // Empty when Cargo.toml has no `rust-version`.
+    let v = env!("CARGO_PKG_RUST_VERSION");
+    let minor: u32 = v
+        .split('.')
+        .nth(1)
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0);
+    assert!(v.starts_with("1.") && minor >= 88, "rust-version {v:?}");
+}
+
+#[test]
+fn mem_alone_reads_the_file_not_the_simulator() {
+    let d = scratch("memfile");
+    let dump = d.join("dump.bin");
+    std::fs::write(&dump, [0x78, 0x56, 0x34, 0x12]).unwrap();
+    let (o, _) = out(
+        memlua()
+            .env("MEMLUA_BACKEND", "sim")
+            .args(["--mem", dump.to_str().unwrap()])
+            .args(["-e", "print(hex(mem.read32(0)), backend.name)"]),
+        0,
+    );
+    assert_eq!(o, "0x12345678\tnative\n");
+}
+
+#[test]
+fn an_option_of_the_other_backend_is_a_usage_error_naming_it() {
+    for (args, says) in [
+        (
+            &["-b", "sim", "--mem", "dump.bin"][..],
+            "'--mem' is for the native backend (-b native)",
+        ),
+        (
+            &["-b", "sim", "--kmem", "k"],
+            "'--kmem' is for the native backend",
+        ),
+        (&["-w"], "'-w/--write' is for the native backend"),
+        (
+            &["-b", "native", "--board", "pc"],
+            "'--board' is for the simulator (-b sim)",
+        ),
+        (
+            &["--board", "pc", "--mem", "dump.bin"],
+            "choose one with -b",
+        ),
+    ] {
+        let (o, e) = out(memlua().args(args).args(["-e", "print('ran')"]), 2);
+        assert_eq!(o, "", "{args:?}");
+        assert!(
+            e.starts_with("memlua: ") && e.contains(says),
+            "{args:?}: {e}"
+        );
+        assert!(e.contains("\nusage: memlua"), "{e}");
+    }
+    // The environment chose the simulator: the message says so.
+    let (_, e) = out(
+        memlua()
+            .env("MEMLUA_BACKEND", "sim")
+            .args(["-w", "-e", "print('ran')"]),
+        2,
+    );
+    assert!(e.contains("MEMLUA_BACKEND=sim chose the simulator"), "{e}");
+}
+
+#[test]
+fn environment_defaults_that_do_not_apply_give_way_to_options() {
+    // An explicit --board outranks MEMLUA_BACKEND=native.
+    let (o, _) = out(
+        memlua().env("MEMLUA_BACKEND", "native").args([
+            "--board",
+            "arm64-virt",
+            "-e",
+            "print(backend.name, backend.board)",
+        ]),
+        0,
+    );
+    assert_eq!(o, "sim\tarm64-virt\n");
+    // MEMLUA_BOARD is the simulator's default; the native backend ignores it.
+    let d = scratch("boardenv");
+    let dump = d.join("dump.bin");
+    std::fs::write(&dump, [0u8; 16]).unwrap();
+    let (o, _) = out(
+        memlua()
+            .env("MEMLUA_BOARD", "arm64-virt")
+            .args(["-b", "native", "--mem", dump.to_str().unwrap()])
+            .args(["-e", "print(backend.name, mem.read32(0))"]),
+        0,
+    );
+    assert_eq!(o, "native\t0\n");
+    let (_, e) = out(memlua().env("MEMLUA_BACKEND", "qemu").args(["-e", "1"]), 2);
+    assert!(e.contains("in MEMLUA_BACKEND"), "{e}");
 }

@@ -46,6 +46,28 @@ fn list_boards_names_every_built_in() {
 }
 
 #[test]
+fn a_board_that_cannot_be_loaded_is_a_usage_error_said_once() {
+    for (args, env) in [
+        (&["--board", "nosuch", "-e", "print('ran')"][..], None),
+        (&["--board", "nosuch", "--map"], None),
+        (&["-e", "print('ran')"], Some("nosuch")),
+    ] {
+        let mut c = memlua();
+        if let Some(board) = env {
+            c.env("MEMLUA_BOARD", board);
+        }
+        let out = c.args(args).assert().code(2).get_output().clone();
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.starts_with("memlua: ") && err.contains("nosuch"),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
 fn a_bad_board_file_fails_with_its_place() {
     let dir = std::env::temp_dir().join(format!("memlua-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -58,7 +80,7 @@ fn a_bad_board_file_fails_with_its_place() {
     let out = memlua()
         .args(["--board", file.to_str().unwrap(), "--map"])
         .assert()
-        .code(1)
+        .code(2)
         .get_output()
         .stderr
         .clone();
@@ -70,4 +92,32 @@ fn a_bad_board_file_fails_with_its_place() {
 #[test]
 fn unknown_option_is_a_usage_error() {
     memlua().arg("--no-such-option").assert().code(2);
+}
+
+#[test]
+fn map_on_the_native_backend_shows_the_machine_never_the_pc_board() {
+    let dir = std::env::temp_dir().join(format!("memlua-map-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("dump.bin");
+    std::fs::write(&file, vec![0u8; 0x20000]).unwrap();
+    let path = file.to_str().unwrap();
+    let out = stdout_of(&["--mem", path, "--map"]);
+    assert_eq!(
+        out,
+        format!(
+            "native backend: physical memory is the file {path}\n  \
+             0x0000000000-0x000001ffff   128 KiB  the file; past its end is EFAULT\n"
+        )
+    );
+    // /dev/mem: what /proc/iomem shows, or why it shows nothing.
+    let out = stdout_of(&["-b", "native", "--map"]);
+    assert!(!out.contains("board pc"), "{out}");
+    assert!(
+        out.starts_with("native backend: physical memory through /dev/mem"),
+        "{out}"
+    );
+    assert!(
+        out.contains("physical memory map (/proc/iomem):\n") || out.contains("no map: "),
+        "{out}"
+    );
 }

@@ -18,6 +18,13 @@ fn home(test: &str) -> PathBuf {
 }
 
 fn memlua(home: &PathBuf, args: &[&str]) -> PtySession {
+    let mut p = spawn(home, args);
+    p.exp_string(PROMPT).unwrap();
+    p
+}
+
+/// memlua started in `home`, before its first prompt.
+fn spawn(home: &PathBuf, args: &[&str]) -> PtySession {
     let mut c = Command::new(env!("CARGO_BIN_EXE_memlua"));
     c.args(args)
         .env("HOME", home)
@@ -27,9 +34,7 @@ fn memlua(home: &PathBuf, args: &[&str]) -> PtySession {
         .env_remove("MEMLUA_PATH")
         .env_remove("MEMLUA_BACKEND")
         .env_remove("MEMLUA_BOARD");
-    let mut p = spawn_command(c, Some(20_000)).unwrap();
-    p.exp_string(PROMPT).unwrap();
-    p
+    spawn_command(c, Some(20_000)).unwrap()
 }
 
 /// After a Ctrl-C at the prompt rustyline starts a new line and may read
@@ -201,6 +206,30 @@ fn history_survives_a_restart_one_entry_per_chunk() {
     quit(p);
     let file = std::fs::read_to_string(h.join("data/memlua/history")).unwrap();
     assert!(!file.contains("nothing_saved"), "{file}");
+}
+
+#[test]
+fn a_history_that_cannot_be_used_names_its_path() {
+    // A file where the data folder should be: unusable, even by root.
+    let h = home("badhistory");
+    std::fs::write(h.join("data"), "").unwrap();
+    let file = h.join("data/memlua/history");
+    let mut p = spawn(&h, &[]);
+    let before = p.exp_string(PROMPT).unwrap();
+    assert!(
+        before.contains(&format!("memlua: history not read: {}: ", file.display())),
+        "{before}"
+    );
+    p.send_line("x = 1").unwrap();
+    let said = p.exp_string(PROMPT).unwrap();
+    assert!(
+        said.contains(&format!(
+            "memlua: history not saved: {}: ",
+            h.join("data/memlua").display()
+        )),
+        "{said}"
+    );
+    quit(p);
 }
 
 #[test]

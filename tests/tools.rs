@@ -405,3 +405,78 @@ fn dump_streams_so_a_reader_that_stops_early_stops_it() {
     assert!(!status.success());
     assert!(start.elapsed() < std::time::Duration::from_secs(20));
 }
+
+/// `memlua dump -o dump ...` leaves a file named like the tool: `-t` runs
+/// the tool whatever files there are, and the bare name says which ran.
+#[test]
+fn t_runs_the_tool_and_a_file_that_shadows_one_is_named() {
+    let dir = std::env::temp_dir().join(format!("memlua-shadow-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("dump"), "print('the file', ...)\n").unwrap();
+    let in_dir = |args: &[&str], code: i32| {
+        let o = memlua()
+            .current_dir(&dir)
+            .args(args)
+            .assert()
+            .code(code)
+            .get_output()
+            .clone();
+        (
+            String::from_utf8(o.stdout).unwrap(),
+            String::from_utf8(o.stderr).unwrap(),
+        )
+    };
+    let line = "000ffff0  ea 00 00 00 00 31 31 2f  32 36 2f 32 36 00 00 00  |.....11/26/26...|\n00100000\n";
+    for args in [
+        &["-t", "dump", "0xFFFF0", "16"][..],
+        &["--tool", "dump", "0xFFFF0", "16"],
+        &["--tool=dump.lua", "0xFFFF0", "16"],
+    ] {
+        assert_eq!(
+            in_dir(args, 0),
+            (line.to_string(), String::new()),
+            "{args:?}"
+        );
+    }
+    let (o, e) = in_dir(&["dump", "0xFFFF0", "16"], 0);
+    assert_eq!(o, "the file\t0xFFFF0\t16\n");
+    assert!(
+        e.starts_with("memlua: warning: running the file 'dump' in the current folder")
+            && e.contains("'memlua -t dump ...' runs the tool"),
+        "{e}"
+    );
+    assert_eq!(
+        in_dir(&["./dump"], 0),
+        ("the file\n".to_string(), String::new())
+    );
+    let (_, e) = in_dir(&["-t", "nosuch"], 2);
+    assert!(e.starts_with("memlua: no bundled tool 'nosuch'"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn memtest_and_v2p_say_what_is_wrong_with_their_numbers() {
+    for (args, says) in [
+        (&["memtest", "0x1000", "0"][..], "memtest: LENGTH is zero"),
+        (
+            &["memtest", "0x1000"],
+            "memtest: ADDRESS and LENGTH are needed",
+        ),
+        (&["memtest", "0x1000", "zz"], "memtest: bad LENGTH 'zz'"),
+        (&["v2p", "0"], "v2p: LENGTH is zero"),
+        (&["v2p", "-p", "1.5", "0x1000"], "v2p: bad pid '1.5'"),
+    ] {
+        let (_, e) = run(args, 2);
+        assert!(e.starts_with(says), "{args:?}: {e}");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn v2p_p_errors_on_linux_are_about_the_process_not_the_system() {
+    // Above the kernel's largest PID (4194304): never a process.
+    let (_, e) = run(&["v2p", "-p", "2147483647", "0x1000"], 1);
+    assert!(e.starts_with("v2p: no process 2147483647"), "{e}");
+    assert!(!e.contains("Linux only"), "{e}");
+}

@@ -19,15 +19,25 @@ pub struct History {
     lock: PathBuf,
 }
 
+/// An error about `path`, naming it: "Permission denied" alone does not
+/// say which file to fix.
+fn at(path: &Path) -> impl Fn(std::io::Error) -> std::io::Error + '_ {
+    move |e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
 /// An exclusive `flock` for as long as it lives.
 struct Locked(File);
 
 impl Locked {
     fn take(path: &Path) -> std::io::Result<Locked> {
-        let f = OpenOptions::new().create(true).append(true).open(path)?;
+        let f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(at(path))?;
         // SAFETY: flock on a descriptor we own.
         if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(std::io::Error::last_os_error());
+            return Err(at(path)(std::io::Error::last_os_error()));
         }
         Ok(Locked(f))
     }
@@ -78,17 +88,18 @@ impl History {
 
     fn ensure_dir(&self) -> std::io::Result<()> {
         match self.file.parent() {
-            Some(d) => std::fs::create_dir_all(d),
+            Some(d) => std::fs::create_dir_all(d).map_err(at(d)),
             None => Ok(()),
         }
     }
 
     /// The entries, oldest first; trims the file when it has grown long.
+    /// Errors name the file they are about.
     pub fn load(&self) -> std::io::Result<Vec<String>> {
         let text = match std::fs::read_to_string(&self.file) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(e),
+            Err(e) => return Err(at(&self.file)(e)),
         };
         let mut entries: Vec<String> = text
             .lines()
@@ -108,29 +119,34 @@ impl History {
     /// new file renamed over the old one.
     fn trim(&self) -> std::io::Result<()> {
         let _lock = Locked::take(&self.lock)?;
-        let text = std::fs::read_to_string(&self.file)?;
+        let text = std::fs::read_to_string(&self.file).map_err(at(&self.file))?;
         let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
         let keep = &lines[lines.len().saturating_sub(KEEP)..];
         let tmp = self
             .file
             .with_extension(format!("tmp{}", std::process::id()));
-        let mut f = File::create(&tmp)?;
-        for l in keep {
-            writeln!(f, "{l}")?;
-        }
-        f.sync_all()?;
-        std::fs::rename(&tmp, &self.file)
+        let write = || {
+            let mut f = File::create(&tmp)?;
+            for l in keep {
+                writeln!(f, "{l}")?;
+            }
+            f.sync_all()
+        };
+        write().map_err(at(&tmp))?;
+        std::fs::rename(&tmp, &self.file).map_err(at(&self.file))
     }
 
-    /// Adds one chunk at the end, as one line written at once.
+    /// Adds one chunk at the end, as one line written at once. Errors name
+    /// the file or folder they are about.
     pub fn append(&self, chunk: &str) -> std::io::Result<()> {
         self.ensure_dir()?;
         let _lock = Locked::take(&self.lock)?;
-        let mut f = OpenOptions::new()
+        OpenOptions::new()
             .create(true)
             .append(true)
-            .open(&self.file)?;
-        f.write_all(format!("{}\n", escape(chunk)).as_bytes())
+            .open(&self.file)
+            .and_then(|mut f| f.write_all(format!("{}\n", escape(chunk)).as_bytes()))
+            .map_err(at(&self.file))
     }
 }
 
@@ -163,6 +179,25 @@ mod tests {
         );
         let lines = std::fs::read_to_string(dir.join("history")).unwrap();
         assert_eq!(lines.lines().count(), KEEP);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn errors_name_the_path() {
+        // A file where the folder should be: unusable even by root.
+        let dir = std::env::temp_dir().join(format!("memlua-hist3-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let blocker = dir.join("data");
+        std::fs::write(&blocker, "").unwrap();
+        let h = History::at(&blocker.join("memlua"));
+        let e = h.load().unwrap_err().to_string();
+        assert!(e.starts_with(&format!("{}: ", h.file.display())), "{e}");
+        let e = h.append("x = 1").unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("{}: ", blocker.join("memlua").display())),
+            "{e}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 

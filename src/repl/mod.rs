@@ -19,13 +19,13 @@ use rustyline::history::{DefaultHistory, History as _};
 use rustyline::Editor;
 
 use crate::cli::Invocation;
-use crate::run::Session;
+use crate::interp::{load_message, Failure, Interp};
 
 use history::History;
 use print::Printer;
 
 /// `memlua(sim:pc)> `: the backend and the board at a glance.
-fn prompt(s: &Session) -> String {
+fn prompt(s: &Interp) -> String {
     let backend: Option<Table> = s.lua.globals().get("backend").ok();
     let name: String = backend
         .as_ref()
@@ -48,7 +48,7 @@ enum Chunk {
 }
 
 /// lua.c's addreturn, then multiline.
-fn compile(s: &Session, chunk: &str) -> Chunk {
+fn compile(s: &Interp, chunk: &str) -> Chunk {
     if let Ok(f) = s
         .lua
         .load(format!("return {chunk};"))
@@ -63,13 +63,13 @@ fn compile(s: &Session, chunk: &str) -> Chunk {
             incomplete_input: true,
             ..
         }) => Chunk::Incomplete,
-        Err(e) => Chunk::Wrong(crate::run::load_message(&e)),
+        Err(e) => Chunk::Wrong(load_message(&e)),
     }
 }
 
 /// The session's state between chunks.
 struct Repl<'a> {
-    s: &'a Session,
+    s: &'a Interp,
     tostring: Function,
     hex: bool,
 }
@@ -148,7 +148,7 @@ impl Repl<'_> {
             .load("return sim.regions(), backend.board")
             .set_name("=board")
             .into_function()
-            .map_err(|e| crate::run::Failure(e.to_string()))
+            .map_err(|e| Failure(e.to_string()))
             .and_then(|f| self.s.call(f, MultiValue::new()));
         let mut values = match regions {
             Ok(v) => v.into_iter(),
@@ -252,7 +252,7 @@ fn human(n: u64) -> String {
     format!("{n} B")
 }
 
-pub fn run(s: &Session, inv: &Invocation) {
+pub fn run(s: &Interp, inv: &Invocation) {
     let tostring = match s.lua.globals().get::<Function>("tostring") {
         Ok(f) => f,
         Err(e) => {

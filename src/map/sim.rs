@@ -1,5 +1,5 @@
-//! `memlua --map`: the simulated board's memory map, kernel layout and
-//! memory-range table, printed for a person.
+//! `memlua --map` on the simulator: the board's memory map, kernel layout
+//! and memory-range table, printed for a person.
 
 use std::fmt::Write;
 
@@ -8,15 +8,7 @@ use memlua_runtime::sim::space::HolePolicy;
 use memlua_runtime::sim::Sim;
 use memlua_runtime::{Backend, MdfFlags, Result};
 
-fn size(n: u64) -> String {
-    const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
-    for (unit, name) in UNITS {
-        if n >= unit && n.is_multiple_of(unit) {
-            return format!("{} {name}", n / unit);
-        }
-    }
-    format!("{n} B")
-}
+use super::size;
 
 /// The whole description, ending in a newline.
 pub fn describe(sim: &mut Sim) -> Result<String> {
