@@ -142,6 +142,11 @@ fn stdlib_svd() {
 }
 
 #[test]
+fn debug_forge() {
+    suite("debug_forge.lua");
+}
+
+#[test]
 fn portable() {
     suite("portable.lua");
 }

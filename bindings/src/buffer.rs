@@ -12,23 +12,29 @@ use std::rc::Rc;
 
 use memlua_runtime::buffers::BufferRef;
 use memlua_runtime::{ops, Space, Width};
-use mlua::{Lua, UserData, UserDataFields, Value};
+use mlua::{Lua, Value};
 
 use crate::args::check_bulk_len;
-use crate::calls::{api_function, api_method, index_function};
+use crate::calls::{api_function, index_function};
 use crate::errors::Res;
 use crate::numbers::{bytes_arg, len_arg, lua_int, offset_arg, value_arg};
+use crate::objects::{self, Object};
 use crate::pages;
 use crate::session::Session;
 
+/// A buffer as scripts hold it (a tagged block, objects.rs).
+#[derive(Clone)]
 pub struct Buffer {
     session: Rc<Session>,
     buf: BufferRef,
     len: u64,
 }
 
-impl Drop for Buffer {
-    fn drop(&mut self) {
+impl Object for Buffer {
+    const TAG: u64 = u64::from_be_bytes(*b"mlbuffr\x01");
+    const NAME: &'static std::ffi::CStr = c"memlua.buffer";
+
+    fn collected(&mut self) {
         self.session.release(self.buf);
     }
 }
@@ -39,11 +45,10 @@ pub fn alloc(lua: &Lua, session: &Rc<Session>, len: u64) -> Res<Value> {
         buf: session.alloc(len)?,
         len,
     };
-    Ok(Value::UserData(lua.create_userdata(buf)?))
+    Ok(objects::create(lua, buf)?)
 }
 
 fn index(lua: &Lua) -> mlua::Result<Value> {
-    const T: &str = "memlua.buffer";
     const NAMES: [(&str, &str, Width); 4] = [
         ("read8", "write8", Width::W8),
         ("read16", "write16", Width::W16),
@@ -54,7 +59,7 @@ fn index(lua: &Lua) -> mlua::Result<Value> {
     for (read, write, w) in NAMES {
         methods.set(
             read,
-            api_method(lua, read, T, move |_, b: &Buffer, off: Value| {
+            objects::method(lua, read, move |_, b: Buffer, off: Value| {
                 let off = offset_arg(&off, 1, read)?;
                 let op = ops::access(Space::Process, w, false);
                 let addr = b.session.buffers().access(op, b.buf, off, w, None)?;
@@ -65,64 +70,49 @@ fn index(lua: &Lua) -> mlua::Result<Value> {
         )?;
         methods.set(
             write,
-            api_method(
-                lua,
-                write,
-                T,
-                move |_, b: &Buffer, (off, v): (Value, Value)| {
-                    let off = offset_arg(&off, 1, write)?;
-                    let v = value_arg(&v, 2, write)?;
-                    let op = ops::access(Space::Process, w, true);
-                    let addr = b.session.buffers().access(op, b.buf, off, w, Some(v))?;
-                    b.session
-                        .access(op, addr, |be| be.write(Space::Process, addr, w, v))
-                },
-            )?,
+            objects::method(lua, write, move |_, b: Buffer, (off, v): (Value, Value)| {
+                let off = offset_arg(&off, 1, write)?;
+                let v = value_arg(&v, 2, write)?;
+                let op = ops::access(Space::Process, w, true);
+                let addr = b.session.buffers().access(op, b.buf, off, w, Some(v))?;
+                b.session
+                    .access(op, addr, |be| be.write(Space::Process, addr, w, v))
+            })?,
         )?;
     }
     methods.set(
         "read",
-        api_method(
-            lua,
-            "read",
-            T,
-            |lua, b: &Buffer, (off, n): (Value, Value)| {
-                let off = offset_arg(&off, 1, "read")?;
-                let n = len_arg(&n, 2, "read")?;
-                let op = ops::bulk(Space::Process, false);
-                b.session.buffers().len_of(op, b.buf)?;
-                check_bulk_len(op, b.buf.base.wrapping_add(off), n)?;
-                let addr = b.session.buffers().span(op, b.buf, off, n)?;
-                let mut out = vec![0u8; n as usize];
-                b.session
-                    .with(op, |be| be.read_bytes(Space::Process, addr, &mut out))?;
-                Ok(lua.create_string(out)?)
-            },
-        )?,
+        objects::method(lua, "read", |lua, b: Buffer, (off, n): (Value, Value)| {
+            let off = offset_arg(&off, 1, "read")?;
+            let n = len_arg(&n, 2, "read")?;
+            let op = ops::bulk(Space::Process, false);
+            b.session.buffers().len_of(op, b.buf)?;
+            check_bulk_len(op, b.buf.base.wrapping_add(off), n)?;
+            let addr = b.session.buffers().span(op, b.buf, off, n)?;
+            let mut out = vec![0u8; n as usize];
+            b.session
+                .with(op, |be| be.read_bytes(Space::Process, addr, &mut out))?;
+            Ok(lua.create_string(out)?)
+        })?,
     )?;
     methods.set(
         "write",
-        api_method(
-            lua,
-            "write",
-            T,
-            |_, b: &Buffer, (off, s): (Value, Value)| {
-                let off = offset_arg(&off, 1, "write")?;
-                let s = bytes_arg(&s, 2, "write")?;
-                let data = s.as_bytes();
-                let op = ops::bulk(Space::Process, true);
-                let addr = b
-                    .session
-                    .buffers()
-                    .span(op, b.buf, off, data.len() as u64)?;
-                b.session
-                    .with(op, |be| be.write_bytes(Space::Process, addr, &data[..]))
-            },
-        )?,
+        objects::method(lua, "write", |_, b: Buffer, (off, s): (Value, Value)| {
+            let off = offset_arg(&off, 1, "write")?;
+            let s = bytes_arg(&s, 2, "write")?;
+            let data = s.as_bytes();
+            let op = ops::bulk(Space::Process, true);
+            let addr = b
+                .session
+                .buffers()
+                .span(op, b.buf, off, data.len() as u64)?;
+            b.session
+                .with(op, |be| be.write_bytes(Space::Process, addr, &data[..]))
+        })?,
     )?;
     methods.set(
         "lock",
-        api_method(lua, "lock", T, |_, b: &Buffer, ()| {
+        objects::method(lua, "lock", |_, b: Buffer, ()| {
             let len = b.session.buffers().len_of(ops::BUFFER_LOCK, b.buf)?;
             b.session
                 .with(ops::BUFFER_LOCK, |be| be.process_lock(b.buf.base, len))
@@ -130,7 +120,7 @@ fn index(lua: &Lua) -> mlua::Result<Value> {
     )?;
     methods.set(
         "unlock",
-        api_method(lua, "unlock", T, |_, b: &Buffer, ()| {
+        objects::method(lua, "unlock", |_, b: Buffer, ()| {
             let len = b.session.buffers().len_of(ops::BUFFER_UNLOCK, b.buf)?;
             b.session
                 .with(ops::BUFFER_UNLOCK, |be| be.process_unlock(b.buf.base, len))
@@ -138,21 +128,20 @@ fn index(lua: &Lua) -> mlua::Result<Value> {
     )?;
     methods.set(
         "free",
-        api_method(lua, "free", T, |_, b: &Buffer, ()| b.session.free(b.buf))?,
+        objects::method(lua, "free", |_, b: Buffer, ()| b.session.free(b.buf))?,
     )?;
     methods.set(
         "pages",
-        api_method(lua, "pages", T, |lua, b: &Buffer, ()| {
+        objects::method(lua, "pages", |lua, b: Buffer, ()| {
             b.session.buffers().len_of(ops::BUFFER_PAGES, b.buf)?;
             let list = pages::extract_range(&b.session, ops::BUFFER_PAGES, b.buf.base, b.len)?;
             Ok(pages::push_list(lua, list)?)
         })?,
     )?;
-    let getter = api_function(lua, |_, (this, key): (Value, Value)| {
-        let Value::UserData(ud) = &this else {
+    let getter = api_function(lua, |lua, (this, key): (Value, Value)| {
+        let Some(b) = objects::get::<Buffer>(lua, &this) else {
             return Ok(Value::Nil);
         };
-        let b = ud.borrow::<Buffer>()?;
         Ok(match &key {
             // Still readable once freed: the numbers stay what they were,
             // so a script can check that the addresses became invalid.
@@ -164,20 +153,18 @@ fn index(lua: &Lua) -> mlua::Result<Value> {
     index_function(lua, methods, Some(getter))
 }
 
-impl UserData for Buffer {
-    fn add_fields<F: UserDataFields<Self>>(fields: &mut F) {
-        fields.add_meta_field("__name", "memlua.buffer");
-        fields.add_meta_field_with("__index", index);
-    }
-
-    fn add_methods<M: mlua::UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_meta_method("__tostring", |_, b, ()| {
-            let live = b.session.buffers().len_of("", b.buf).is_ok();
-            Ok(if live {
-                format!("buffer [{:#x}, +{:#x}]", b.buf.base, b.len)
-            } else {
-                format!("buffer (freed, was {:#x})", b.buf.base)
-            })
-        });
-    }
+/// Creates the buffer metatable once per state.
+pub fn install(lua: &Lua) -> mlua::Result<()> {
+    let tostring = api_function(lua, |lua, this: Value| {
+        let Some(b) = objects::get::<Buffer>(lua, &this) else {
+            return Ok("buffer (collected)".to_string());
+        };
+        let live = b.session.buffers().len_of("", b.buf).is_ok();
+        Ok(if live {
+            format!("buffer [{:#x}, +{:#x}]", b.buf.base, b.len)
+        } else {
+            format!("buffer (freed, was {:#x})", b.buf.base)
+        })
+    })?;
+    objects::metatable::<Buffer>(lua, index(lua)?, tostring, &[])
 }

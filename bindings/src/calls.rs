@@ -13,7 +13,7 @@ use std::ffi::c_int;
 
 use mlua::{ffi, FromLuaMulti, Function, IntoLuaMulti, Lua, MultiValue, Table, Value};
 
-use crate::errors::{bad_self, error_value, Fail, Res};
+use crate::errors::{error_value, Fail, Res};
 
 /// Wraps an API function body as a Lua function that raises our errors as
 /// API.md describes.
@@ -94,11 +94,15 @@ pub fn index_function(lua: &Lua, methods: Table, getter: Option<Function>) -> ml
 
 unsafe extern "C-unwind" fn index_trampoline(state: *mut ffi::lua_State) -> c_int {
     ffi::lua_settop(state, 2);
-    ffi::lua_pushvalue(state, 2);
-    if ffi::lua_rawget(state, ffi::lua_upvalueindex(1)) != ffi::LUA_TNIL {
-        return 1;
+    // lua_rawget needs a table: `debug.setupvalue` may have put anything
+    // there, and then there are no methods.
+    if ffi::lua_type(state, ffi::lua_upvalueindex(1)) == ffi::LUA_TTABLE {
+        ffi::lua_pushvalue(state, 2);
+        if ffi::lua_rawget(state, ffi::lua_upvalueindex(1)) != ffi::LUA_TNIL {
+            return 1;
+        }
+        ffi::lua_pop(state, 1);
     }
-    ffi::lua_pop(state, 1);
     if ffi::lua_type(state, ffi::lua_upvalueindex(2)) == ffi::LUA_TNIL {
         return 0;
     }
@@ -106,29 +110,4 @@ unsafe extern "C-unwind" fn index_trampoline(state: *mut ffi::lua_State) -> c_in
     ffi::lua_insert(state, 1);
     ffi::lua_call(state, 2, 1);
     1
-}
-
-/// Wraps a method body: the first argument must be a `T` userdata (else
-/// "calling 'name' on bad self"), the rest are `A`.
-pub fn api_method<T, A, R, F>(
-    lua: &Lua,
-    name: &'static str,
-    expected: &'static str,
-    f: F,
-) -> mlua::Result<Function>
-where
-    T: 'static,
-    A: FromLuaMulti,
-    R: IntoLuaMulti,
-    F: Fn(&Lua, &T, A) -> Res<R> + 'static,
-{
-    api_function(lua, move |lua, (this, args): (Value, A)| {
-        let Value::UserData(ud) = &this else {
-            return Err(bad_self(name, expected, &this));
-        };
-        let obj = ud
-            .borrow::<T>()
-            .map_err(|_| bad_self(name, expected, &this))?;
-        f(lua, &obj, args)
-    })
 }

@@ -44,11 +44,33 @@ pub fn arg_error(pos: usize, fname: &str, msg: impl std::fmt::Display) -> Fail {
 
 /// A method called on something that is not its object. Lua words this
 /// `calling 'read32' on bad self (...)` when the call is `x:read32()`.
-pub fn bad_self(fname: &str, expected: &str, got: &Value) -> Fail {
+pub fn bad_self(lua: &Lua, fname: &str, expected: &str, got: &Value) -> Fail {
     Fail::Arg(format!(
         "calling '{fname}' on bad self ({expected} expected, got {})",
-        type_name(got)
+        type_name_in(lua, got)
     ))
+}
+
+/// `type_name` that also finds the `__name` of userdata mlua did not make
+/// (memlua's tagged objects, C modules' userdata), as luaL_typeerror does.
+pub fn type_name_in(lua: &Lua, v: &Value) -> String {
+    if !matches!(v, Value::UserData(_)) {
+        return type_name(v);
+    }
+    // SAFETY: exec_raw pushes `v`; the closure leaves one string on top
+    // (the metafield, or the pushed type name) for exec_raw to return.
+    let name = unsafe {
+        lua.exec_raw::<String>(v, |l| {
+            if mlua::ffi::luaL_getmetafield(l, -1, c"__name".as_ptr()) != mlua::ffi::LUA_TSTRING {
+                if mlua::ffi::lua_gettop(l) > 1 {
+                    mlua::ffi::lua_settop(l, 1);
+                }
+                mlua::ffi::lua_pushstring(l, c"userdata".as_ptr());
+            }
+            mlua::ffi::lua_replace(l, -2);
+        })
+    };
+    name.unwrap_or_else(|_| "userdata".into())
 }
 
 /// The type name `luaL_typeerror` would print: `__name` for userdata.

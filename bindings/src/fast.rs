@@ -1,59 +1,68 @@
 //! Hand-written `lua_CFunction`s for the calls loops make millions of
 //! times: `w:read8..64(off)`, `w:write8..64(off, v)`, `mem.read8..64(addr)`
-//! and `mem.write8..64(addr, v)` (and kmem's). mlua's callback machinery
-//! costs several times a raw binding here (DESIGN.md), so these read their
-//! arguments straight off the Lua stack and call the backend directly.
+//! and `mem.write8..64(addr, v)` (and kmem's), and a page list's
+//! `pl:state(i)`, `pl:paddr(i)`, `pl:domain(i)`. mlua's callback machinery
+//! costs several times a raw binding here (docs/DESIGN.md), so these read
+//! their arguments straight off the Lua stack and call the backend
+//! directly.
 //!
 //! They do only the common case. Anything unusual (a wrong self, a float or
 //! string argument, an offset past the window's end) goes to the ordinary
 //! mlua implementation of the same call, which words the error (or accepts
-//! the argument) exactly as before. A backend error is parked in
-//! [`PENDING`] and raised by an mlua function, so error values are built in
-//! one place. Whenever Lua may raise (longjmp) through these frames they
-//! hold no value with a destructor.
+//! the argument) exactly as before. Objects are found through their tagged
+//! blocks (objects.rs), so no metatable or user value a script sets can
+//! make one be read as another. A backend error is parked in [`PENDING`]
+//! and raised by an mlua function, so error values are built in one place.
+//! Whenever Lua may raise (longjmp) through these frames they hold no value
+//! with a destructor.
 
 use std::cell::Cell;
 use std::ffi::c_int;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
 
-use memlua_runtime::{direct, Errno, Error as RtError, Space, Width};
-use mlua::{ffi, Function, LightUserData, Lua, Table, Value};
+use memlua_runtime::{direct, Errno, Error as RtError, PageState, Space, Width};
+use mlua::{ffi, Function, Lua, Value};
 
 use crate::calls::api_function;
 use crate::errors::Fail;
+use crate::objects::{self, Object};
+use crate::pages::PageList;
 use crate::session::Session;
+use crate::window::Window;
 
 thread_local! {
     /// A backend error on its way to [`raiser`].
     static PENDING: Cell<Option<RtError>> = const { Cell::new(None) };
 }
 
-/// The metatable name of a window's state block (its user value 1).
-const STATE_MT: &std::ffi::CStr = c"memlua.window.state";
-/// The metatable name of a page list's entry block (its user value 1).
-const PAGES_MT: &std::ffi::CStr = c"memlua.pagelist.entries";
+// Upvalues of the window methods and page list accessors.
+/// The mlua implementation of the same call.
+const UV_SLOW: c_int = 1;
+/// The function that raises a parked error.
+const UV_RAISE: c_int = 2;
+/// Page list accessors: the state names, "invalid" at UV_STATES + 0.
+const UV_STATES: c_int = 2;
 
-/// What a window's fast methods need, in a Lua-owned block with no
-/// destructor: Lua's collector frees it, so it can never dangle. The
-/// block's own user value holds a strong reference to the session, so
-/// `session` stays valid as long as the block exists, and to the window's
-/// direct mapping (`Backend::map_direct`), so `ptr` does too.
-#[repr(C)]
-#[derive(Debug, Clone, Copy)]
-pub struct WindowState {
-    pub base: u64,
-    pub len: u64,
-    pub space: Space,
-    pub session: *const Session,
-    /// The window's first byte in a direct mapping, or null: accesses then
-    /// go through the backend.
-    pub ptr: *mut u8,
-    /// Whether `ptr` may be written through.
-    pub direct_write: bool,
-}
+// Upvalues of `mem.read32` and friends.
+/// The session, as a tagged block ([`SessionRef`]).
+const UV_SESSION: c_int = 1;
+const UV_SPACE_SLOW: c_int = 2;
+const UV_SPACE_RAISE: c_int = 3;
 
 const WIDTHS: [Width; 4] = [Width::W8, Width::W16, Width::W32, Width::W64];
 const SPACES: [Space; 2] = [Space::Phys, Space::Kernel];
+
+/// The session of `mem.read32` and friends, held by their closures as a
+/// tagged block so a script's `debug.setupvalue` cannot hand them anything
+/// else.
+#[derive(Clone)]
+pub struct SessionRef(pub Rc<Session>);
+
+impl Object for SessionRef {
+    const TAG: u64 = u64::from_be_bytes(*b"mlsessn\x01");
+    const NAME: &'static std::ffi::CStr = c"memlua.session";
+}
 
 /// The function that raises the parked error as an error table; one per
 /// Lua state, shared by every fast path.
@@ -110,35 +119,29 @@ unsafe fn raise(l: *mut ffi::lua_State, raise: c_int, e: RtError) -> c_int {
     0
 }
 
-/// The state of the window at stack index 1, if it is one with a state
-/// block (upvalue 1 is the block's metatable).
+/// Pushes a backend result: the value read, or nothing for a write; an
+/// error is raised.
 #[inline(always)]
-unsafe fn window_state(l: *mut ffi::lua_State) -> Option<WindowState> {
-    // SAFETY: stack operations on a running C function's own frame; the
-    // block is only read after its metatable proved what it is.
+unsafe fn finish(
+    l: *mut ffi::lua_State,
+    uv_raise: c_int,
+    r: Result<Option<u64>, RtError>,
+) -> c_int {
+    // SAFETY: as in `fallback`.
     unsafe {
-        if ffi::lua_type(l, 1) != ffi::LUA_TUSERDATA {
-            return None;
-        }
-        if ffi::lua_getiuservalue(l, 1, 1) != ffi::LUA_TUSERDATA {
-            ffi::lua_pop(l, 1);
-            return None;
-        }
-        let mut state = None;
-        if ffi::lua_getmetatable(l, -1) != 0 {
-            if ffi::lua_rawequal(l, -1, ffi::lua_upvalueindex(1)) != 0 {
-                let p = ffi::lua_touserdata(l, -2) as *const WindowState;
-                state = Some(std::ptr::read(p));
+        match r {
+            Ok(Some(v)) => {
+                ffi::lua_pushinteger(l, v as ffi::lua_Integer);
+                1
             }
-            ffi::lua_pop(l, 1);
+            Ok(None) => 0,
+            Err(e) => raise(l, uv_raise, e),
         }
-        ffi::lua_pop(l, 1);
-        state
     }
 }
 
 /// An integer argument (an integral float or a numeric string converts as
-/// Lua converts it, which is what API.md accepts too), or None for
+/// Lua converts it, which is what docs/API.md accepts too), or None for
 /// anything the slow path must judge.
 #[inline(always)]
 unsafe fn int_at(l: *mut ffi::lua_State, idx: c_int) -> Option<u64> {
@@ -148,163 +151,131 @@ unsafe fn int_at(l: *mut ffi::lua_State, idx: c_int) -> Option<u64> {
     (isnum != 0).then_some(v as u64)
 }
 
-/// The session behind upvalue `idx`.
+/// One access through the session, holding a reference of its own for the
+/// call (a device callback could drop the object's), dropped before any
+/// error is raised.
 #[inline(always)]
-unsafe fn session<'a>(l: *mut ffi::lua_State, idx: c_int) -> &'a Session {
-    // SAFETY: the upvalue is a light userdata pointing at the Session that
-    // the slow function (another upvalue of the same closure) keeps alive.
-    unsafe { &*(ffi::lua_touserdata(l, ffi::lua_upvalueindex(idx)) as *const Session) }
+fn access(
+    session: &Rc<Session>,
+    space: Space,
+    addr: u64,
+    w: Width,
+    write: Option<u64>,
+) -> Result<Option<u64>, RtError> {
+    let s = session.clone();
+    guarded(|| match write {
+        None => s.run(space, addr, w, false, |b| b.read(space, addr, w).map(Some)),
+        Some(v) => s.run(space, addr, w, true, |b| {
+            b.write(space, addr, w, v).map(|()| None)
+        }),
+    })
 }
 
-/// The session of a window state block.
+/// A window access at argument 2 (and a value at 3 for writes): the
+/// common case, or the slow path for everything else.
 #[inline(always)]
-unsafe fn window_session<'a>(st: &WindowState) -> &'a Session {
-    // SAFETY: the block's user value keeps this session alive (WindowState).
-    unsafe { &*st.session }
-}
-
-/// The address of `[off, off + n)` inside the window, if it is inside.
-#[inline(always)]
-fn inside(st: &WindowState, off: u64, n: u64) -> Option<u64> {
-    (off <= st.len && n <= st.len - off).then(|| st.base.wrapping_add(off))
-}
-
-/// The state of the window at index 1, through a one-entry cache: loops
-/// call a method on the same window again and again, and a pointer compare
-/// is cheaper than finding and checking the state block each time.
-/// Upvalue 4 is the window last seen, upvalue 5 a block holding a copy of
-/// its state (windows never change after mapping).
-#[inline(always)]
-unsafe fn cached_window_state(l: *mut ffi::lua_State) -> Option<WindowState> {
-    // SAFETY: stack and upvalue operations of the running C closure;
-    // upvalue 5 is a block of WindowState's size written before any window
-    // is cached in upvalue 4, and a cached window keeps its session alive.
+unsafe fn window_access(l: *mut ffi::lua_State, w: Width, write: bool) -> c_int {
+    // SAFETY: Lua calls this with a valid state; the window at index 1
+    // stays alive for the call (it is an argument), and only fields copied
+    // out of it are used once the backend may run Lua code.
     unsafe {
-        let cache = ffi::lua_touserdata(l, ffi::lua_upvalueindex(5)) as *mut WindowState;
-        if ffi::lua_type(l, 1) == ffi::LUA_TUSERDATA
-            && ffi::lua_rawequal(l, 1, ffi::lua_upvalueindex(4)) != 0
-        {
-            return Some(std::ptr::read(cache));
-        }
-        let st = window_state(l)?;
-        std::ptr::write(cache, st);
-        ffi::lua_pushvalue(l, 1);
-        ffi::lua_replace(l, ffi::lua_upvalueindex(4));
-        Some(st)
-    }
-}
-
-// Upvalues of the window methods: 1 state metatable, 2 slow method,
-// 3 raiser, 4 and 5 the cache of `cached_window_state`.
-unsafe extern "C-unwind" fn window_read<const W: usize>(l: *mut ffi::lua_State) -> c_int {
-    let w = WIDTHS[W];
-    // SAFETY: Lua calls this with a valid state (see the module comment for
-    // what may longjmp through here).
-    unsafe {
-        let (Some(st), Some(off)) = (cached_window_state(l), int_at(l, 2)) else {
-            return fallback(l, 2);
+        let (Some(win), Some(off)) = (objects::at::<Window>(l, 1), int_at(l, 2)) else {
+            return fallback(l, UV_SLOW);
         };
-        let Some(addr) = inside(&st, off, w.bytes()) else {
-            return fallback(l, 2);
+        let value = if write {
+            match int_at(l, 3) {
+                Some(v) => Some(v),
+                None => return fallback(l, UV_SLOW),
+            }
+        } else {
+            None
         };
-        if !st.ptr.is_null() {
-            // A direct mapping: `off + w <= len` was checked, the block's
-            // user value keeps the mapping alive, and a misaligned offset
-            // goes to the slow path, which words the EINVAL.
-            let p = st.ptr.wrapping_add(off as usize);
+        let win = &*win;
+        let Some(addr) = win.address(off, w.bytes()) else {
+            return fallback(l, UV_SLOW);
+        };
+        if !win.ptr.is_null() {
+            // A direct mapping: `off + w <= len` was checked and the window
+            // keeps the mapping alive. A misaligned offset, a read-only
+            // mapping or a value too wide goes to the slow path, which
+            // words the EINVAL or EROFS.
+            let p = win.ptr.wrapping_add(off as usize);
             if !w.is_aligned(p as u64) {
-                return fallback(l, 2);
+                return fallback(l, UV_SLOW);
             }
-            ffi::lua_pushinteger(l, direct::load(p, w) as ffi::lua_Integer);
-            return 1;
-        }
-        let s = window_session(&st);
-        match guarded(|| s.run(st.space, addr, w, false, |b| b.read(st.space, addr, w))) {
-            Ok(v) => {
-                ffi::lua_pushinteger(l, v as ffi::lua_Integer);
-                1
+            match value {
+                None => {
+                    ffi::lua_pushinteger(l, direct::load(p, w) as ffi::lua_Integer);
+                    return 1;
+                }
+                Some(v) if win.direct_write && w.fits(v) => {
+                    direct::store(p, w, v & w.mask());
+                    return 0;
+                }
+                Some(_) => return fallback(l, UV_SLOW),
             }
-            Err(e) => raise(l, 3, e),
         }
+        let r = access(&win.session, win.space, addr, w, value);
+        finish(l, UV_RAISE, r)
     }
+}
+
+unsafe extern "C-unwind" fn window_read<const W: usize>(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY: see `window_access`.
+    unsafe { window_access(l, WIDTHS[W], false) }
 }
 
 unsafe extern "C-unwind" fn window_write<const W: usize>(l: *mut ffi::lua_State) -> c_int {
-    let w = WIDTHS[W];
-    // SAFETY: as in `window_read`.
+    // SAFETY: see `window_access`.
+    unsafe { window_access(l, WIDTHS[W], true) }
+}
+
+#[inline(always)]
+unsafe fn space_access(l: *mut ffi::lua_State, space: Space, w: Width, write: bool) -> c_int {
+    // SAFETY: as in `window_access`; the session block is an upvalue of
+    // this closure, alive while the closure is.
     unsafe {
-        let (Some(st), Some(off), Some(v)) = (cached_window_state(l), int_at(l, 2), int_at(l, 3))
-        else {
-            return fallback(l, 2);
+        let Some(addr) = int_at(l, 1) else {
+            return fallback(l, UV_SPACE_SLOW);
         };
-        let Some(addr) = inside(&st, off, w.bytes()) else {
-            return fallback(l, 2);
-        };
-        if !st.ptr.is_null() {
-            // As in `window_read`; a read-only mapping or a value too wide
-            // goes to the slow path, which words the EROFS or EINVAL.
-            let p = st.ptr.wrapping_add(off as usize);
-            if !st.direct_write || !w.is_aligned(p as u64) || !w.fits(v) {
-                return fallback(l, 2);
+        let value = if write {
+            match int_at(l, 2) {
+                Some(v) => Some(v),
+                None => return fallback(l, UV_SPACE_SLOW),
             }
-            direct::store(p, w, v & w.mask());
-            return 0;
-        }
-        let s = window_session(&st);
-        match guarded(|| s.run(st.space, addr, w, true, |b| b.write(st.space, addr, w, v))) {
-            Ok(()) => 0,
-            Err(e) => raise(l, 3, e),
-        }
+        } else {
+            None
+        };
+        let Some(s) = objects::at::<SessionRef>(l, ffi::lua_upvalueindex(UV_SESSION)) else {
+            return fallback(l, UV_SPACE_SLOW);
+        };
+        let r = access(&(*s).0, space, addr, w, value);
+        finish(l, UV_SPACE_RAISE, r)
     }
 }
 
-// Upvalues of `mem.read32` and friends: 1 session, 2 slow function,
-// 3 raiser.
 unsafe extern "C-unwind" fn space_read<const S: usize, const W: usize>(
     l: *mut ffi::lua_State,
 ) -> c_int {
-    let (space, w) = (SPACES[S], WIDTHS[W]);
-    // SAFETY: as in `window_read`.
-    unsafe {
-        let Some(addr) = int_at(l, 1) else {
-            return fallback(l, 2);
-        };
-        let s = session(l, 1);
-        match guarded(|| s.run(space, addr, w, false, |b| b.read(space, addr, w))) {
-            Ok(v) => {
-                ffi::lua_pushinteger(l, v as ffi::lua_Integer);
-                1
-            }
-            Err(e) => raise(l, 3, e),
-        }
-    }
+    // SAFETY: see `space_access`.
+    unsafe { space_access(l, SPACES[S], WIDTHS[W], false) }
 }
 
 unsafe extern "C-unwind" fn space_write<const S: usize, const W: usize>(
     l: *mut ffi::lua_State,
 ) -> c_int {
-    let (space, w) = (SPACES[S], WIDTHS[W]);
-    // SAFETY: as in `window_read`.
-    unsafe {
-        let (Some(addr), Some(v)) = (int_at(l, 1), int_at(l, 2)) else {
-            return fallback(l, 2);
-        };
-        let s = session(l, 1);
-        match guarded(|| s.run(space, addr, w, true, |b| b.write(space, addr, w, v))) {
-            Ok(()) => 0,
-            Err(e) => raise(l, 3, e),
-        }
-    }
-}
-
-fn index_of(w: Width) -> usize {
-    WIDTHS.iter().position(|x| *x == w).unwrap_or(0)
+    // SAFETY: see `space_access`.
+    unsafe { space_access(l, SPACES[S], WIDTHS[W], true) }
 }
 
 type CFn = unsafe extern "C-unwind" fn(*mut ffi::lua_State) -> c_int;
 
+fn width_index(w: Width) -> usize {
+    WIDTHS.iter().position(|x| *x == w).unwrap_or(0)
+}
+
 fn window_fn(w: Width, write: bool) -> CFn {
-    match (write, index_of(w)) {
+    match (write, width_index(w)) {
         (false, 0) => window_read::<0>,
         (false, 1) => window_read::<1>,
         (false, 2) => window_read::<2>,
@@ -316,10 +287,11 @@ fn window_fn(w: Width, write: bool) -> CFn {
     }
 }
 
-fn space_fn(space: Space, w: Width, write: bool) -> CFn {
+/// The C function of `mem.read32` and friends; `kernel` picks kmem's.
+fn space_fn(kernel: bool, w: Width, write: bool) -> CFn {
     macro_rules! pick {
         ($f:ident, $s:literal) => {
-            match index_of(w) {
+            match width_index(w) {
                 0 => $f::<$s, 0>,
                 1 => $f::<$s, 1>,
                 2 => $f::<$s, 2>,
@@ -327,214 +299,55 @@ fn space_fn(space: Space, w: Width, write: bool) -> CFn {
             }
         };
     }
-    match (space, write) {
-        (Space::Phys, false) => pick!(space_read, 0),
-        (Space::Kernel, false) => pick!(space_read, 1),
-        (Space::Phys, true) => pick!(space_write, 0),
-        (Space::Kernel, true) => pick!(space_write, 1),
-        // Buffers have no `mem.read32`-style function of their own.
-        (Space::Process, false) => pick!(space_read, 0),
-        (Space::Process, true) => pick!(space_write, 0),
-    }
-}
-
-/// The metatable of window state blocks (created once per Lua state).
-fn state_metatable(lua: &Lua) -> mlua::Result<Table> {
-    // SAFETY: luaL_newmetatable leaves the (new or existing) table on top,
-    // which exec_raw returns.
-    unsafe {
-        lua.exec_raw::<Table>((), |state| {
-            ffi::luaL_newmetatable(state, STATE_MT.as_ptr());
-        })
+    match (kernel, write) {
+        (false, false) => pick!(space_read, 0),
+        (true, false) => pick!(space_read, 1),
+        (false, true) => pick!(space_write, 0),
+        (true, true) => pick!(space_write, 1),
     }
 }
 
 /// A window method whose common case runs in C; `slow` is the mlua
 /// implementation it falls back on.
 pub fn window_method(lua: &Lua, w: Width, write: bool, slow: Function) -> mlua::Result<Function> {
-    let upvalues = (state_metatable(lua)?, slow, raiser(lua)?, Value::Nil);
     let f = window_fn(w, write);
-    // SAFETY: four upvalues are pushed by exec_raw; the fifth, the cache
-    // block, is created here with no window cached yet (upvalue 4 nil, and
-    // `cached_window_state` only trusts the cache for a userdata at index
-    // 1), and lua_pushcclosure pops all five.
+    // SAFETY: two upvalues (UV_SLOW, UV_RAISE) pushed by exec_raw;
+    // lua_pushcclosure pops them.
     unsafe {
-        lua.exec_raw::<Function>(upvalues, |state| {
-            let p = ffi::lua_newuserdatauv(state, std::mem::size_of::<WindowState>(), 0)
-                as *mut WindowState;
-            std::ptr::write(
-                p,
-                WindowState {
-                    base: 0,
-                    len: 0,
-                    space: Space::Phys,
-                    session: std::ptr::null(),
-                    ptr: std::ptr::null_mut(),
-                    direct_write: false,
-                },
-            );
-            ffi::lua_pushcclosure(state, f, 5)
+        lua.exec_raw::<Function>((slow, raiser(lua)?), |state| {
+            ffi::lua_pushcclosure(state, f, 2)
         })
     }
 }
 
-/// `mem.read32` and friends, with `slow` as the fallback.
+/// `mem.read32` and friends over `space` (mem's or kmem's), with `slow` as
+/// the fallback.
 pub fn space_function(
     lua: &Lua,
-    session: &Session,
+    session: &Rc<Session>,
     space: Space,
     w: Width,
     write: bool,
     slow: Function,
 ) -> mlua::Result<Function> {
-    let upvalues = (
-        LightUserData(session as *const Session as *mut _),
-        slow,
-        raiser(lua)?,
-    );
-    let f = space_fn(space, w, write);
-    // SAFETY: as in `window_method`, with three upvalues.
-    unsafe { lua.exec_raw::<Function>(upvalues, |state| ffi::lua_pushcclosure(state, f, 3)) }
-}
-
-/// Gives a window userdata its state block (user value 1), which the fast
-/// methods read. `keep` is any Lua value holding the session (`st.session`)
-/// and the direct mapping behind `st.ptr` alive: the block keeps it as its
-/// own user value.
-pub fn attach_state(lua: &Lua, window: &Value, st: WindowState, keep: Value) -> mlua::Result<()> {
-    let mt = state_metatable(lua)?;
-    // SAFETY: exec_raw pushes the window, the metatable and `keep` (at -3,
-    // -2, -1). A block of exactly WindowState's size with one user value is
-    // created, fully written, given `keep` as user value and the metatable,
-    // and stored as the window's user value 1 (mlua creates userdata with
-    // one user value slot and uses it only for its own user-value API, which
-    // windows do not use).
+    let f = space_fn(space == Space::Kernel, w, write);
+    objects::metatable::<SessionRef>(
+        lua,
+        Value::Nil,
+        lua.create_function(|_, ()| Ok("memlua session"))?,
+        &[],
+    )?;
+    let session = objects::create(lua, SessionRef(session.clone()))?;
+    // SAFETY: three upvalues (UV_SESSION, UV_SPACE_SLOW, UV_SPACE_RAISE)
+    // pushed in order; lua_pushcclosure pops them.
     unsafe {
-        lua.exec_raw::<()>((window, mt, keep), |state| {
-            let p = ffi::lua_newuserdatauv(state, std::mem::size_of::<WindowState>(), 1)
-                as *mut WindowState;
-            std::ptr::write(p, st);
-            ffi::lua_pushvalue(state, -2);
-            ffi::lua_setiuservalue(state, -2, 1);
-            ffi::lua_pushvalue(state, -3);
-            ffi::lua_setmetatable(state, -2);
-            ffi::lua_setiuservalue(state, -4, 1);
-            ffi::lua_pop(state, 3);
+        lua.exec_raw::<Function>((session, slow, raiser(lua)?), |state| {
+            ffi::lua_pushcclosure(state, f, 3)
         })
     }
 }
 
 // ---- page lists --------------------------------------------------------
-
-/// One page of a page list, as the fast accessors read it.
-#[repr(C)]
-#[derive(Debug, Clone, Copy)]
-pub struct PageEntry {
-    pub paddr: u64,
-    pub domain: i32,
-    /// 0 invalid, 1 valid, 2 mapped (ME_STATE_*).
-    pub state: u8,
-    /// Mapped, but the frame is hidden: `paddr` is not to be shown.
-    pub hidden: u8,
-}
-
-/// The block's header: the entries follow it.
-#[repr(C)]
-struct PagesHeader {
-    count: u64,
-}
-
-fn pages_metatable(lua: &Lua) -> mlua::Result<Table> {
-    // SAFETY: as in `state_metatable`.
-    unsafe {
-        lua.exec_raw::<Table>((), |state| {
-            ffi::luaL_newmetatable(state, PAGES_MT.as_ptr());
-        })
-    }
-}
-
-/// Gives a page list userdata its entry block (user value 1), which the
-/// fast accessors read. The block is plain data owned by Lua's collector.
-pub fn attach_pages(lua: &Lua, list: &Value, entries: &[PageEntry]) -> mlua::Result<()> {
-    let mt = pages_metatable(lua)?;
-    let bytes = std::mem::size_of::<PagesHeader>() + std::mem::size_of_val(entries);
-    // SAFETY: exec_raw pushes the list and the metatable (-2, -1). A block
-    // of exactly header + entries bytes is created and fully written (the
-    // header's 8-byte alignment holds: Lua aligns userdata blocks for any
-    // C type), given the metatable and stored as the list's user value 1
-    // (mlua's userdata have one user value slot, used only by its own
-    // user-value API, which page lists do not use).
-    unsafe {
-        lua.exec_raw::<()>((list, mt), |state| {
-            let p = ffi::lua_newuserdatauv(state, bytes, 0) as *mut PagesHeader;
-            std::ptr::write(
-                p,
-                PagesHeader {
-                    count: entries.len() as u64,
-                },
-            );
-            let first = p.add(1) as *mut PageEntry;
-            std::ptr::copy_nonoverlapping(entries.as_ptr(), first, entries.len());
-            ffi::lua_pushvalue(state, -2);
-            ffi::lua_setmetatable(state, -2);
-            ffi::lua_setiuservalue(state, -3, 1);
-            ffi::lua_pop(state, 2);
-        })
-    }
-}
-
-/// The entry block of the page list at index 1, through a one-entry cache
-/// as for windows: upvalue 1 is the block metatable, 3 the list last seen,
-/// 4 a light userdata pointing at its block (kept alive by that list).
-#[inline(always)]
-unsafe fn cached_pages(l: *mut ffi::lua_State) -> Option<*const PagesHeader> {
-    // SAFETY: stack and upvalue operations of the running C closure; a
-    // block is only used after its metatable proved what it is, and the
-    // cached pointer only while the list holding it is cached too.
-    unsafe {
-        if ffi::lua_type(l, 1) != ffi::LUA_TUSERDATA {
-            return None;
-        }
-        if ffi::lua_rawequal(l, 1, ffi::lua_upvalueindex(3)) != 0 {
-            return Some(ffi::lua_touserdata(l, ffi::lua_upvalueindex(4)) as *const PagesHeader);
-        }
-        if ffi::lua_getiuservalue(l, 1, 1) != ffi::LUA_TUSERDATA {
-            ffi::lua_pop(l, 1);
-            return None;
-        }
-        let mut block = None;
-        if ffi::lua_getmetatable(l, -1) != 0 {
-            if ffi::lua_rawequal(l, -1, ffi::lua_upvalueindex(1)) != 0 {
-                block = Some(ffi::lua_touserdata(l, -2) as *const PagesHeader);
-            }
-            ffi::lua_pop(l, 1);
-        }
-        ffi::lua_pop(l, 1);
-        let block = block?;
-        ffi::lua_pushvalue(l, 1);
-        ffi::lua_replace(l, ffi::lua_upvalueindex(3));
-        ffi::lua_pushlightuserdata(l, block as *mut std::ffi::c_void);
-        ffi::lua_replace(l, ffi::lua_upvalueindex(4));
-        Some(block)
-    }
-}
-
-/// Page `i` (1-based) of the list at index 1, or None for the slow path.
-#[inline(always)]
-unsafe fn page_at(l: *mut ffi::lua_State) -> Option<PageEntry> {
-    // SAFETY: the block holds `count` entries right after its header.
-    unsafe {
-        let block = cached_pages(l)?;
-        let i = int_at(l, 2)?;
-        let k = i.checked_sub(1)?;
-        if k >= (*block).count {
-            return None;
-        }
-        Some(std::ptr::read(
-            (block.add(1) as *const PageEntry).add(k as usize),
-        ))
-    }
-}
 
 /// What a page list accessor answers.
 #[derive(Clone, Copy)]
@@ -544,25 +357,33 @@ enum PageField {
     Domain,
 }
 
-// Upvalues of the page list accessors: 1 block metatable, 2 slow method,
-// 3 and 4 the cache of `cached_pages`, 5-7 the strings "invalid", "valid",
-// "mapped".
 unsafe extern "C-unwind" fn page_field<const F: usize>(l: *mut ffi::lua_State) -> c_int {
     const FIELDS: [PageField; 3] = [PageField::State, PageField::Paddr, PageField::Domain];
-    // SAFETY: as in `window_read`; nothing here can raise but the fallback.
+    // SAFETY: as in `window_access`; nothing here can raise but the
+    // fallback, and the entry is copied out of the live list.
     unsafe {
-        let Some(e) = page_at(l) else {
-            return fallback(l, 2);
+        let (Some(pl), Some(i)) = (objects::at::<PageList>(l, 1), int_at(l, 2)) else {
+            return fallback(l, UV_SLOW);
         };
-        let mapped = e.state == 2;
-        match FIELDS[F] {
-            PageField::State => {
-                ffi::lua_pushvalue(l, ffi::lua_upvalueindex(5 + e.state.min(2) as c_int))
+        let pl = &*pl;
+        let Some(e) = i
+            .checked_sub(1)
+            .and_then(|k| pl.entries.get(k as usize))
+            .copied()
+        else {
+            return fallback(l, UV_SLOW);
+        };
+        let mapped = e.state == PageState::Mapped;
+        match (FIELDS[F], e.paddr, e.domain) {
+            (PageField::State, ..) => {
+                ffi::lua_pushvalue(l, ffi::lua_upvalueindex(UV_STATES + e.state as c_int))
             }
-            PageField::Paddr if mapped && e.hidden == 0 => {
-                ffi::lua_pushinteger(l, e.paddr as ffi::lua_Integer)
+            (PageField::Paddr, Some(pa), _) if mapped && !e.hidden => {
+                ffi::lua_pushinteger(l, pa as ffi::lua_Integer)
             }
-            PageField::Domain if mapped => ffi::lua_pushinteger(l, e.domain as ffi::lua_Integer),
+            (PageField::Domain, _, Some(d)) if mapped => {
+                ffi::lua_pushinteger(l, d as ffi::lua_Integer)
+            }
             _ => ffi::lua_pushnil(l),
         }
         1
@@ -577,16 +398,8 @@ pub fn page_method(lua: &Lua, field: &str, slow: Function) -> mlua::Result<Funct
         "paddr" => page_field::<1>,
         _ => page_field::<2>,
     };
-    let upvalues = (
-        pages_metatable(lua)?,
-        slow,
-        Value::Nil,
-        Value::Nil,
-        "invalid",
-        "valid",
-        "mapped",
-    );
-    // SAFETY: seven upvalues pushed in order; lua_pushcclosure pops them.
-    // Upvalue 4 is only used after upvalue 3 holds a list (cached_pages).
-    unsafe { lua.exec_raw::<Function>(upvalues, |state| ffi::lua_pushcclosure(state, f, 7)) }
+    // The state names in PageState's order, after UV_SLOW.
+    let upvalues = (slow, "invalid", "valid", "mapped");
+    // SAFETY: four upvalues pushed in order; lua_pushcclosure pops them.
+    unsafe { lua.exec_raw::<Function>(upvalues, |state| ffi::lua_pushcclosure(state, f, 4)) }
 }

@@ -21,6 +21,7 @@ mod host;
 mod mem_api;
 mod memrange_api;
 pub mod numbers;
+mod objects;
 mod pages;
 mod progress;
 mod session;
@@ -66,6 +67,9 @@ pub fn install(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<()> {
 /// several sessions in one state.
 pub fn api_table(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<Table> {
     errors::install(lua)?;
+    window::install(lua)?;
+    pages::install(lua)?;
+    buffer::install(lua)?;
     let session = session::Session::new(backend);
     let t = lua.create_table()?;
     t.set("mem", mem_api::mem_table(lua, &session)?)?;

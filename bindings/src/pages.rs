@@ -1,19 +1,21 @@
 //! MEM_EXTRACT_PADDR results: `mem.extract`'s table and the page list of
-//! `mem.extract_range` / `b:pages()` (API.md, Virtual-to-physical).
+//! `mem.extract_range` / `b:pages()` (docs/API.md, Virtual-to-physical).
 //!
 //! A page list keeps the batch's answers as plain structs; `pl[i]` builds a
 //! table only when asked, and `pl:state(i)` / `pl:paddr(i)` / `pl:domain(i)`
-//! answer without building one, so a script can walk many pages cheaply.
+//! answer without building one (C fast paths in fast.rs), so a script can
+//! walk many pages cheaply. A page list is a tagged block (objects.rs).
 
 use std::rc::Rc;
 
 use memlua_runtime::{ops, Errno, Error as RtError, MemExtract, PAGE_SIZE};
-use mlua::{Lua, Table, UserData, UserDataFields, Value};
+use mlua::{Lua, Table, Value};
 
-use crate::calls::{api_function, api_method, index_function};
+use crate::calls::{api_function, index_function};
 use crate::errors::{arg_error, Fail, Res};
 use crate::fast;
 use crate::numbers::{got, lua_int, to_u64};
+use crate::objects::{self, Object};
 use crate::session::Session;
 
 /// The most pages one `extract_range` looks up (16 GiB of address space):
@@ -44,7 +46,7 @@ pub fn extract_one(session: &Session, vaddr: u64) -> Res<MemExtract> {
 pub fn extract_range(session: &Rc<Session>, op: &str, vaddr: u64, len: u64) -> Res<PageList> {
     if len == 0 {
         return Ok(PageList {
-            entries: Vec::new(),
+            entries: Rc::from(Vec::new()),
         });
     }
     let first = vaddr & !(PAGE_SIZE - 1);
@@ -75,30 +77,25 @@ pub fn extract_range(session: &Rc<Session>, op: &str, vaddr: u64, len: u64) -> R
         .map(|i| MemExtract::invalid(if i == 0 { vaddr } else { first + i * PAGE_SIZE }))
         .collect();
     session.with(op, |b| b.extract(&mut entries))?;
-    Ok(PageList { entries })
+    Ok(PageList {
+        entries: Rc::from(entries),
+    })
 }
 
 /// The answers of one batched lookup.
+#[derive(Clone)]
 pub struct PageList {
-    pub entries: Vec<MemExtract>,
+    pub entries: Rc<[MemExtract]>,
 }
 
-/// The page list as a Lua value, with the entry block its fast accessors
-/// read.
+impl Object for PageList {
+    const TAG: u64 = u64::from_be_bytes(*b"mlpages\x01");
+    const NAME: &'static std::ffi::CStr = c"memlua.pagelist";
+}
+
+/// The page list as a Lua value.
 pub fn push_list(lua: &Lua, list: PageList) -> mlua::Result<Value> {
-    let entries: Vec<fast::PageEntry> = list
-        .entries
-        .iter()
-        .map(|e| fast::PageEntry {
-            paddr: e.paddr.unwrap_or(0),
-            domain: e.domain.unwrap_or(-1),
-            state: e.state as u8,
-            hidden: u8::from(e.hidden || e.paddr.is_none()),
-        })
-        .collect();
-    let ud = Value::UserData(lua.create_userdata(list)?);
-    fast::attach_pages(lua, &ud, &entries)?;
-    Ok(ud)
+    objects::create(lua, list)
 }
 
 impl PageList {
@@ -127,28 +124,26 @@ fn show(v: &Value) -> String {
 }
 
 fn index(lua: &Lua) -> mlua::Result<Value> {
-    const T: &str = "memlua.pagelist";
     let methods = lua.create_table()?;
-    // Each accessor is a C fast path (fast.rs) over the list's entry block,
+    // Each accessor is a C fast path (fast.rs) over the list's entries,
     // falling back on these for anything unusual.
-    let slow = api_method(lua, "state", T, |_, pl: &PageList, i: Value| {
+    let slow = objects::method(lua, "state", |_, pl: PageList, i: Value| {
         Ok(pl.entry(&i, "state")?.state.name())
     })?;
     methods.set("state", fast::page_method(lua, "state", slow)?)?;
-    let slow = api_method(lua, "paddr", T, |_, pl: &PageList, i: Value| {
+    let slow = objects::method(lua, "paddr", |_, pl: PageList, i: Value| {
         Ok(pl.entry(&i, "paddr")?.paddr.map(lua_int))
     })?;
     methods.set("paddr", fast::page_method(lua, "paddr", slow)?)?;
-    let slow = api_method(lua, "domain", T, |_, pl: &PageList, i: Value| {
+    let slow = objects::method(lua, "domain", |_, pl: PageList, i: Value| {
         Ok(pl.entry(&i, "domain")?.domain)
     })?;
     methods.set("domain", fast::page_method(lua, "domain", slow)?)?;
     // pl[i] like a table: nil outside 1..#pl.
     let getter = api_function(lua, |lua, (this, key): (Value, Value)| {
-        let Value::UserData(ud) = &this else {
+        let Some(pl) = objects::get::<PageList>(lua, &this) else {
             return Ok(Value::Nil);
         };
-        let pl = ud.borrow::<PageList>()?;
         // As a table would: an integral float is the same key (pl[1.0]).
         let index = match &key {
             Value::Integer(i) => usize::try_from(*i).ok(),
@@ -168,16 +163,16 @@ fn index(lua: &Lua) -> mlua::Result<Value> {
     index_function(lua, methods, Some(getter))
 }
 
-impl UserData for PageList {
-    fn add_fields<F: UserDataFields<Self>>(fields: &mut F) {
-        fields.add_meta_field("__name", "memlua.pagelist");
-        fields.add_meta_field_with("__index", index);
-    }
-
-    fn add_methods<M: mlua::UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_meta_method("__len", |_, pl, ()| Ok(pl.entries.len()));
-        methods.add_meta_method("__tostring", |_, pl, ()| {
-            Ok(format!("page list ({} pages)", pl.entries.len()))
-        });
-    }
+/// Creates the page list metatable once per state.
+pub fn install(lua: &Lua) -> mlua::Result<()> {
+    let tostring = api_function(lua, |lua, this: Value| {
+        Ok(match objects::get::<PageList>(lua, &this) {
+            Some(pl) => format!("page list ({} pages)", pl.entries.len()),
+            None => "page list (collected)".to_string(),
+        })
+    })?;
+    let len = api_function(lua, |lua, this: Value| {
+        Ok(objects::get::<PageList>(lua, &this).map(|pl| pl.entries.len()))
+    })?;
+    objects::metatable::<PageList>(lua, index(lua)?, tostring, &[("__len", len)])
 }

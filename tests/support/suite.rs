@@ -20,7 +20,8 @@ pub fn run(
 ) -> Vec<String> {
     let failures = Rc::new(RefCell::new(Vec::<String>::new()));
     let outcome = (|| -> mlua::Result<()> {
-        let lua = Lua::new();
+        // A state as memlua itself opens one, `debug` included.
+        let lua = memlua_bindings::new_state()?;
         memlua_bindings::install(&lua, backend?)?;
         let f = failures.clone();
         let fail = lua.create_function(move |lua, (msg, level): (String, usize)| {

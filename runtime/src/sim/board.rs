@@ -248,7 +248,11 @@ impl Board {
         let unreadable = |e: std::io::Error| {
             BoardError::unplaced(
                 name_or_path,
-                if e.kind() == std::io::ErrorKind::NotFound {
+                if e.kind() == std::io::ErrorKind::NotFound
+                    && (name_or_path.contains('/') || name_or_path.ends_with(".toml"))
+                {
+                    format!("{name_or_path}: no such board file (built-in boards: {builtins})")
+                } else if e.kind() == std::io::ErrorKind::NotFound {
                     format!(
                         "no built-in board or file named '{name_or_path}' (built-in: {builtins})"
                     )
