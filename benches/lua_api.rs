@@ -14,7 +14,9 @@
 use std::ffi::c_int;
 use std::time::Instant;
 
+use memlua_runtime::layer::Through;
 use memlua_runtime::sim::Sim;
+use memlua_runtime::Backend;
 use mlua::{ffi, Function, Lua, Table};
 
 /// Where the baselines pretend their buffer sits, so a script can use the
@@ -108,17 +110,31 @@ fn main() -> mlua::Result<()> {
         if filter.as_ref().is_some_and(|f| !name.contains(f.as_str())) {
             continue;
         }
-        let lua = memlua_bindings::new_state()?;
-        let sim = Sim::from_board_name("pc").map_err(mlua::Error::external)?;
-        memlua_bindings::install(&lua, Box::new(sim))?;
-        lua.globals().set("bench", bench_table(&lua)?)?;
-        println!("== {name}");
         let code = std::fs::read_to_string(&path).map_err(mlua::Error::external)?;
-        let f: Function = lua
-            .load(code)
-            .set_name(format!("@{}", path.display()))
-            .into_function()?;
-        f.call::<()>(())?;
+        // Each script on the simulator, then behind a layer that changes
+        // nothing: what one layer costs.
+        for layered in [false, true] {
+            let lua = memlua_bindings::new_state()?;
+            let sim = Sim::from_board_name("pc").map_err(mlua::Error::external)?;
+            let backend: Box<dyn Backend> = if layered {
+                Box::new(Through(Box::new(sim)))
+            } else {
+                Box::new(sim)
+            };
+            memlua_bindings::install(&lua, backend)?;
+            lua.globals().set("bench", bench_table(&lua)?)?;
+            let label = if layered {
+                ", behind a pass-through layer"
+            } else {
+                ""
+            };
+            println!("== {name}{label}");
+            let f: Function = lua
+                .load(&code)
+                .set_name(format!("@{}", path.display()))
+                .into_function()?;
+            f.call::<()>(())?;
+        }
     }
     Ok(())
 }

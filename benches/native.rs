@@ -15,6 +15,7 @@ use std::ffi::c_int;
 use std::os::unix::fs::FileExt;
 use std::time::Instant;
 
+use memlua_runtime::layer::Through;
 use memlua_runtime::native::{Native, Options};
 use memlua_runtime::{Backend, MemExtract, PAGE_SIZE};
 use mlua::{ffi, Lua};
@@ -73,14 +74,21 @@ fn mapped_userdata(lua: &Lua, file: &std::fs::File) -> mlua::Result<mlua::Value>
     }
 }
 
-fn native_state(path: &str) -> mlua::Result<Lua> {
+/// A state on the native backend over `path`, behind a layer that changes
+/// nothing when `layered` (what a layer costs).
+fn native_state(path: &str, layered: bool) -> mlua::Result<Lua> {
     let lua = memlua_bindings::new_state()?;
     let n = Native::open(&Options {
         mem: Some(path.to_string()),
         ..Default::default()
     })
     .map_err(mlua::Error::external)?;
-    memlua_bindings::install(&lua, Box::new(n))?;
+    let backend: Box<dyn Backend> = if layered {
+        Box::new(Through(Box::new(n)))
+    } else {
+        Box::new(n)
+    };
+    memlua_bindings::install(&lua, backend)?;
     let t = lua.create_table()?;
     let start = Instant::now();
     t.set(
@@ -116,12 +124,19 @@ fn main() -> mlua::Result<()> {
 }
 
 fn run(path: &str) -> mlua::Result<()> {
-    // 1. w:read32 against the raw lua_CFunction.
-    let lua = native_state(path)?;
+    // 1. w:read32 against the raw lua_CFunction, then the same behind a
+    // layer (the direct map passes through it: no cost expected).
     let script =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/lua/native_read32.lua");
+    let code = std::fs::read_to_string(&script).map_err(mlua::Error::external)?;
+    println!("== native_read32, behind a pass-through layer");
+    native_state(path, true)?
+        .load(&code)
+        .set_name("@benches/lua/native_read32.lua")
+        .exec()?;
+    let lua = native_state(path, false)?;
     println!("== native_read32");
-    lua.load(std::fs::read_to_string(&script).map_err(mlua::Error::external)?)
+    lua.load(&code)
         .set_name("@benches/lua/native_read32.lua")
         .exec()?;
 

@@ -1,0 +1,143 @@
+//! Layers: a backend wrapped around another (a recorder, an allow-list, a
+//! dry run, ...), as docs/DESIGN.md describes. A [`Layer`] passes every
+//! call through to the backend it wraps unless it overrides it, direct
+//! maps and the simulator included, so a layer loses no feature of what it
+//! wraps and costs one call where it does nothing.
+
+use crate::{sim, Backend, DirectMap, MemExtract, MemRangeDesc, RangeOp, Result, Space, Width};
+
+/// A backend around another: every method passes through to
+/// [`Layer::inner`] unless the layer overrides it. Every `Layer` is a
+/// [`Backend`].
+pub trait Layer {
+    /// The backend this layer wraps.
+    fn inner(&self) -> &dyn Backend;
+    fn inner_mut(&mut self) -> &mut dyn Backend;
+
+    fn name(&self) -> &str {
+        self.inner().name()
+    }
+    fn writable(&self) -> bool {
+        self.inner().writable()
+    }
+    fn board(&self) -> Option<&str> {
+        self.inner().board()
+    }
+    fn read(&mut self, space: Space, addr: u64, w: Width) -> Result<u64> {
+        self.inner_mut().read(space, addr, w)
+    }
+    fn write(&mut self, space: Space, addr: u64, w: Width, v: u64) -> Result<()> {
+        self.inner_mut().write(space, addr, w, v)
+    }
+    fn read_bytes(&mut self, space: Space, addr: u64, buf: &mut [u8]) -> Result<()> {
+        self.inner_mut().read_bytes(space, addr, buf)
+    }
+    fn write_bytes(&mut self, space: Space, addr: u64, buf: &[u8]) -> Result<()> {
+        self.inner_mut().write_bytes(space, addr, buf)
+    }
+    fn extract(&mut self, pages: &mut [MemExtract]) -> Result<()> {
+        self.inner_mut().extract(pages)
+    }
+    fn range_count(&mut self) -> Result<usize> {
+        self.inner_mut().range_count()
+    }
+    fn ranges(&mut self) -> Result<Vec<MemRangeDesc>> {
+        self.inner_mut().ranges()
+    }
+    fn range_set(&mut self, d: &MemRangeDesc, op: RangeOp) -> Result<()> {
+        self.inner_mut().range_set(d, op)
+    }
+    fn symbol(&mut self, name: &str) -> Result<u64> {
+        self.inner_mut().symbol(name)
+    }
+    fn process_map(&mut self, len: u64) -> Result<u64> {
+        self.inner_mut().process_map(len)
+    }
+    fn process_unmap(&mut self, base: u64, len: u64) -> Result<()> {
+        self.inner_mut().process_unmap(base, len)
+    }
+    fn process_lock(&mut self, base: u64, len: u64) -> Result<()> {
+        self.inner_mut().process_lock(base, len)
+    }
+    fn process_unlock(&mut self, base: u64, len: u64) -> Result<()> {
+        self.inner_mut().process_unlock(base, len)
+    }
+    fn map_direct(&mut self, space: Space, addr: u64, len: u64) -> Option<DirectMap> {
+        self.inner_mut().map_direct(space, addr, len)
+    }
+    fn as_sim(&mut self) -> Option<&mut sim::Sim> {
+        self.inner_mut().as_sim()
+    }
+}
+
+impl<L: Layer> Backend for L {
+    fn name(&self) -> &str {
+        Layer::name(self)
+    }
+    fn writable(&self) -> bool {
+        Layer::writable(self)
+    }
+    fn board(&self) -> Option<&str> {
+        Layer::board(self)
+    }
+    #[inline]
+    fn read(&mut self, space: Space, addr: u64, w: Width) -> Result<u64> {
+        Layer::read(self, space, addr, w)
+    }
+    #[inline]
+    fn write(&mut self, space: Space, addr: u64, w: Width, v: u64) -> Result<()> {
+        Layer::write(self, space, addr, w, v)
+    }
+    fn read_bytes(&mut self, space: Space, addr: u64, buf: &mut [u8]) -> Result<()> {
+        Layer::read_bytes(self, space, addr, buf)
+    }
+    fn write_bytes(&mut self, space: Space, addr: u64, buf: &[u8]) -> Result<()> {
+        Layer::write_bytes(self, space, addr, buf)
+    }
+    fn extract(&mut self, pages: &mut [MemExtract]) -> Result<()> {
+        Layer::extract(self, pages)
+    }
+    fn range_count(&mut self) -> Result<usize> {
+        Layer::range_count(self)
+    }
+    fn ranges(&mut self) -> Result<Vec<MemRangeDesc>> {
+        Layer::ranges(self)
+    }
+    fn range_set(&mut self, d: &MemRangeDesc, op: RangeOp) -> Result<()> {
+        Layer::range_set(self, d, op)
+    }
+    fn symbol(&mut self, name: &str) -> Result<u64> {
+        Layer::symbol(self, name)
+    }
+    fn process_map(&mut self, len: u64) -> Result<u64> {
+        Layer::process_map(self, len)
+    }
+    fn process_unmap(&mut self, base: u64, len: u64) -> Result<()> {
+        Layer::process_unmap(self, base, len)
+    }
+    fn process_lock(&mut self, base: u64, len: u64) -> Result<()> {
+        Layer::process_lock(self, base, len)
+    }
+    fn process_unlock(&mut self, base: u64, len: u64) -> Result<()> {
+        Layer::process_unlock(self, base, len)
+    }
+    fn map_direct(&mut self, space: Space, addr: u64, len: u64) -> Option<DirectMap> {
+        Layer::map_direct(self, space, addr, len)
+    }
+    fn as_sim(&mut self) -> Option<&mut sim::Sim> {
+        Layer::as_sim(self)
+    }
+}
+
+/// The layer that changes nothing: where a new layer starts, and what the
+/// benchmarks measure a layer's own cost with.
+pub struct Through(pub Box<dyn Backend>);
+
+impl Layer for Through {
+    fn inner(&self) -> &dyn Backend {
+        &*self.0
+    }
+    fn inner_mut(&mut self) -> &mut dyn Backend {
+        &mut *self.0
+    }
+}
