@@ -1,7 +1,7 @@
 -- memcontrol: list and change memory range attributes, as FreeBSD memcontrol(8)
 --
 -- FreeBSD's memcontrol (usr.sbin/memcontrol/memcontrol.c) with its output
--- byte for byte (mem4.md §5): `list [-a] [-o owner]`, `set -b base -l len
+-- byte for byte (docs/MEM4.md §5): `list [-a] [-o owner]`, `set -b base -l len
 -- [-o owner] attribute...`, `clear -o owner`, `clear -b base -l len`, and
 -- `help [command]`, with the same help texts on stderr. Without its bugs:
 -- a usage error (bad option, bad number, no length, an owner longer than 7
@@ -22,7 +22,7 @@ local STRERROR = {
   EIO = "Input/output error",
 }
 
--- The attribute table in print order (mem4.md §5).
+-- The attribute table in print order (docs/MEM4.md §5).
 local ATTRS = {
   { "uncacheable", memrange.UNCACHEABLE, true },
   { "write-combine", memrange.WRITECOMBINE, true },

@@ -8,6 +8,9 @@ use std::process::Command as StdCommand;
 
 mod support;
 
+#[path = "support/skip.rs"]
+mod skip;
+
 use support::memlua;
 
 fn run(args: &[&str], stdin: &str) -> (String, String, i32) {
@@ -193,7 +196,7 @@ fn running_out_of_memory_is_a_lua_error_that_pcall_catches() {
 #[test]
 fn a_full_stdout_is_not_a_crash() {
     let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
-        println!("skipped: no /dev/full");
+        skip::skip("no /dev/full");
         return;
     };
     for args in [&["-v"][..], &["--help"], &["--list-boards"], &["--map"]] {

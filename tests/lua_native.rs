@@ -11,6 +11,9 @@ mod suite;
 #[path = "support/layers.rs"]
 mod layers;
 
+#[path = "support/skip.rs"]
+mod skip;
+
 use std::path::{Path, PathBuf};
 
 use memlua_bindings::memlua_runtime::native::{Native, Options};
@@ -26,28 +29,27 @@ impl Drop for Fixture {
     }
 }
 
-fn fixture(name: &str) -> Option<Fixture> {
-    if !Path::new("/dev/shm").is_dir() {
-        println!("skipped: no tmpfs at /dev/shm");
-        return None;
-    }
+/// A fresh one on /dev/shm; a tmpfs that cannot hold it is a failure.
+fn fixture(name: &str) -> Fixture {
     let p = PathBuf::from(format!("/dev/shm/memlua-lua-{name}-{}", std::process::id()));
-    let f = std::fs::File::create(&p).ok()?;
-    f.set_len(64 << 20).ok()?;
-    Some(Fixture(p))
+    let f = std::fs::File::create(&p).expect("a file on /dev/shm");
+    f.set_len(64 << 20).expect("64 MiB on /dev/shm");
+    Fixture(p)
 }
 
 /// Runs `file` on the native backend over a fresh fixture, then again with
 /// a counting layer around it (direct maps pass through the layer).
 fn suite(file: &str) {
+    if !Path::new("/dev/shm").is_dir() {
+        skip::skip("no tmpfs at /dev/shm");
+        return;
+    }
     run(file, false);
     run(file, true);
 }
 
 fn run(file: &str, counted: bool) {
-    let Some(fx) = fixture(file) else {
-        return;
-    };
+    let fx = fixture(file);
     let count = std::rc::Rc::new(std::cell::Cell::new(0));
     let native = Native::open(&Options {
         mem: Some(fx.0.to_string_lossy().into_owned()),

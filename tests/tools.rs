@@ -3,6 +3,10 @@
 
 mod support;
 
+#[cfg(target_os = "linux")]
+#[path = "support/skip.rs"]
+mod skip;
+
 use support::memlua;
 
 fn run(args: &[&str], code: i32) -> (String, String) {
@@ -300,31 +304,58 @@ fn memtest_dump_v2p_regs_tools() {
     }
 }
 
+/// A `sleep 30` to look at, killed when dropped, with the address of its
+/// text (executable, resident) mapping.
+#[cfg(target_os = "linux")]
+struct Sleeper {
+    child: std::process::Child,
+    pid: String,
+    text: String,
+}
+
+#[cfg(target_os = "linux")]
+impl Sleeper {
+    fn new() -> Sleeper {
+        let child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("sleep runs");
+        let pid = child.id().to_string();
+        // The first executable mapping of the child: its text, resident.
+        // The child may still be on its way into exec: look until it is
+        // there.
+        let mut text = None;
+        for _ in 0..200 {
+            let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
+            text = maps
+                .lines()
+                .find(|l| l.contains(" r-xp ") && l.ends_with("/sleep"))
+                .and_then(|l| l.split('-').next())
+                .map(|a| format!("0x{a}"));
+            if text.is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let text = text.expect("sleep's text mapping");
+        Sleeper { child, pid, text }
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for Sleeper {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// `v2p -p PID`: another process's pages through /proc/PID/pagemap.
 #[cfg(target_os = "linux")]
 #[test]
 fn v2p_looks_up_another_process() {
-    let mut child = std::process::Command::new("sleep")
-        .arg("30")
-        .spawn()
-        .expect("sleep runs");
-    let pid = child.id().to_string();
-    // The first executable mapping of the child: its text, resident. The
-    // child may still be on its way into exec: look until it is there.
-    let mut text = None;
-    for _ in 0..200 {
-        let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
-        text = maps
-            .lines()
-            .find(|l| l.contains(" r-xp ") && l.ends_with("/sleep"))
-            .and_then(|l| l.split('-').next())
-            .map(|a| format!("0x{a}"));
-        if text.is_some() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    let text = text.expect("sleep's text mapping");
+    let s = Sleeper::new();
+    let pid = &s.pid;
     // The lowest page of its stack mapping: inside a mapping, never
     // touched (the stack grows down from the top): valid, not invalid.
     let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
@@ -334,28 +365,36 @@ fn v2p_looks_up_another_process() {
         .and_then(|l| l.split('-').next())
         .map(|a| format!("0x{a}"))
         .expect("a stack mapping");
-    let (json, _) = run(&["v2p", "--json", "-p", &pid, &text, "4096"], 0);
-    let (unmapped, _) = run(&["v2p", "-p", &pid, "0x1000"], 0);
-    let (untouched, _) = run(&["v2p", "--json", "-p", &pid, &stack, "4096"], 0);
-    run(&["v2p", "-p", &pid, "0x1000", "0"], 2);
-    let _ = child.kill();
-    let _ = child.wait();
+    let (json, _) = run(&["v2p", "--json", "-p", pid, &s.text, "4096"], 0);
+    let (unmapped, _) = run(&["v2p", "-p", pid, "0x1000"], 0);
+    let (untouched, _) = run(&["v2p", "--json", "-p", pid, &stack, "4096"], 0);
+    run(&["v2p", "-p", pid, "0x1000", "0"], 2);
     assert!(json.contains("\"state\":\"mapped\""), "{json}");
-    let text_addr = u64::from_str_radix(text.trim_start_matches("0x"), 16).unwrap();
+    let text_addr = u64::from_str_radix(s.text.trim_start_matches("0x"), 16).unwrap();
     assert!(json.contains(&format!("\"vaddr\":{text_addr}")), "{json}");
-    if json.contains("\"paddr\":") {
-        assert!(
-            !json.contains("\"paddr\":0,"),
-            "a hidden frame is not a 0: {json}"
-        );
-    } else {
-        println!("skipped: frame numbers hidden (needs CAP_SYS_ADMIN); state checked only");
-    }
     assert!(
         unmapped.contains("0x0000000000001000 invalid"),
         "{unmapped}"
     );
     assert!(untouched.contains("\"state\":\"valid\""), "{untouched}");
+}
+
+/// `v2p -p PID` gives a resident page's frame, never a 0 for a frame the
+/// kernel hides.
+#[cfg(target_os = "linux")]
+#[test]
+fn v2p_gives_another_process_a_frame_never_a_0() {
+    let s = Sleeper::new();
+    let (json, _) = run(&["v2p", "--json", "-p", &s.pid, &s.text, "4096"], 0);
+    if !json.contains("\"paddr\":") {
+        assert!(json.contains("needs CAP_SYS_ADMIN"), "{json}");
+        skip::skip("frame numbers hidden (needs CAP_SYS_ADMIN)");
+        return;
+    }
+    assert!(
+        !json.contains("\"paddr\":0,"),
+        "a hidden frame is not a 0: {json}"
+    );
 }
 
 #[test]

@@ -16,7 +16,7 @@ use mlua::{ffi, FromLuaMulti, Function, IntoLuaMulti, Lua, MultiValue, Table, Va
 use crate::errors::{error_value, Fail, Res};
 
 /// Wraps an API function body as a Lua function that raises our errors as
-/// API.md describes.
+/// docs/API.md describes.
 pub fn api_function<A, R, F>(lua: &Lua, f: F) -> mlua::Result<Function>
 where
     A: FromLuaMulti,

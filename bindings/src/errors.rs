@@ -95,7 +95,7 @@ const ERROR_TEXT: &str = "memlua.error_text";
 
 /// Creates the error metatable once per state. The Display text of each
 /// error lives in a weak-keyed side table, so an error table carries exactly
-/// the fields API.md names and nothing else.
+/// the fields docs/API.md names and nothing else.
 pub fn install(lua: &Lua) -> mlua::Result<()> {
     // Several sessions in one state share it.
     if lua

@@ -2,7 +2,7 @@
 //! times: `w:read8..64(off)`, `w:write8..64(off, v)`, `mem.read8..64(addr)`
 //! and `mem.write8..64(addr, v)` (and kmem's), and a page list's
 //! `pl:state(i)`, `pl:paddr(i)`, `pl:domain(i)`. mlua's callback machinery
-//! costs several times a raw binding here (docs/DESIGN.md), so these read
+//! costs several times a raw binding here (docs/DESIGN.md, "Fast paths"), so these read
 //! their arguments straight off the Lua stack and call the backend
 //! directly.
 //!
@@ -141,7 +141,7 @@ unsafe fn finish(
 }
 
 /// An integer argument (an integral float or a numeric string converts as
-/// Lua converts it, which is what docs/API.md accepts too), or None for
+/// Lua converts it, which is what docs/API.md, Numbers, accepts too), or None for
 /// anything the slow path must judge.
 #[inline(always)]
 unsafe fn int_at(l: *mut ffi::lua_State, idx: c_int) -> Option<u64> {

@@ -1,5 +1,5 @@
 //! `hex(v [, width])`: `0x…`, unsigned, zero-padded to `width` bits
-//! (API.md, Numbers).
+//! (docs/API.md, Numbers).
 
 use mlua::{Function, Lua, Value};
 

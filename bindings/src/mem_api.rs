@@ -1,6 +1,6 @@
 //! `mem` (physical memory, /dev/mem) and `kmem` (kernel virtual memory,
 //! /dev/kmem): the same calls over two spaces, plus `kmem.symbol` and the
-//! process-memory calls on `mem` (docs/API.md, Physical and kernel memory).
+//! process-memory calls on `mem` (docs/API.md, `mem` and `kmem`).
 
 use std::rc::Rc;
 

@@ -1,4 +1,4 @@
-//! Reading Lua arguments as memlua numbers (API.md, Numbers).
+//! Reading Lua arguments as memlua numbers (docs/API.md, Numbers).
 //!
 //! Addresses, values and offsets are u64 bit patterns: a negative Lua
 //! integer is a high address. Integral floats and numeric strings are

@@ -1,5 +1,5 @@
 //! MEM_EXTRACT_PADDR results: `mem.extract`'s table and the page list of
-//! `mem.extract_range` / `b:pages()` (docs/API.md, Virtual-to-physical).
+//! `mem.extract_range` / `b:pages()` (docs/API.md, Looking up addresses).
 //!
 //! A page list keeps the batch's answers as plain structs; `pl[i]` builds a
 //! table only when asked, and `pl:state(i)` / `pl:paddr(i)` / `pl:domain(i)`

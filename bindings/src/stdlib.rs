@@ -1,7 +1,7 @@
 //! The module loader: `require "memlua.NAME"` finds the Lua files of the
 //! workspace's stdlib/ folder, compiled into the binary by build.rs; user
 //! modules are found on `package.path`, which gets `$MEMLUA_PATH` and the
-//! user's data folder in front (API.md, Modules).
+//! user's data folder in front (docs/API.md, Modules).
 
 use std::path::Path;
 

@@ -1,5 +1,5 @@
 //! Windows: `mem.map(addr, len)` / `kmem.map`, a bounds-checked view that is
-//! the fast path for loops (docs/API.md, Physical and kernel memory).
+//! the fast path for loops (docs/API.md, Windows).
 //!
 //! Per access the work is one bounds check and one backend call, or one
 //! volatile access where the backend gave a direct mapping. A window is a

@@ -38,13 +38,13 @@ impl Width {
         }
     }
 
-    /// Natural alignment: 16/32/64-bit accesses need it (API.md, Numbers).
+    /// Natural alignment: 16/32/64-bit accesses need it (docs/API.md, Numbers).
     pub const fn is_aligned(self, addr: u64) -> bool {
         addr & (self.bytes() - 1) == 0
     }
 
     /// EINVAL unless `at` (an "address" or an "offset", as `what` says) is
-    /// naturally aligned for this width (API.md, Numbers); op and address
+    /// naturally aligned for this width (docs/API.md, Numbers); op and address
     /// are the caller's to fill in.
     pub fn check_aligned(self, at: u64, what: &str) -> crate::Result<()> {
         if self.is_aligned(at) {
@@ -118,7 +118,7 @@ impl Space {
     }
 }
 
-/// ME_STATE_*: what MEM_EXTRACT_PADDR found at an address (mem4.md §3).
+/// ME_STATE_*: what MEM_EXTRACT_PADDR found at an address (docs/MEM4.md §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum PageState {
     /// Not part of the address space.
@@ -190,7 +190,7 @@ impl MemExtract {
 }
 
 bitflags! {
-    /// MDF_* flags of `struct mem_range_desc`, with mem4.md §1.2's exact bits.
+    /// MDF_* flags of `struct mem_range_desc`, with docs/MEM4.md §1.2's exact bits.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct MdfFlags: u32 {
         const UNCACHEABLE  = 1 << 0;
@@ -217,7 +217,7 @@ impl MdfFlags {
     /// MDF_ATTRMASK: the attribute part of the flags.
     pub const ATTRMASK: u32 = 0x00ff_ffff;
 
-    /// memcontrol(8)'s names, in its print order (mem4.md §5), and whether
+    /// memcontrol(8)'s names, in its print order (docs/MEM4.md §5), and whether
     /// `set` accepts each one.
     pub const NAMES: [(&'static str, MdfFlags, bool); 12] = [
         ("uncacheable", MdfFlags::UNCACHEABLE, true),

@@ -120,7 +120,7 @@ fn unmapped_kernel_addresses_are_efault() {
             Errno::EINVAL
         );
         // A single access is not a bulk transfer: no byte count, and the
-        // text is API.md's `op: ERRNO: message (addr=...)` exactly.
+        // text is docs/API.md's `op: ERRNO: message (addr=...)` exactly.
         let e = n
             .read(Space::Kernel, TEXT + 0x1000, Width::W64)
             .unwrap_err();

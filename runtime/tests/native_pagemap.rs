@@ -1,7 +1,10 @@
 //! MEM_EXTRACT_PADDR on Linux through /proc/self/pagemap, on real pages of
 //! this process. Frame numbers need CAP_SYS_ADMIN; without it the tests
-//! say `skipped: needs CAP_SYS_ADMIN for frame numbers`.
+//! say `skipped: TEST: needs CAP_SYS_ADMIN for frame numbers`.
 #![cfg(target_os = "linux")]
+
+#[path = "support/skip.rs"]
+mod skip;
 
 use memlua_runtime::native::{Native, Options};
 use memlua_runtime::{Backend, MemExtract, PageState, PAGE_SIZE};
@@ -29,8 +32,8 @@ fn extract(n: &mut Native, vaddrs: &[u64]) -> Vec<MemExtract> {
     out
 }
 
-/// A locked page of ours; None (having printed why) when frame numbers
-/// are hidden from this process.
+/// Whether frame numbers of our pages are visible; false (the test
+/// skipped, saying why) when they are hidden from this process.
 fn frames_visible(n: &mut Native) -> bool {
     let b = n.process_map(PAGE_SIZE).unwrap();
     n.process_lock(b, 0).unwrap();
@@ -40,7 +43,7 @@ fn frames_visible(n: &mut Native) -> bool {
     if e.hidden {
         assert_eq!(e.paddr, None, "never a silent 0");
         assert!(e.why().unwrap().contains("CAP_SYS_ADMIN"));
-        println!("skipped: needs CAP_SYS_ADMIN for frame numbers");
+        skip::skip("needs CAP_SYS_ADMIN for frame numbers");
         return false;
     }
     true

@@ -1,5 +1,5 @@
 //! Kernel virtual memory on the `pc` board: the direct map, the kernel
-//! image at KERNBASE and the symbol table (mem4.md §2.3, §6).
+//! image at KERNBASE and the symbol table (docs/MEM4.md §2.3, §6).
 
 use memlua_runtime::sim::kernel::{DMAP_MIN, KERNBASE};
 use memlua_runtime::sim::Sim;

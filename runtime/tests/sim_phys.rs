@@ -1,4 +1,4 @@
-//! Physical space on the `pc` board: the bounds rules of mem4.md §2.3, the
+//! Physical space on the `pc` board: the bounds rules of docs/MEM4.md §2.3, the
 //! board's layout, holes, ROM and devices, widths and alignment.
 
 use memlua_runtime::sim::Sim;

@@ -22,8 +22,13 @@ pub fn main_thread(lua: &Lua) -> mlua::Result<*mut ffi::lua_State> {
 
 /// lua.c's `lstop`: clear the hook and raise the error where Lua stands.
 unsafe extern "C-unwind" fn stop(state: *mut ffi::lua_State, _ar: *mut ffi::lua_Debug) {
-    ffi::lua_sethook(state, None, 0, 0);
-    ffi::luaL_error(state, c"interrupted!".as_ptr());
+    // SAFETY: Lua calls a hook on its running thread `state`, where a hook
+    // may clear hooks and raise; the raise leaves through this frame, which
+    // holds nothing to drop.
+    unsafe {
+        ffi::lua_sethook(state, None, 0, 0);
+        ffi::luaL_error(state, c"interrupted!".as_ptr());
+    }
 }
 
 /// lua.c's `laction`: a second Ctrl-C before Lua notices ends the process

@@ -4,7 +4,7 @@
 local A = 0x7000
 mem.write32(A, 0x01020304)
 
--- Error values: a table with a shared metatable and the fields API.md names.
+-- Error values: a table with a shared metatable and the fields docs/API.md names.
 local e = raises("EINVAL", mem.write8, A, 0x100)
 if e then
   eq(e.errno, "EINVAL")
@@ -17,7 +17,7 @@ if e then
   local e2 = raises("EFAULT", mem.read8, 1 << 39)
   check(getmetatable(e) == getmetatable(e2), "one shared metatable")
   eq(raises("EFAULT", mem.read, 1 << 39, 1).done, 0, "done for bulk transfers")
-  -- The text is API.md's format exactly; the count is e.done's business.
+  -- The text is docs/API.md's format exactly; the count is e.done's business.
   local eb = raises("EFAULT", mem.read, 1 << 39, 16)
   eq(eb and tostring(eb), "mem.read: EFAULT: " .. (eb and eb.message or "") .. " (addr=0x8000000000)")
 end

@@ -1,4 +1,4 @@
--- memrange: MEMRANGE_GET / MEMRANGE_SET with mem4.md §4's rules on pc:
+-- memrange: MEMRANGE_GET / MEMRANGE_SET with docs/MEM4.md §4's rules on pc:
 -- 88 fixed descriptors + 8 variable slots, 4 set by firmware (the acpi one
 -- busy), so 96 descriptors and 4 free slots.
 
@@ -106,7 +106,7 @@ local full = raises("ENOSPC", M.set, { base = 0x98000000, len = 0x1000000, flags
 eq(full and full.op, "memrange.set")
 M.remove { base = 0x90000000, len = 0x1000000 }
 M.set { base = 0x98000000, len = 0x1000000, flags = "write-combine" }
-eq(find(0x98000000, 0x1000000).owner, "BIOS", "no owner given: the re-read names an active ownerless range BIOS (mem4.md §4.2)")
+eq(find(0x98000000, 0x1000000).owner, "BIOS", "no owner given: the re-read names an active ownerless range BIOS (docs/MEM4.md §4.2)")
 
 -- A claim by another owner makes a range busy to this session.
 sim.claim { base = 0x91000000, len = 0x1000000, owner = "gpu" }

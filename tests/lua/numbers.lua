@@ -1,4 +1,4 @@
--- Numbers (API.md): addresses and values are u64 bit patterns; integral
+-- Numbers (docs/API.md): addresses and values are u64 bit patterns; integral
 -- floats and numeric strings are accepted; anything else is an argument
 -- error naming the argument; values must fit their width; hex().
 

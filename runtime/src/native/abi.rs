@@ -1,7 +1,7 @@
 //! The binary interfaces the native layer talks to, written down once and
 //! checked on every platform: FreeBSD's `<sys/memrange.h>` structs and
-//! ioctl numbers (mem4.md §1), and Linux's `<asm/mtrr.h>` ones for
-//! /proc/mtrr (mem4.md §7). The FreeBSD code can only be compiled on
+//! ioctl numbers (docs/MEM4.md §1), and Linux's `<asm/mtrr.h>` ones for
+//! /proc/mtrr (docs/MEM4.md §7). The FreeBSD code can only be compiled on
 //! FreeBSD, so its layouts are asserted here, where CI runs.
 
 /// `struct mem_range_desc` (FreeBSD, LP64): 32 bytes.

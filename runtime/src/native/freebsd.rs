@@ -1,5 +1,5 @@
 //! The FreeBSD side of the native backend: the real mem(4) interface
-//! (mem4.md §1-3, §6). MEM_EXTRACT_PADDR, MEMRANGE_GET and MEMRANGE_SET are
+//! (docs/MEM4.md §1-3, §6). MEM_EXTRACT_PADDR, MEMRANGE_GET and MEMRANGE_SET are
 //! ioctls on /dev/mem through nix's ioctl macros, with the structs of
 //! `abi` (whose sizes and numbers are tested on every platform); kernel
 //! memory is /dev/kmem at the kernel address as offset; symbols come from
@@ -23,7 +23,7 @@ nix::ioctl_readwrite!(memrange_get, b'm', 50, MemRangeOp);
 nix::ioctl_write_ptr!(memrange_set, b'm', 51, MemRangeOp);
 nix::ioctl_readwrite!(mem_extract_paddr, b'm', 52, MemExtractC);
 
-// nix computes the same numbers as mem4.md §1.3 (with FreeBSD's encoding;
+// nix computes the same numbers as docs/MEM4.md §1.3 (with FreeBSD's encoding;
 // the Linux type-check build, memlua_check_freebsd, encodes them otherwise).
 #[cfg(target_os = "freebsd")]
 const _: () = {
@@ -41,7 +41,7 @@ const SYS_KLDSYM: libc::c_int = libc::SYS_kldsym;
 const SYS_KLDSYM: libc::c_long = 337;
 
 pub struct Sys {
-    /// /dev/mem for the ioctls (they need no write access, mem4.md §2.1).
+    /// /dev/mem for the ioctls (they need no write access, docs/MEM4.md §2.1).
     mem: Result<File>,
     writable: bool,
 }

@@ -1,6 +1,6 @@
 //! Positioned reads and writes that go on until done or refused, reporting
 //! how far they got: mem(4)'s bulk transfers return a short count after
-//! progress (mem4.md §2.3), which memlua turns into EFAULT with `done`.
+//! progress (docs/MEM4.md §2.3), which memlua turns into EFAULT with `done`.
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;

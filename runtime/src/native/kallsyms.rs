@@ -1,5 +1,5 @@
 //! Kernel symbols for `kmem.symbol` on Linux: /proc/kallsyms, read once and
-//! kept (mem4.md §7: kvm_nlist's counterpart). The kernel shows every
+//! kept (docs/MEM4.md §7: kvm_nlist's counterpart). The kernel shows every
 //! address as 0 unless the reader is root and kptr_restrict permits; that
 //! is EACCES, never a silent 0.
 

@@ -1,6 +1,6 @@
 //! Kernel memory without /dev/kmem: /proc/kcore, an ELF core whose PT_LOAD
 //! program headers map kernel virtual addresses to file offsets
-//! (mem4.md §7). Read-only; an address no PT_LOAD covers is EFAULT, as an
+//! (docs/MEM4.md §7). Read-only; an address no PT_LOAD covers is EFAULT, as an
 //! unmapped kernel address is under mem(4) (§2.3).
 
 use std::fs::File;

@@ -12,7 +12,7 @@ use crate::{Errno, Error, Result};
 
 pub enum KernelMem {
     /// Offsets are kernel addresses (negative as off_t above 2^63,
-    /// mem4.md §2.2).
+    /// docs/MEM4.md §2.2).
     Device {
         file: File,
         path: String,

@@ -1,4 +1,4 @@
-//! The Linux side of the native backend (mem4.md §7): MEM_EXTRACT_PADDR
+//! The Linux side of the native backend (docs/MEM4.md §7): MEM_EXTRACT_PADDR
 //! from /proc/self/pagemap, kernel symbols from /proc/kallsyms, memory
 //! ranges from /proc/mtrr.
 

@@ -1,5 +1,5 @@
-//! The native backend: the machine's own memory devices (DESIGN.md,
-//! mem4.md §7). Physical memory through a device node or any file standing
+//! The native backend: the machine's own memory devices (docs/DESIGN.md,
+//! docs/MEM4.md §7). Physical memory through a device node or any file standing
 //! in for it (`phys`, with the mmap window cache in `window`), kernel
 //! memory through /dev/kmem or an ELF core (`kmem`, `kcore`), this
 //! process's buffers (`buffers`), and per platform the lookups, ranges and
@@ -131,7 +131,7 @@ impl Native {
     }
 
     /// EROFS for a write without -w: decided before any device is opened,
-    /// so it is the same on every machine (API.md: before anything is
+    /// so it is the same on every machine (docs/API.md: before anything is
     /// written).
     fn check_writable(&self) -> Result<()> {
         if self.writable {

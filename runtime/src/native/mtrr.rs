@@ -1,4 +1,4 @@
-//! Memory ranges on Linux (mem4.md §7): the variable MTRRs through
+//! Memory ranges on Linux (docs/MEM4.md §7): the variable MTRRs through
 //! /proc/mtrr's ioctls (MTRRIOC_GET_ENTRY, SET_ENTRY, DEL_ENTRY), shown as
 //! mem(4) descriptors with mem(4)'s errors. No MTRRs, or none enabled, is
 //! ENXIO, as MEMRANGE_GET gives when firmware enabled none.

@@ -1,4 +1,4 @@
-//! MEM_EXTRACT_PADDR on Linux (mem4.md §3, §7): /proc/self/pagemap read in
+//! MEM_EXTRACT_PADDR on Linux (docs/MEM4.md §3, §7): /proc/self/pagemap read in
 //! one pread per run of consecutive pages, /proc/self/maps for whether any
 //! mapping covers an address (INVALID), and the NUMA node through
 //! move_pages with a NULL node list, which reports without moving or

@@ -1,6 +1,6 @@
 //! Physical memory through a device node or any file standing in for it
 //! (`--mem PATH`, default /dev/mem): single accesses through the mmap
-//! window cache, bulk transfers with pread/pwrite (mem4.md §2, §7).
+//! window cache, bulk transfers with pread/pwrite (docs/MEM4.md §2, §7).
 //!
 //! Everything that can be refused is refused before the device is touched:
 //! a write on a read-only session (EROFS), a misaligned access (EINVAL),

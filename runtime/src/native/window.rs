@@ -1,7 +1,7 @@
 //! The mmap window cache of the physical device: page-aligned
 //! `mmap(MAP_SHARED)` windows of the device (or of the file standing in for
 //! it), a few kept at once, and width-exact volatile loads and stores
-//! through them (mem4.md §7: a read32 is one 32-bit load).
+//! through them (docs/MEM4.md §7: a read32 is one 32-bit load).
 //!
 //! The page-alignment arithmetic lives here and nowhere else. Callers check
 //! a regular file's end before asking for a window, so no access through a

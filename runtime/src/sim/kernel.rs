@@ -1,7 +1,7 @@
 //! The simulated kernel's virtual address space, as amd64 FreeBSD lays it
 //! out: a direct map of physical memory at DMAP_MIN_ADDRESS and the kernel
 //! image at KERNBASE, plus the symbol table kvm_nlist reads. The rules are
-//! those of amd64 `memrw()` for /dev/kmem (mem4.md §2.3).
+//! those of amd64 `memrw()` for /dev/kmem (docs/MEM4.md §2.3).
 
 use std::collections::BTreeMap;
 
@@ -158,7 +158,7 @@ impl KernelMap {
         let pa = self.image_phys + (va - KERNBASE);
         if pa == 0 {
             // pmap_extract returns 0 for failure, so physical address 0 is
-            // unreachable through the kernel map (mem4.md §2.3).
+            // unreachable through the kernel map (docs/MEM4.md §2.3).
             return Err(Error::new(
                 Errno::EFAULT,
                 "",

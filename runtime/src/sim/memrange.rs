@@ -1,5 +1,5 @@
 //! The simulated x86 memory-range layer: a board's MTRR registers and the
-//! mem(4) descriptor table FreeBSD builds over them (mem4.md §4).
+//! mem(4) descriptor table FreeBSD builds over them (docs/MEM4.md §4).
 //!
 //! The MSRs are the truth. The descriptor table is what `x86_mrfetch` reads
 //! out of them; every successful change is written back to the MSRs
@@ -9,7 +9,7 @@
 //! without being special-cased.
 //!
 //! Validation runs in `x86_mem.c`'s order with its errnos, with three
-//! documented deviations where FreeBSD is wrong (mem4.md, "How memlua uses
+//! documented deviations where FreeBSD is wrong (docs/MEM4.md, "How memlua uses
 //! it"): busy fixed ranges are refused, a take-over still checks the slots
 //! after it for conflicts, and the conflict check looks at the geometry the
 //! hardware will hold. Each is marked `DEVIATION` where it happens.
@@ -23,7 +23,7 @@ use crate::range_rules::{
 };
 use crate::{Errno, Error, MdfFlags, MemRangeDesc, RangeOp, Result};
 
-// Fixed-range layout (mem4.md §4.2): 8 slots of 64 KiB, 16 of 16 KiB and
+// Fixed-range layout (docs/MEM4.md §4.2): 8 slots of 64 KiB, 16 of 16 KiB and
 // 64 of 4 KiB cover the first MiB.
 const N64K: usize = 8;
 const N16K: usize = 16;
@@ -59,7 +59,7 @@ pub struct FirmwareRange {
     pub busy: bool,
 }
 
-/// The MTRR hardware of a board (mem4.md §4.2).
+/// The MTRR hardware of a board (docs/MEM4.md §4.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MtrrConfig {
     /// CPUID physical-address width (cpu_maxphyaddr), 32..=52.
@@ -105,7 +105,7 @@ impl std::error::Error for FirmwareError {}
 type Refusal = (Errno, String);
 
 // ---------------------------------------------------------------------------
-// The hardware rules, one predicate each (mem4.md §4.2, §4.3).
+// The hardware rules, one predicate each (docs/MEM4.md §4.2, §4.3).
 
 /// `copyflags`: keep the slot's state bits, take only the attribute from
 /// the request, so FORCE, ACTIVE and the rest of a request are dropped.
@@ -114,7 +114,7 @@ fn copyflags(cur: MdfFlags, new: MdfFlags) -> MdfFlags {
 }
 
 /// The request ends at or below 1 MiB and goes to the fixed MTRRs. The sum
-/// is a u64 add that may wrap, as FreeBSD's (mem4.md §4.4).
+/// is a u64 add that may wrap, as FreeBSD's (docs/MEM4.md §4.4).
 fn lands_low(base: u64, len: u64) -> bool {
     base.wrapping_add(len) <= FIXTOP
 }
@@ -130,7 +130,7 @@ fn fixed_slot(addr: u64) -> Option<usize> {
     Some(slot as usize)
 }
 
-/// Base and length of fixed slot `i` (the table of mem4.md §4.2).
+/// Base and length of fixed slot `i` (the table of docs/MEM4.md §4.2).
 fn fixed_geometry(i: usize) -> (u64, u64) {
     let (i, n64, n16) = (i as u64, N64K as u64, N16K as u64);
     if i < n64 {
@@ -203,7 +203,7 @@ pub struct MemRanges {
 
 impl MemRanges {
     /// Boots the board's MTRRs: programs the MSRs from the firmware table,
-    /// then builds the descriptor table as `x86_mrinit` does (mem4.md §4.2).
+    /// then builds the descriptor table as `x86_mrinit` does (docs/MEM4.md §4.2).
     /// A table that breaks the MTRR rules is refused, naming the entry.
     pub fn new(cfg: &MtrrConfig) -> Result<MemRanges, FirmwareError> {
         if !MAXPHYADDR.contains(&cfg.maxphyaddr) {
@@ -268,7 +268,7 @@ impl MemRanges {
 
         if !cfg.enabled {
             // MTRRdefType.E clear: x86_mrinit bails out with 0 descriptors
-            // (mem4.md §4.1 step 3).
+            // (docs/MEM4.md §4.1 step 3).
             m.descs.clear();
             m.nfixed = 0;
             return Ok(m);
@@ -306,7 +306,7 @@ impl MemRanges {
         self.var_msrs.get(n / 2).map(|regs| regs[n % 2])
     }
 
-    /// MEMRANGE_SET (`x86_mrset`, mem4.md §4.4): update (establish) or
+    /// MEMRANGE_SET (`x86_mrset`, docs/MEM4.md §4.4): update (establish) or
     /// remove a range. On error nothing changes.
     pub fn set(&mut self, req: &MemRangeDesc, op: RangeOp) -> Result<()> {
         let name = crate::ops::range_set(op);
@@ -397,7 +397,7 @@ impl MemRanges {
 
     /// The geometry an active variable range will have once written and
     /// fetched back: the base truncated to physmask, the length capped at
-    /// 1 << maxphyaddr (mem4.md §4.4, "The refetch therefore truncates").
+    /// 1 << maxphyaddr (docs/MEM4.md §4.4, "The refetch therefore truncates").
     fn as_hardware_holds(&self, req: &MemRangeDesc) -> MemRangeDesc {
         let physmask = self.physmask;
         MemRangeDesc {
@@ -439,7 +439,7 @@ impl MemRanges {
     /// base 0x1000 len 0x1000 rewrites all of [0, 0x10000).
     fn setlow(&mut self, req: &MemRangeDesc) -> Result<(), Refusal> {
         let slots = self.low_slots(req.base, req.len)?;
-        // DEVIATION (mem4.md "How memlua uses it": busy ranges are managed):
+        // DEVIATION (docs/MEM4.md "How memlua uses it": busy ranges are managed):
         // FreeBSD's setlow never tests MDF_BUSY; memlua refuses a busy slot
         // as setvariable and remove do.
         if let Some(s) = slots.clone().find(|&s| held_by_other(&self.descs[s], None)) {
@@ -470,7 +470,7 @@ impl MemRanges {
     /// it cannot go anywhere. `claimer` is None for MEMRANGE_SET (any busy
     /// slot refuses) and the claiming owner for `sim.claim`.
     fn variable_target(&self, req: &MemRangeDesc, claimer: Option<&str>) -> Result<usize, Refusal> {
-        // DEVIATION (mem4.md §4.4 "The refetch therefore truncates"): the
+        // DEVIATION (docs/MEM4.md §4.4 "The refetch therefore truncates"): the
         // overlap test uses the geometry the hardware will hold, so a base
         // above maxphyaddr cannot alias onto a conflicting range unseen.
         let held = self.as_hardware_holds(req);
@@ -492,7 +492,7 @@ impl MemRanges {
                     return Err(self.unknown_refusal(i));
                 }
                 takeover = Some(i);
-                // DEVIATION (mem4.md §4.4 "slots after this one are NOT
+                // DEVIATION (docs/MEM4.md §4.4 "slots after this one are NOT
                 // checked"): FreeBSD breaks out here; memlua keeps checking
                 // the remaining slots so no two active ranges ever overlap
                 // with conflicting types.
@@ -712,7 +712,7 @@ impl MemRanges {
         }
     }
 
-    /// `x86_mrfetch`: reads the table back from the MTRRs (mem4.md §4.2).
+    /// `x86_mrfetch`: reads the table back from the MTRRs (docs/MEM4.md §4.2).
     /// Keeps every flag outside the attribute (BUSY, FIRMWARE, BOGUS...).
     fn fetch(&mut self) {
         let physmask = self.physmask;

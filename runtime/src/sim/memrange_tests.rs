@@ -1,4 +1,4 @@
-//! Tests of the simulated MTRR layer against mem4.md §4: one named test per
+//! Tests of the simulated MTRR layer against docs/MEM4.md §4: one named test per
 //! errno path of x86_mrset, the hardware effects of the store and re-fetch,
 //! firmware-table checks, sim.claim, and property suites over random
 //! sequences of operations.

@@ -169,7 +169,7 @@ impl Sim {
         &self.kernel
     }
 
-    /// The NUMA domain of a physical address (vm_phys_domain, mem4.md §3):
+    /// The NUMA domain of a physical address (vm_phys_domain, docs/MEM4.md §3):
     /// 0 without NUMA, else the RAM region's domain or -1.
     pub fn domain_of(&self, pa: u64) -> i32 {
         if !self.numa {
@@ -323,7 +323,7 @@ impl Sim {
     /// One bulk transfer of `len` bytes at `addr`: `step(phys, paddr, pos,
     /// n)` moves bytes `pos..pos + n` of the caller's buffer. Kernel
     /// addresses are translated page by page and every piece is checked
-    /// before anything moves, so a failure changes nothing (API.md).
+    /// before anything moves, so a failure changes nothing (docs/API.md).
     fn bulk(
         &mut self,
         space: Space,

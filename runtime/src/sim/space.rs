@@ -1,6 +1,6 @@
 //! The simulated physical address space: regions of RAM, ROM and devices,
 //! holes between them, and nothing above the board's physical-address
-//! width (mem4.md §2.3: above `cpu_getmaxphyaddr()` is EFAULT, below it
+//! width (docs/MEM4.md §2.3: above `cpu_getmaxphyaddr()` is EFAULT, below it
 //! nothing is checked against RAM).
 //!
 //! Errors from here carry an empty `op` and no subject; the simulator names
