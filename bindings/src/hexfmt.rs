@@ -184,54 +184,65 @@ impl Formatter {
         self.pos = self.pos.wrapping_add(chunk.len() as u64);
     }
 
+    // A line is laid out in room filled with spaces (one resize), and
+    // only the digits and characters are written: separators and the
+    // padding of a short line are already there.
     fn line_c(&self, chunk: &[u8], out: &mut Vec<u8>) {
         let g = self.layout.group;
         let per = self.layout.width / g;
         let half = per / 2;
-        out.extend_from_slice(b"  ");
+        let hex_len = per * 2 * g + (per - 1) + usize::from(per >= 2);
+        let start = out.len();
+        out.resize(start + 2 + hex_len + 3 + chunk.len() + 2, b' ');
+        let line = &mut out[start..];
+        let mut p = 2;
         for j in 0..per {
             if j > 0 {
-                out.push(b' ');
-                if j == half {
-                    out.push(b' ');
-                }
+                // One space between columns, two at the middle.
+                p += 1 + usize::from(j == half);
             }
             match chunk.get(j * g..(j + 1) * g) {
                 // A little-endian word: its bytes from the highest down.
                 Some(word) => {
                     for &b in word.iter().rev() {
-                        out.extend_from_slice(&HEX_PAIRS[b as usize]);
+                        line[p..p + 2].copy_from_slice(&HEX_PAIRS[b as usize]);
+                        p += 2;
                     }
                 }
                 // Past the end of a short line, or a partial word.
-                None => out.resize(out.len() + 2 * g, b' '),
+                None => p += 2 * g,
             }
         }
-        out.extend_from_slice(b"  |");
-        out.extend(chunk.iter().map(|&b| PRINTABLE[b as usize]));
-        out.extend_from_slice(b"|\n");
+        p += 2;
+        line[p] = b'|';
+        p += 1;
+        for (d, &b) in line[p..p + chunk.len()].iter_mut().zip(chunk) {
+            *d = PRINTABLE[b as usize];
+        }
+        p += chunk.len();
+        line[p] = b'|';
+        line[p + 1] = b'\n';
     }
 
     fn line_xxd(&self, chunk: &[u8], out: &mut Vec<u8>) {
         let g = self.layout.group;
         let per = self.layout.width / g;
-        out.extend_from_slice(b": ");
-        for j in 0..per {
-            if j > 0 {
-                out.push(b' ');
-            }
-            // The bytes in memory order; a partial group padded to its
-            // width, so the text column stays where xxd puts it.
-            let start = (j * g).min(chunk.len());
-            let end = ((j + 1) * g).min(chunk.len());
-            for &b in &chunk[start..end] {
-                out.extend_from_slice(&HEX_PAIRS[b as usize]);
-            }
-            out.resize(out.len() + 2 * (g - (end - start)), b' ');
+        let hex_len = per * 2 * g + (per - 1);
+        let start = out.len();
+        out.resize(start + 2 + hex_len + 2 + chunk.len() + 1, b' ');
+        let line = &mut out[start..];
+        line[0] = b':';
+        // The bytes in memory order, `g` to a column; a partial group is
+        // padded to its width, so the text column stays where xxd puts it.
+        for (i, &b) in chunk.iter().enumerate() {
+            let p = 2 + (i / g) * (2 * g + 1) + 2 * (i % g);
+            line[p..p + 2].copy_from_slice(&HEX_PAIRS[b as usize]);
         }
-        out.extend_from_slice(b"  ");
-        out.extend(chunk.iter().map(|&b| PRINTABLE[b as usize]));
-        out.push(b'\n');
+        let p = 2 + hex_len + 2;
+        for (d, &b) in line[p..p + chunk.len()].iter_mut().zip(chunk) {
+            *d = PRINTABLE[b as usize];
+        }
+        line[p + chunk.len()] = b'\n';
     }
 }
 
