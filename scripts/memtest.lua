@@ -1,4 +1,4 @@
--- memtest: test a physical range with walking ones/zeros, address-in-address and March C- (it overwrites the range)
+-- memtest: test a physical range, overwriting it: walking ones/zeros, address-in-address, March C-
 --
 -- memlua memtest [--json] [-a ALG[,ALG]] [-w 32|64] [-b BLOCK] ADDRESS LENGTH
 -- ALG: walking1, walking0, address, march (default), all. The test WRITES
@@ -58,7 +58,7 @@ local algorithms = o.algorithms == "all" and memtest.ALGORITHMS or o.algorithms 
 local SHOWN = 20
 if json then
   io.stdout:write(('{"addr":%s,"algorithms":%s,"len":%s,"word":%d,"failures":['):format(
-    cli.json(cli.hex(o.addr)), cli.json(cli.array(algorithms)), cli.json(cli.hex(o.len)), o.word))
+    cli.json(cli.hex(o.addr)), cli.json(cli.array { table.unpack(algorithms) }), cli.json(cli.hex(o.len)), o.word))
 else
   io.stdout:write(("memtest 0x%x-0x%x (%d bytes, %d-bit words): %s\n"):format(o.addr, o.addr + o.len - 1, o.len,
     o.word, table.concat(algorithms, ", ")))
