@@ -4,9 +4,10 @@
 -- (WIDTH in bits 8/16/32/64, or b/h/w/l), the same output (`0x%0*X`, as
 -- many upper-case digits as the width has nibbles), the same usage text and
 -- exit status 1 on a bad address, width or value. A VALUE wider than WIDTH
--- is cut to it, as busybox does. Writing needs a writable backend (the
--- simulator is; native needs --write). `--json` prints
--- {"address":..,"width":..,"value":..,"hex":".."} instead.
+-- is refused (busybox cuts it to the width without a word). Writing needs
+-- a writable backend (the simulator is; native needs --write). `--json`
+-- prints {"addr":"0x..","width":..,"value":"0x.."} instead ("written":true
+-- after a write), or {"error":{"errno":..,"message":..}}.
 
 local cli = require "memlua.cli"
 
@@ -25,16 +26,18 @@ if #args == 1 and (args[1] == "--help" or args[1] == "-h") then
   io.stdout:write(USAGE)
   cli.exit(0)
 end
-local json = cli.take_flag(args, "--json")
+local json = cli.take_json(args)
 
-local function usage()
+--- busybox's usage text, exit 1; `why` goes in the JSON error.
+local function usage(why)
   io.stderr:write(USAGE)
+  cli.json_error(why, "EINVAL")
   cli.exit(1)
 end
 
-if not args[1] then usage() end
+if not args[1] then usage("ADDRESS is needed") end
 local addr = cli.parse_uint(args[1], true)
-if not addr then usage() end
+if not addr then usage("bad ADDRESS '" .. args[1] .. "'") end
 
 local width = 32
 local value
@@ -45,32 +48,33 @@ if args[2] then
   else
     width = ({ b = 8, h = 16, w = 32, l = 64 })[w:lower()]
   end
-  if width ~= 8 and width ~= 16 and width ~= 32 and width ~= 64 then usage() end
+  if width ~= 8 and width ~= 16 and width ~= 32 and width ~= 64 then usage("bad WIDTH '" .. args[2] .. "'") end
   if args[3] then
     value = cli.parse_uint(args[3], true)
-    if not value then usage() end
+    if not value then usage("bad VALUE '" .. args[3] .. "'") end
+    if width < 64 and value >> width ~= 0 then
+      cli.fail("devmem", ("VALUE %s does not fit in %d bits (busybox would write 0x%x)"):format(
+        args[3], width, value & ((1 << width) - 1)), 1, "EINVAL")
+    end
   end
 end
+if args[4] then usage("unexpected argument '" .. args[4] .. "'") end
 
-local function fail(e)
-  io.stderr:write("devmem: ", tostring(e), "\n")
-  cli.exit(1)
-end
+local function fail(e) cli.fail("devmem", e) end
 
 local hexfmt = "0x%0" .. (width // 4) .. "X"
 if value == nil then
   local ok, v = pcall(mem["read" .. width], addr)
   if not ok then fail(v) end
   if json then
-    print(cli.json { address = addr, width = width, value = v, hex = hexfmt:format(v) })
+    print(cli.json { addr = cli.hex(addr), width = width, value = cli.hex(v) })
   else
     print(hexfmt:format(v))
   end
 else
-  if width < 64 then value = value & ((1 << width) - 1) end
   local ok, e = pcall(mem["write" .. width], addr, value)
   if not ok then fail(e) end
   if json then
-    print(cli.json { address = addr, width = width, written = value, hex = hexfmt:format(value) })
+    print(cli.json { addr = cli.hex(addr), width = width, value = cli.hex(value), written = true })
   end
 end

@@ -4,16 +4,20 @@
 -- -k kernel virtual memory (default physical), -g group width in bytes,
 -- -x xxd style, -o FILE writes the raw bytes instead of a hexdump.
 -- ADDRESS may be a kernel symbol with -k. A progress bar shows on a
--- terminal for copies over 4 MiB.
+-- terminal for copies over 4 MiB. A range that runs past the end of the
+-- memory (a --mem file) dumps what exists, then the error (exit 1).
+-- --json prints {"addr":"0x..","len":"0x..","space":..,"hex":".."}
+-- ({"file":..,"written":"0x.."} with -o), and "error" in it on a failure.
 
 local cli = require "memlua.cli"
 local hexdump = require "memlua.hexdump"
+local hexfmt = require "memlua.hexfmt"
 
 local USAGE = "usage: memlua dump [--json] [-k] [-g 1|2|4|8] [-x] [-o FILE] ADDRESS LENGTH\n"
 local args = cli.args(...)
 if args[1] == "--help" or args[1] == "-h" then io.stdout:write(USAGE); cli.exit(0) end
-local json = cli.take_flag(args, "--json")
-local function usage(why) io.stderr:write("dump: ", why, "\n", USAGE); cli.exit(2) end
+local json = cli.take_json(args)
+local function usage(why) cli.usage_error("dump", why, USAGE) end
 local opts, first = cli.getopt(args, "kg:xo:", usage)
 local space, group, style, out = "phys", 1, "C", nil
 for _, p in ipairs(opts) do
@@ -27,7 +31,7 @@ if args[first + 2] then usage("unexpected argument '" .. args[first + 2] .. "' a
 local addr = cli.parse_uint(args[first])
 if not addr and space == "kernel" then
   local ok, a = pcall(kmem.symbol, args[first])
-  if not ok then io.stderr:write("dump: ", tostring(a), "\n"); cli.exit(1) end
+  if not ok then cli.fail("dump", a) end
   addr = a
 end
 if not addr then usage("bad ADDRESS '" .. args[first] .. "'" .. (space == "phys" and " (a kernel symbol needs -k)" or "")) end
@@ -37,32 +41,50 @@ if group > 1 and (addr % group ~= 0 or len % group ~= 0) then
   usage(("with -g %d, ADDRESS and LENGTH must be multiples of %d (memory is read %d bytes at a time)"):format(
     group, group, group))
 end
-local api = space == "kernel" and kmem or mem
 
-local function fail(e) io.stderr:write("dump: ", tostring(e), "\n"); cli.exit(1) end
+--- Ends a dump that stopped at `err`: in --json mode the object so far
+--- gets the error and is closed (`tail` is the JSON text before it).
+local function stopped(err, tail)
+  io.stderr:write("dump: ", tostring(err), "\n")
+  if json then io.stdout:write(tail, ',"error":', cli.json(cli.error_json(err).error), "}\n") end
+  cli.exit(1)
+end
+
+local head = ('{"addr":%s,"len":%s,"space":%s'):format(cli.json(cli.hex(addr)), cli.json(cli.hex(len)), cli.json(space))
+local CH = 1 << 20
 
 if out then
   local f, err = io.open(out, "wb")
-  if not f then fail("cannot open " .. out .. ": " .. tostring(err)) end
+  if not f then cli.fail("dump", "cannot open " .. out .. ": " .. tostring(err), 1, "EIO") end
   local bar = cli.progress(len, "dump")
-  local CH = 1 << 20
-  for off = 0, len - 1, CH do
-    local ok, s = pcall(api.read, addr + off, math.min(CH, len - off))
-    if not ok then f:close(); fail(s) end
+  local done = 0
+  while done < len do
+    local s, e = hexdump.read_some(addr + done, math.min(CH, len - done), space, group)
     f:write(s)
-    bar:set(off + #s)
+    done = done + #s
+    bar:set(done)
+    if e then
+      bar:finish(); f:close()
+      stopped(e, head .. (',"file":%s,"written":%s'):format(cli.json(out), cli.json(cli.hex(done))))
+    end
   end
   bar:finish()
   f:close()
-  if json then print(cli.json { addr = addr, len = len, space = space, file = out }) end
+  if json then print(head .. (',"file":%s,"written":%s}'):format(cli.json(out), cli.json(cli.hex(done)))) end
 elseif json then
-  local ok, s = pcall(hexdump.read, addr, len, space, group)
-  if not ok then fail(s) end
-  print(cli.json { addr = addr, len = len, space = space,
-    hex = (s:gsub(".", function(c) return ("%02x"):format(c:byte()) end)) })
+  -- Streamed as hex digits: constant memory whatever the length.
+  io.stdout:write(head, ',"hex":"')
+  local done = 0
+  while done < len do
+    local s, e = hexdump.read_some(addr + done, math.min(CH, len - done), space, group)
+    io.stdout:write(hexfmt.hex(s))
+    done = done + #s
+    if e then stopped(e, '"') end
+  end
+  io.stdout:write('"}\n')
 else
   -- Streamed: lines appear as memory is read, in constant memory; a
-  -- failure part-way ends the dump where it happened.
+  -- failure part-way prints what was read, then the error.
   local ok, err = pcall(hexdump.print, addr, len, { space = space, group = group, style = style })
-  if not ok then io.stdout:flush(); fail(err) end
+  if not ok then io.stdout:flush(); cli.fail("dump", err) end
 end

@@ -7,8 +7,11 @@
 -- a usage error (bad option, bad number, no length, an owner longer than 7
 -- bytes, an unknown or unsettable attribute) prints the command's help and
 -- exits 2 before anything is changed, and `clear -o` exits 1 when a range
--- could not be cleared. `--json` (anywhere) prints the ranges `list`
--- shows as a JSON array, and `set`/`clear` report what they did as JSON.
+-- could not be cleared. A refusal of the kernel's keeps memcontrol's line
+-- ("can't set range: Invalid argument") and adds memlua's explanation on
+-- the next. `--json` (anywhere) prints the ranges `list` shows as a JSON
+-- array ({"base":"0x..","len":"0x..",...}), `set`/`clear` report what
+-- they did as JSON, and an error is {"error":{"errno":..,"message":..}}.
 
 local cli = require "memlua.cli"
 
@@ -53,7 +56,7 @@ local function help_text(what)
 end
 
 local args = cli.args(...)
-local json = cli.take_flag(args, "--json")
+local json = cli.take_json(args)
 
 if args[1] == "--help" or args[1] == "-h" then
   io.stdout:write(GENERAL)
@@ -64,13 +67,22 @@ end
 local function usage(cmd, why)
   if why then io.stderr:write("memcontrol: ", why, "\n") end
   io.stderr:write(help_text(cmd))
+  cli.json_error(why or "usage: " .. cmd, "EINVAL")
   cli.exit(2)
 end
 
---- err(3): "memcontrol: what: strerror", exit 1.
+--- err(3)'s "memcontrol: what: strerror", then the reason memrange gave.
+local function err_text(what, e)
+  if type(e) ~= "table" then return ("memcontrol: %s: %s\n"):format(what, tostring(e)) end
+  local text = ("memcontrol: %s: %s\n"):format(what, STRERROR[e.errno] or e.errno)
+  if e.message and e.message ~= "" then text = text .. "memcontrol: " .. e.message .. "\n" end
+  return text
+end
+
+--- err(3): the text above, exit 1.
 local function err(what, e)
-  local text = type(e) == "table" and (STRERROR[e.errno] or e.message) or tostring(e)
-  io.stderr:write(("memcontrol: %s: %s\n"):format(what, text))
+  io.stderr:write(err_text(what, e))
+  cli.json_error(e)
   cli.exit(1)
 end
 
@@ -93,7 +105,7 @@ end
 
 local function json_desc(d)
   return {
-    base = d.base, len = d.len, owner = d.owner ~= "" and d.owner or nil,
+    base = cli.hex(d.base), len = cli.hex(d.len), owner = d.owner ~= "" and d.owner or nil,
     flags = d.flags, attributes = cli.array(names_of(d.flags)),
     active = d.flags & memrange.ACTIVE ~= 0,
   }
@@ -184,25 +196,26 @@ function commands.clear(argv)
   local cleared = {}
   if owner then
     if base ~= 0 or len ~= 0 then usage("clear", "give either -o or -b and -l, not both") end
-    local failed = false
+    local failed
     for _, d in ipairs(getall()) do
       if d.owner == owner and d.flags & memrange.ACTIVE ~= 0 and d.flags & memrange.FIXACTIVE == 0 then
         local ok, e = pcall(memrange.remove, { base = d.base, len = d.len })
         if ok then
           cleared[#cleared + 1] = json_desc(d)
         else
-          failed = true
-          io.stderr:write(("memcontrol: couldn't clear range owned by '%s': %s\n"):format(
-            owner, STRERROR[e.errno] or tostring(e)))
+          failed = failed or e
+          io.stderr:write(err_text(("couldn't clear range owned by '%s'"):format(owner), e))
         end
       end
     end
-    if json then print(cli.json { cleared = cli.array(cleared) }) end
+    if json then
+      print(cli.json { cleared = cli.array(cleared), error = failed and cli.error_json(failed).error or nil })
+    end
     if failed then cli.exit(1) end
   elseif len ~= 0 then
     local ok, e = pcall(memrange.remove, { base = base, len = len })
     if not ok then err("couldn't clear range", e) end
-    if json then print(cli.json { cleared = cli.array { { base = base, len = len } } }) end
+    if json then print(cli.json { cleared = cli.array { { base = cli.hex(base), len = cli.hex(len) } } }) end
   else
     usage("clear", "give -o owner, or -b base and -l length")
   end

@@ -4,7 +4,10 @@
 -- MAP is a Lua map file (returning a device map or a list of them) or a
 -- CMSIS-SVD file; with no DEVICE every device in it is printed. -b moves
 -- a single device to another base; --all also reads registers whose read
--- has effects.
+-- has effects. --json prints an array of {"name":..,"base":"0x..",
+-- "registers":{"REG":{"value":"0x..","fields":[{"name":..,"lsb":..,
+-- "width":..,"value":"0x..","enum":..}]}}} (a register that cannot be
+-- read holds {"error":{"errno":..,"message":..}}), or {"error":{...}}.
 
 local cli = require "memlua.cli"
 local regs = require "memlua.regs"
@@ -12,16 +15,16 @@ local regs = require "memlua.regs"
 local USAGE = "usage: memlua regs [--json] [--all] [-b BASE] MAP [DEVICE...]\n"
 local args = cli.args(...)
 if args[1] == "--help" or args[1] == "-h" then io.stdout:write(USAGE); cli.exit(0) end
-local json = cli.take_flag(args, "--json")
+local json = cli.take_json(args)
 local all = cli.take_flag(args, "--all")
-local function usage(why) io.stderr:write("regs: ", why, "\n", USAGE); cli.exit(2) end
+local function usage(why) cli.usage_error("regs", why, USAGE) end
 local opts, first = cli.getopt(args, "b:", usage)
 local base
 for _, p in ipairs(opts) do base = cli.parse_uint(p[2]) or usage("bad base '" .. p[2] .. "'") end
 local path = args[first]
 if not path then usage("a map file is needed") end
 local ok, devs = pcall(regs.load, path)
-if not ok then io.stderr:write("regs: ", tostring(devs), "\n"); cli.exit(1) end
+if not ok then cli.fail("regs", devs, 1, "EINVAL") end
 local names = {}
 for i = first + 1, #args do names[#names + 1] = args[i] end
 if #names == 0 then
@@ -31,15 +34,23 @@ end
 local out = {}
 for _, n in ipairs(names) do
   local d = devs[n]
-  if not d then io.stderr:write(("regs: no device '%s' in %s\n"):format(n, path)); cli.exit(1) end
+  if not d then cli.fail("regs", ("no device '%s' in %s"):format(n, path), 1, "ENOENT") end
   if base then d = d:rebase(base) end
   if json then
-    local values = d:values { all = all }
-    -- JSON arrays stay arrays when empty.
-    for _, v in pairs(values) do
-      if v.fields then cli.array(v.fields) end
+    local registers = {}
+    for name, v in pairs(d:values { all = all }) do
+      if v.error then
+        -- values() keeps the error's text ("mem.read32: EFAULT: ...").
+        registers[name] = cli.error_json(v.error, tostring(v.error):match(": (E%u+): ") or "EIO")
+      else
+        local fields = cli.array()
+        for i, f in ipairs(v.fields) do
+          fields[i] = { name = f.name, lsb = f.lsb, width = f.width, value = cli.hex(f.value), enum = f.enum }
+        end
+        registers[name] = { value = cli.hex(v.value), fields = fields }
+      end
     end
-    out[#out + 1] = { name = n, base = d.base, registers = values }
+    out[#out + 1] = { name = n, base = cli.hex(d.base), registers = registers }
   else
     io.write(d:dump { all = all })
   end

@@ -3,15 +3,16 @@
 -- memlua v2p [--json] LENGTH            allocate, touch and lock a buffer; show its pages
 -- memlua v2p [--json] -p PID ADDR [LEN] pages of another process (Linux /proc/PID/pagemap)
 -- Each page: virtual address, state (invalid, valid, mapped), physical
--- address and NUMA domain.
+-- address and NUMA domain. --json prints an array of {"vaddr":"0x..",
+-- "state":..,"paddr":"0x..","domain":..,"why":..}, or {"error":{...}}.
 
 local cli = require "memlua.cli"
 
 local USAGE = "usage: memlua v2p [--json] LENGTH | -p PID ADDRESS [LENGTH]\n"
 local args = cli.args(...)
 if args[1] == "--help" or args[1] == "-h" then io.stdout:write(USAGE); cli.exit(0) end
-local json = cli.take_flag(args, "--json")
-local function usage(why) io.stderr:write("v2p: ", why, "\n", USAGE); cli.exit(2) end
+local json = cli.take_json(args)
+local function usage(why) cli.usage_error("v2p", why, USAGE) end
 local opts, first = cli.getopt(args, "p:", usage)
 local pid
 for _, p in ipairs(opts) do pid = cli.parse_uint(p[2], true) or usage("bad pid '" .. p[2] .. "'") end
@@ -30,15 +31,14 @@ if pid then
     -- Where memlua has a pagemap of its own the system is Linux, and the
     -- failure is about that PID (no such process, not allowed to look).
     local own = io.open("/proc/self/pagemap", "rb")
-    if not own then
-      io.stderr:write("v2p: cannot open ", tostring(err), " (-p needs Linux's /proc/PID/pagemap)\n")
-    elseif errno == 2 then -- ENOENT
-      io.stderr:write(("v2p: no process %d (%s)\n"):format(pid, tostring(err)))
-    else
-      io.stderr:write("v2p: cannot open ", tostring(err), "\n")
-    end
     if own then own:close() end
-    cli.exit(1)
+    if not own then
+      cli.fail("v2p", "cannot open " .. tostring(err) .. " (-p needs Linux's /proc/PID/pagemap)", 1, "EOPNOTSUPP")
+    elseif errno == 2 then -- ENOENT
+      cli.fail("v2p", ("no process %d (%s)"):format(pid, tostring(err)), 1, "ESRCH")
+    else
+      cli.fail("v2p", "cannot open " .. tostring(err), 1, errno == 13 and "EACCES" or "EIO")
+    end
   end
   -- The process's mappings tell a page that is not there (valid: inside
   -- a mapping, not resident) from an address outside every mapping
@@ -81,7 +81,7 @@ else
   local len = cli.parse_uint(args[first]) or usage("bad LENGTH '" .. args[first] .. "'")
   if len == 0 then usage("LENGTH is zero: there are no pages to show") end
   local ok, b = pcall(mem.alloc, len)
-  if not ok then io.stderr:write("v2p: ", tostring(b), "\n"); cli.exit(1) end
+  if not ok then cli.fail("v2p", b) end
   for off = 0, b.len - 1, PAGE do b:write8(off, 0) end   -- touch every page
   pcall(b.lock, b)
   local pl = b:pages()
@@ -92,6 +92,7 @@ else
 end
 
 if json then
+  for _, r in ipairs(rows) do r.vaddr, r.paddr = cli.hex(r.vaddr), cli.hex(r.paddr) end
   print(cli.json(cli.array(rows)))
 else
   print("vaddr              state    paddr              domain")

@@ -79,6 +79,14 @@ function M.udec(v)
   return ("%d%d"):format(q, v - q * 10)
 end
 
+--- The "0x..." text of a 64-bit address or value (nil stays nil): what
+--- the tools' JSON holds for them, since a JSON number is a double and
+--- cannot hold 0xffffffff81200000 exactly.
+function M.hex(v)
+  if v == nil then return nil end
+  return ("0x%x"):format(v)
+end
+
 local function json_string(s)
   return '"' .. s:gsub('[%c"\\\128-\255]', function(c)
     local map = { ['"'] = '\\"', ['\\'] = '\\\\', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t' }
@@ -98,8 +106,9 @@ M.array_mt = {}
 function M.array(t) return setmetatable(t or {}, M.array_mt) end
 
 --- JSON text of a Lua value: integers as unsigned decimals (64-bit
---- patterns), tables with 1..n keys as arrays, others as objects with sorted
---- keys; `nil` fields are left out.
+--- patterns; the tools give addresses and values as M.hex strings and
+--- keep numbers for counts and sizes in bits), tables with 1..n keys as
+--- arrays, others as objects with sorted keys; `nil` fields are left out.
 function M.json(v)
   local ty = type(v)
   if ty == "nil" then return "null"
@@ -136,7 +145,7 @@ function M.json(v)
   return json_string(tostring(v))
 end
 
---- Removes every `--json` from args; whether one was there.
+--- Removes every `flag` from args; whether one was there.
 function M.take_flag(args, flag)
   local found, out = false, {}
   for _, a in ipairs(args) do
@@ -145,6 +154,46 @@ function M.take_flag(args, flag)
   for k = #args, 1, -1 do args[k] = nil end
   for k, a in ipairs(out) do args[k] = a end
   return found
+end
+
+--- Whether errors are JSON too: set by M.take_json.
+M.json_mode = false
+
+--- Removes every `--json` from args; whether one was there. From then on
+--- M.fail and M.usage_error also print the error as JSON on stdout.
+function M.take_json(args)
+  M.json_mode = M.take_flag(args, "--json")
+  return M.json_mode
+end
+
+--- The JSON error object for an error value (its errno, text, op and
+--- address) or a message (with `errno`, default "EINVAL").
+function M.error_json(e, errno)
+  if type(e) == "table" and type(e.errno) == "string" then
+    return { error = { errno = e.errno, message = tostring(e), op = e.op, addr = M.hex(math.tointeger(e.addr)) } }
+  end
+  return { error = { errno = errno or "EINVAL", message = tostring(e) } }
+end
+
+--- In --json mode, prints {"error": {...}} on stdout.
+function M.json_error(e, errno)
+  if M.json_mode then print(M.json(M.error_json(e, errno))) end
+end
+
+--- Ends the tool on a failure: "tool: error" on stderr (and the JSON
+--- error in --json mode), exit status `code` (default 1).
+function M.fail(tool, e, code, errno)
+  io.stderr:write(tool, ": ", tostring(e), "\n")
+  M.json_error(e, errno)
+  M.exit(code or 1)
+end
+
+--- Ends the tool on a usage error: "tool: why" and the usage text on
+--- stderr (and the JSON error, EINVAL, in --json mode), exit status 2.
+function M.usage_error(tool, why, usage)
+  io.stderr:write(tool, ": ", why, "\n", usage or "")
+  M.json_error(why, "EINVAL")
+  M.exit(2)
 end
 
 --- The script's arguments as an array (from `...` or the global `arg`).
@@ -167,17 +216,46 @@ function M.exit(code)
   os.exit(code, true)
 end
 
---- A progress bar for `total` units that draws only on a terminal, and
---- only for runs longer than `min` units (default 4 MiB).
-function M.progress(total, label, min)
-  if total < (min or 4 << 20) then
-    return { inc = function() end, set = function() end, finish = function() end }
-  end
+local NO_BAR = { inc = function() end, set = function() end, finish = function() end,
+  println = function(_, text) io.stdout:write(text) end }
+
+--- A progress bar for `total` units that draws only on a terminal: for
+--- runs of at least `opts.min` units (default 4 MiB), or, with
+--- `opts.after` (seconds), for any run still going after that long.
+--- `bar:println(text)` writes a line to stdout with the bar out of its way.
+function M.progress(total, label, opts)
+  opts = opts or {}
+  if not opts.after and total < (opts.min or 4 << 20) then return NO_BAR end
   local ok, progress = pcall(require, "memlua.progress")
-  if not ok then
-    return { inc = function() end, set = function() end, finish = function() end }
+  if not ok or not progress.enabled() then return NO_BAR end
+  if not opts.after then
+    local bar = progress.new(total, label)
+    return { inc = function(_, n) bar:inc(n) end, set = function(_, p) bar:set(p) end,
+      finish = function() bar:finish() end,
+      println = function(_, text) bar:finish(); io.stdout:write(text) end }
   end
-  return progress.new(total, label)
+  -- Drawn once the run has taken `after` seconds, whatever its size.
+  local host = require "memlua.host"
+  local due = host.monotonic_ns() + math.floor(opts.after * 1e9)
+  local bar, pos = nil, 0
+  local self = {}
+  function self:set(p)
+    pos = p
+    if not bar then
+      if host.monotonic_ns() < due then return end
+      bar = progress.new(total, label)
+    end
+    bar:set(p)
+  end
+  function self:inc(n) self:set(pos + (n or 1)) end
+  function self:finish() if bar then bar:finish(); bar = nil end end
+  function self:println(text)
+    -- The bar is cleared, and drawn again at the next set().
+    if bar then bar:finish(); bar = nil end
+    io.stdout:write(text)
+    io.stdout:flush()
+  end
+  return self
 end
 
 --- The API table for a space name: "phys" (mem) or "kernel" (kmem).

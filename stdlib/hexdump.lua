@@ -14,10 +14,18 @@
 -- correctly), `width` (bytes per line, default 16, a multiple of group),
 -- `style` ("C" as hexdump -C, default; "xxd" as xxd -g), `squeeze`
 -- (hexdump's `*` for repeated lines; default true for style "C").
+--
+-- Memory is read 64 KiB at a time, so `print` streams: a dump of any size
+-- in constant memory. When a read fails part-way (the end of a --mem
+-- file, a hole), the dump shows the bytes before the first one that could
+-- not be read, as hexdump does at the end of a file, then raises the error.
+-- `read_some(addr, len [, space [, group]])` is that read on its own: the
+-- bytes, and the error when it stopped early.
 
 local M = {}
 
 local options_check = require("memlua.options").check
+local hexfmt = require "memlua.hexfmt"
 local OPTIONS = { "space", "group", "width", "style", "squeeze", "addr" }
 
 local function opt_error(name, want, got, level)
@@ -43,125 +51,25 @@ local function options(o, level)
   return { group = group, width = width, style = style, squeeze = squeeze, addr = o.addr or 0 }
 end
 
-local function printable(s)
-  return (s:gsub("[^\32-\126]", "."))
-end
-
-local function columns(chunk, o)
-  local cols, g = {}, o.group
-  if g == 1 or o.style == "xxd" then
-    -- xxd -g N: the bytes in memory order, N to a column.
-    for i = 1, #chunk, g do
-      cols[#cols + 1] = chunk:sub(i, i + g - 1):gsub(".", function(c) return ("%02x"):format(c:byte()) end)
-    end
-  else
-    local fmt = "<I" .. g
-    for i = 1, #chunk - g + 1, g do
-      local v = string.unpack(fmt, chunk, i)
-      cols[#cols + 1] = ("%0" .. (2 * g) .. "x"):format(v)
-    end
-  end
-  return cols
-end
-
---- The hex part of a short last line, padded so the text column lines up
---- where a full line puts it (a partial xxd group too, as xxd does).
-local function hex_part(chunk, o)
-  local cols = columns(chunk, o)
-  local per_line = o.width // o.group
-  local colw = 2 * o.group
-  if o.style == "xxd" then
-    local parts = {}
-    for i = 1, per_line do
-      local c = cols[i] or ""
-      parts[i] = c .. (" "):rep(colw - #c)
-    end
-    return table.concat(parts, " ")
-  end
-  -- hexdump -C: one space between columns, two at the middle of the line.
-  local half = per_line // 2
-  local out = {}
-  for i = 1, per_line do
-    out[#out + 1] = cols[i] or (" "):rep(colw)
-    if i < per_line then out[#out + 1] = (i == half) and "  " or " " end
-  end
-  return table.concat(out)
-end
-
---- One string.format for the hex part of a full line: the format, and the
---- string.unpack format of its values (nil: the line's bytes themselves).
-local function full_line_format(o)
-  local per, g = o.width // o.group, o.group
-  if o.style == "xxd" then
-    local cols = {}
-    for i = 1, per do cols[i] = ("%02x"):rep(g) end
-    return table.concat(cols, " "), nil
-  end
-  local col = g == 1 and "%02x" or ("%0" .. (2 * g) .. "x")
-  local half, parts = per // 2, {}
-  for i = 1, per do
-    parts[#parts + 1] = col
-    if i < per then parts[#parts + 1] = (i == half) and "  " or " " end
-  end
-  return table.concat(parts), g > 1 and ("<I" .. g):rep(per) or nil
-end
-
 --- A dump of a byte stream shown from address `base`, made as the bytes
 --- come: feed(bytes) returns the text of every line completed so far,
---- finish() the rest. Addresses print as hexdump and xxd print them
---- (%08x: at least 8 digits, as many as they need).
+--- finish() the rest. The text is made in Rust (memlua.hexfmt, which the
+--- dump tool shares), so a dump runs as fast as hexdump and xxd do.
 local function formatter(o, base)
-  local w = o.width
-  local hexfmt, unpack_fmt = full_line_format(o)
-  local linefmt = o.style == "xxd" and "%08x: %s  %s" or "%08x  %s  |%s|"
-  local pos, prev, starred, pending = 0, nil, false, ""
-  local function line(chunk)
-    local out
-    if o.squeeze and #chunk == w and chunk == prev then
-      if not starred then out = "*" end
-      starred = true
-    else
-      starred = false
-      local hex
-      if #chunk < w then
-        hex = hex_part(chunk, o)
-      elseif unpack_fmt then
-        hex = hexfmt:format(string.unpack(unpack_fmt, chunk))
-      else
-        hex = hexfmt:format(chunk:byte(1, w))
-      end
-      out = linefmt:format(base + pos, hex, printable(chunk))
-    end
-    prev = chunk
-    pos = pos + #chunk
-    return out
-  end
-  local function lines(parts)
-    return #parts > 0 and (table.concat(parts, "\n") .. "\n") or ""
-  end
-  local function feed(data)
-    if pending ~= "" then data = pending .. data end
-    local parts, whole = {}, #data - #data % w
-    for off = 1, whole, w do
-      parts[#parts + 1] = line(data:sub(off, off + w - 1))
-    end
-    pending = data:sub(whole + 1)
-    return lines(parts)
-  end
-  local function finish()
-    local parts = {}
-    if pending ~= "" then parts[1] = line(pending); pending = "" end
-    if o.style == "C" and pos > 0 then parts[#parts + 1] = ("%08x"):format(base + pos) end
-    return lines(parts)
-  end
-  return feed, finish
+  local f = hexfmt.new { group = o.group, width = o.width, style = o.style, squeeze = o.squeeze, addr = base }
+  return function(data) return f:feed(data) end, function() return f:finish() end
+end
+
+local function api_of(space, level)
+  local api = (space == nil or space == "phys") and mem or (space == "kernel" and kmem) or nil
+  if api == nil then opt_error("space", '"phys" or "kernel"', space, level + 1) end
+  return api
 end
 
 --- The bytes of [addr, addr+len) in `space`, read with accesses of `group`
 --- bytes (group 1: one bulk read).
 function M.read(addr, len, space, group)
-  local api = (space == nil or space == "phys") and mem or (space == "kernel" and kmem) or nil
-  if api == nil then opt_error("space", '"phys" or "kernel"', space, 2) end
+  local api = api_of(space, 2)
   group = group or 1
   if group == 1 then return api.read(addr, len) end
   if len % group ~= 0 then
@@ -172,6 +80,45 @@ function M.read(addr, len, space, group)
     parts[#parts + 1] = string.pack(fmt, rd(addr + off))
   end
   return table.concat(parts)
+end
+
+--- Like M.read, but a read that fails part-way returns the bytes before
+--- the first one that cannot be read, and the error: a dump then shows
+--- what exists, as hexdump does at the end of a file. No word is read
+--- twice (a device register's read may have effects).
+local function read_some(api, addr, len, group)
+  group = group or 1
+  if group > 1 then
+    local rd, parts, fmt = api["read" .. (group * 8)], {}, "<I" .. group
+    for off = 0, len - 1, group do
+      local ok, v = pcall(rd, addr + off)
+      if not ok then return table.concat(parts), v end
+      parts[#parts + 1] = string.pack(fmt, v)
+    end
+    return table.concat(parts)
+  end
+  local ok, s = pcall(api.read, addr, len)
+  if ok then return s end
+  -- A bulk read fails whole: halve the size until a read succeeds, go on
+  -- from there, and stop at the first byte that cannot be read.
+  local parts, got, size, err = {}, 0, len // 2, s
+  while size >= 1 and got < len do
+    local ok2, t = pcall(api.read, addr + got, math.min(size, len - got))
+    if ok2 then
+      parts[#parts + 1] = t
+      got = got + #t
+    else
+      err, size = t, size // 2
+    end
+  end
+  return table.concat(parts), got < len and err or nil
+end
+
+--- read_some(addr, len, space, group) -> bytes [, error]: M.read that
+--- stops at the first byte it cannot read and returns what came before
+--- with the error, instead of raising.
+function M.read_some(addr, len, space, group)
+  return read_some(api_of(space, 2), addr, len, group)
 end
 
 -- Memory is read and formatted this much at a time, so a dump of any
@@ -186,10 +133,15 @@ local function stream(addr, len, opts, fname, emit)
   if o.group > 1 and len % o.group ~= 0 then
     error(("bad argument #2 to '%s' (%d is not a multiple of group %d)"):format(fname, len, o.group), 3)
   end
-  local space = (opts or {}).space
+  local api = api_of((opts or {}).space, 3)
   local feed, finish = formatter(o, addr)
   for off = 0, len - 1, CHUNK do
-    emit(feed(M.read(addr + off, math.min(CHUNK, len - off), space, o.group)))
+    local s, err = read_some(api, addr + off, math.min(CHUNK, len - off), o.group)
+    emit(feed(s))
+    if err then
+      emit(finish())
+      error(err, 0)
+    end
   end
   emit(finish())
 end

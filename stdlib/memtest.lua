@@ -12,7 +12,9 @@
 -- "march"; default {"march"}); `word` (64 default, or 32 bits);
 -- `passes` for the walking tests (default: the word's bit count, so every
 -- word holds every single-bit pattern once); `max_failures` (default 1000;
--- the count goes on past it); `progress(done, total, algorithm)` called
+-- the count goes on past it); `on_failure(f)` called with each failure as
+-- it is found, every one whatever max_failures (a tool prints them as
+-- they come); `progress(done, total, algorithm)` called
 -- every 64 Ki word operations; `block` (bytes) runs March C- a block at a
 -- time with bulk reads and writes: much faster, but within a block all of
 -- an element's reads come before its writes, so a coupling fault between
@@ -41,7 +43,7 @@ local function target_of(o)
 end
 
 local OPTIONS = { "addr", "len", "buffer", "space", "algorithms", "word", "passes", "max_failures",
-  "progress", "block" }
+  "progress", "block", "on_failure" }
 
 --- Runs the tests; see the top of the file.
 function M.run(o)
@@ -76,12 +78,15 @@ function M.run(o)
   }
   local words = len // wb
   for _, a in ipairs(algs) do ctx.total = ctx.total + M.cost[a](ctx, words) end
+  local on_failure = o.on_failure
   function ctx.fail(off, expected, actual, alg, element)
     r.ok = false
     r.failure_count = r.failure_count + 1
-    if #r.failures < max then
-      r.failures[#r.failures + 1] = { addr = base + off, expected = expected, actual = actual,
-        algorithm = alg, element = element }
+    local keep = #r.failures < max
+    if keep or on_failure then
+      local f = { addr = base + off, expected = expected, actual = actual, algorithm = alg, element = element }
+      if keep then r.failures[#r.failures + 1] = f end
+      if on_failure then on_failure(f) end
     end
   end
   function ctx.tick(n, alg)

@@ -9,8 +9,8 @@
 --   poll.field(dma.STATUS, "DONE", 1)                   -- a memlua.regs register
 --   poll.fn(function() return uart:read8(5) end, 0x20, 0x20)
 --
--- Each returns the value that matched. When time runs out it raises an
--- error value like the API's: e.errno == "ETIMEDOUT", e.op == "poll",
+-- Each returns the value that matched. When time runs out it raises, at
+-- the caller's line, an error value like the API's: e.errno == "ETIMEDOUT", e.op == "poll",
 -- e.addr (when polling an address), e.value (the last value seen),
 -- e.mask, e.want, and tostring(e) saying all of it.
 --
@@ -23,6 +23,12 @@
 local host = require "memlua.host"
 
 local M = {}
+
+-- A timeout is the caller's failure, so it is reported at the caller's
+-- line: `run` tail-calls this function (as wait, fn and field tail-call
+-- run), and it has no line information, so the first frame with a line
+-- is the caller's.
+local raise = load(string.dump(function(err, e) err(e, 0) end, true), "=memlua.poll", "b")
 
 local function on_sim()
   return backend.name == "sim"
@@ -79,7 +85,7 @@ local function run(read, mask, want, o, addr, what)
       what, v, mask, want, limit, reads, sim_clock and "simulated" or "monotonic"),
   }
   e.value, e.mask, e.want = v, mask, want
-  error(e, 0)
+  return raise(error, e)
 end
 
 --- Polls an address: width-exact reads of `opts.width` bits.

@@ -57,10 +57,21 @@ fn dump_to_a_file_draws_a_bar_on_a_terminal_and_clears_it() {
     assert_eq!(std::fs::metadata(&file).unwrap().len(), 64 << 20);
 }
 
+/// A simulated device that keeps what is written and takes 50 us a read.
+const SLOW_RAM: &str = "local host = require 'memlua.host' local m = {} \
+    sim.device{name='slow', base=0x90000000, len=65536, \
+    read=function(off) local t = host.monotonic_ns() + 50000 while host.monotonic_ns() < t do end return m[off] or 0 end, \
+    write=function(off, w, v) m[off] = v end}";
+
 #[test]
-fn memtest_draws_a_bar_and_still_prints_its_summary() {
-    let screen = on_terminal(&["memtest", "-b", "65536", "0x1000000", "0x800000"], &[]);
+fn memtest_draws_a_bar_once_it_has_run_a_second_whatever_the_size() {
+    // 64 KiB, but slow: over a second.
+    let screen = on_terminal(&["-e", SLOW_RAM, "memtest", "0x90000000", "0x10000"], &[]);
     assert!(screen.contains("memtest ["), "no bar drawn:\n{screen:?}");
+    assert!(screen.contains("PASS: "), "{screen:?}");
+    // 8 MiB in blocks: done well within a second, no bar.
+    let screen = on_terminal(&["memtest", "-b", "65536", "0x1000000", "0x800000"], &[]);
+    assert!(!screen.contains("memtest ["), "{screen:?}");
     assert!(screen.contains("PASS: "), "{screen:?}");
 }
 

@@ -58,8 +58,43 @@ unsafe extern "C-unwind" fn raise_trampoline(state: *mut ffi::lua_State) -> c_in
     ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
     ffi::lua_insert(state, 1);
     ffi::lua_call(state, n, ffi::LUA_MULTRET);
-    if ffi::lua_toboolean(state, 1) == 0 {
-        if ffi::lua_type(state, 2) == ffi::LUA_TSTRING {
+    results_or_raise(state, 1)
+}
+
+/// Calls the API function at stack index `f` (one [`api_function`] made)
+/// with the `nargs` values on top of the stack, in the frame of the running
+/// C function: its results are left on top (the count is returned), its
+/// error is raised from this frame. A fast path that falls back this way
+/// leaves no extra unnamed `[C]: in ?` frame in a traceback, as calling the
+/// API function itself (`lua_call`) would.
+///
+/// # Safety
+/// The caller is a C function Lua is running, `f` is an acceptable index
+/// holding a function made by [`api_function`], and `nargs` values are on
+/// the stack above it (when `f` is on the stack). Nothing in the caller's
+/// frame may need dropping: the error is raised with a longjmp.
+pub unsafe fn call_api(state: *mut ffi::lua_State, f: c_int, nargs: c_int) -> c_int {
+    // SAFETY: as the caller promises; upvalue 1 of the trampoline is the
+    // mlua function that answers `true, ...` or `false, error`. A value a
+    // script put in its place (`debug.setupvalue`) pushes nil instead, so
+    // the stack keeps its shape and the call is Lua's "attempt to call".
+    unsafe {
+        let f = ffi::lua_absindex(state, f);
+        if ffi::lua_getupvalue(state, f, 1).is_null() {
+            ffi::lua_pushnil(state);
+        }
+        let base = ffi::lua_gettop(state) - nargs;
+        ffi::lua_insert(state, base);
+        ffi::lua_call(state, nargs, ffi::LUA_MULTRET);
+        results_or_raise(state, base)
+    }
+}
+
+/// After a call whose answer starts at `base`: the results above a `true`
+/// (their count), or the error after a `false` raised.
+unsafe fn results_or_raise(state: *mut ffi::lua_State, base: c_int) -> c_int {
+    if ffi::lua_toboolean(state, base) == 0 {
+        if ffi::lua_type(state, base + 1) == ffi::LUA_TSTRING {
             ffi::luaL_where(state, 1);
             // Called from a fast path's fallback (a C function), level 1
             // has no line: the script is one level further out.
@@ -67,15 +102,15 @@ unsafe extern "C-unwind" fn raise_trampoline(state: *mut ffi::lua_State) -> c_in
                 ffi::lua_pop(state, 1);
                 ffi::luaL_where(state, 2);
             }
-            ffi::lua_pushvalue(state, 2);
+            ffi::lua_pushvalue(state, base + 1);
             ffi::lua_concat(state, 2);
         } else {
-            ffi::lua_pushvalue(state, 2);
+            ffi::lua_pushvalue(state, base + 1);
         }
         ffi::lua_error(state);
     }
-    ffi::lua_remove(state, 1);
-    ffi::lua_gettop(state)
+    ffi::lua_remove(state, base);
+    ffi::lua_gettop(state) - base + 1
 }
 
 /// An `__index` for userdata: methods from a table (upvalue 1), anything
@@ -110,4 +145,51 @@ unsafe extern "C-unwind" fn index_trampoline(state: *mut ffi::lua_State) -> c_in
     ffi::lua_insert(state, 1);
     ffi::lua_call(state, 2, 1);
     1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use memlua_runtime::{Errno, Error as RtError};
+
+    /// A C function that calls its upvalue through `call_api`, as a fast
+    /// path's fallback does.
+    unsafe extern "C-unwind" fn via_call_api(state: *mut ffi::lua_State) -> c_int {
+        let n = ffi::lua_gettop(state);
+        call_api(state, ffi::lua_upvalueindex(1), n)
+    }
+
+    #[test]
+    fn call_api_raises_from_the_callers_frame() {
+        let lua = crate::new_state().unwrap();
+        crate::errors::install(&lua).unwrap();
+        let api = api_function(&lua, |_, (a, b): (i64, i64)| {
+            if a < 0 {
+                return Err(Fail::Rt(RtError::new(Errno::EFAULT, "t.f", "negative")));
+            }
+            Ok((a + b, a * b))
+        })
+        .unwrap();
+        // SAFETY: one upvalue pushed by exec_raw, popped by pushcclosure.
+        let f = unsafe {
+            lua.exec_raw::<Function>(api, |state| ffi::lua_pushcclosure(state, via_call_api, 1))
+        }
+        .unwrap();
+        lua.globals().set("f", f).unwrap();
+        let (sum, product): (i64, i64) = lua.load("return f(3, 4)").eval().unwrap();
+        assert_eq!((sum, product), (7, 12));
+        let trace: String = lua
+            .load(
+                "local ok, tb = xpcall(function() local t = {g = f}; t.g(-1, 0) end, \
+                 function(e) return debug.traceback(tostring(e), 2) end)\n\
+                 return tb",
+            )
+            .set_name("=t")
+            .eval()
+            .unwrap();
+        assert!(trace.starts_with("t.f: EFAULT: negative"), "{trace}");
+        assert_eq!(trace.matches("[C]:").count(), 2, "{trace}"); // f, xpcall
+        assert!(trace.contains("[C]: in function 'f'"), "{trace}");
+        assert!(!trace.contains("[C]: in ?"), "{trace}");
+    }
 }

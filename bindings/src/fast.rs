@@ -24,7 +24,7 @@ use std::rc::Rc;
 use memlua_runtime::{direct, Errno, Error as RtError, PageState, Space, Width};
 use mlua::{ffi, Function, Lua, Value};
 
-use crate::calls::api_function;
+use crate::calls::{api_function, call_api};
 use crate::errors::Fail;
 use crate::objects::{self, Object};
 use crate::pages::PageList;
@@ -97,14 +97,9 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, RtError>) -> Result<T, RtError> {
 /// arguments and returns what it returns (or lets its error through).
 unsafe fn fallback(l: *mut ffi::lua_State, slow: c_int) -> c_int {
     // SAFETY: the caller is a C function Lua is running; `slow` is one of
-    // its upvalues holding a function.
-    unsafe {
-        let n = ffi::lua_gettop(l);
-        ffi::lua_pushvalue(l, ffi::lua_upvalueindex(slow));
-        ffi::lua_insert(l, 1);
-        ffi::lua_call(l, n, ffi::LUA_MULTRET);
-        ffi::lua_gettop(l)
-    }
+    // its upvalues, an API function (call_api copes with anything else).
+    // Called in this frame, so a traceback shows no extra C frame.
+    unsafe { call_api(l, ffi::lua_upvalueindex(slow), ffi::lua_gettop(l)) }
 }
 
 /// Parks `e` and calls the raiser (upvalue `raise`), which does not return.
@@ -112,11 +107,7 @@ unsafe fn raise(l: *mut ffi::lua_State, raise: c_int, e: RtError) -> c_int {
     PENDING.set(Some(e));
     // SAFETY: as in `fallback`; nothing in this frame needs dropping now
     // (`e` was moved into PENDING).
-    unsafe {
-        ffi::lua_pushvalue(l, ffi::lua_upvalueindex(raise));
-        ffi::lua_call(l, 0, 0);
-    }
-    0
+    unsafe { call_api(l, ffi::lua_upvalueindex(raise), 0) }
 }
 
 /// Pushes a backend result: the value read, or nothing for a write; an

@@ -62,10 +62,12 @@ fn module(lua: &Lua) -> mlua::Result<Table> {
     Ok(t)
 }
 
-/// Registers `memlua.host`, `memlua.progress` and `memlua.svd`.
+/// Registers `memlua.host`, `memlua.hexfmt`, `memlua.progress` and
+/// `memlua.svd`.
 pub fn install(lua: &Lua) -> mlua::Result<()> {
     errors_ready(lua)?;
     crate::stdlib::preload(lua, "memlua.host", module)?;
+    crate::hexfmt::install(lua)?;
     crate::progress::install(lua)?;
     crate::svd::install(lua)
 }

@@ -7,7 +7,7 @@
 //! (argument readers), `session` (the shared backend and buffer table),
 //! `fast` (the C fast paths), `window`, `pages`, `buffer`, then the API
 //! tables `mem_api`, `memrange_api`, `sim_api` and `hex`; `stdlib`, `host`,
-//! `progress` and `svd` load the Lua modules.
+//! `hexfmt`, `progress` and `svd` load the Lua modules.
 
 pub use memlua_runtime;
 
@@ -17,6 +17,7 @@ mod calls;
 pub mod errors;
 mod fast;
 mod hex;
+mod hexfmt;
 mod host;
 mod mem_api;
 mod memrange_api;

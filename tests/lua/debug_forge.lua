@@ -56,3 +56,12 @@ debug.setupvalue(pmt.__index, 1, {})
 
 collectgarbage()
 collectgarbage()
+
+-- The fallback and the raiser replaced: a Lua error, not a wild call.
+local write8 = mem.write8
+debug.setupvalue(write8, 2, 42)
+local ok, e = pcall(write8, "x", 1)
+check(not ok and tostring(e):find("attempt to call", 1, true), tostring(e))
+debug.setupvalue(write8, 3, 42)
+ok, e = pcall(write8, 1 << 62, 1)
+check(not ok and tostring(e):find("attempt to call", 1, true), tostring(e))
