@@ -3,8 +3,9 @@
 //! type, arguments that are not text, what a file may start with, options
 //! that need a value, -E and LUA_PATH, running out of memory, a full
 //! stdout, and `-l` alone; the cases of Lua 5.4's own test of the
-//! standalone interpreter (testes/main.lua) where memlua once differed.
-//! The expected outputs are lua5.4's.
+//! standalone interpreter (testes/main.lua) where memlua once differed;
+//! and C modules, which need Lua's C API exported from the binary. The
+//! expected outputs are lua5.4's.
 
 use std::process::Command as StdCommand;
 
@@ -347,4 +348,86 @@ error(m)
         (first_line(&e), code),
         ("memlua: (command line):1: in tostring", 1)
     );
+}
+
+/// The dynamic symbols the binary defines, from `nm -D`; None without nm.
+fn exported_symbols() -> Option<Vec<String>> {
+    let o = StdCommand::new("nm")
+        .args(["-D", "--defined-only", env!("CARGO_BIN_EXE_memlua")])
+        .output()
+        .ok()?;
+    o.status.success().then(|| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(2).map(String::from))
+            .collect()
+    })
+}
+
+#[test]
+fn the_binary_exports_lua_s_c_api_and_nothing_else() {
+    if !cfg!(target_os = "linux") {
+        println!("skipped: the export is checked on Linux");
+        return;
+    }
+    let Some(symbols) = exported_symbols() else {
+        println!("skipped: no nm (binutils) to read the dynamic symbol table");
+        return;
+    };
+    for want in [
+        "lua_gettop",
+        "lua_pushcclosure",
+        "luaL_checklstring",
+        "luaL_openlibs",
+        "luaopen_base",
+    ] {
+        assert!(symbols.iter().any(|s| s == want), "{want} not exported");
+    }
+    let others: Vec<_> = symbols
+        .iter()
+        .filter(|s| {
+            !["lua_", "luaL_", "luaopen_"]
+                .iter()
+                .any(|p| s.starts_with(p))
+        })
+        .collect();
+    assert!(others.is_empty(), "exported beyond Lua's API: {others:?}");
+}
+
+#[test]
+fn debian_s_c_modules_load() {
+    let dir = "/usr/lib/x86_64-linux-gnu/lua/5.4";
+    let missing: Vec<_> = ["lpeg", "cjson"]
+        .into_iter()
+        .filter(|m| !std::path::Path::new(&format!("{dir}/{m}.so")).exists())
+        .collect();
+    if !cfg!(all(target_os = "linux", target_arch = "x86_64")) || !missing.is_empty() {
+        println!(
+            "skipped: Debian's lua-lpeg and lua-cjson (5.4, x86_64) are not installed: {missing:?}"
+        );
+        return;
+    }
+    let (o, e, code) = run(&["-e", "print(require'lpeg'.version)"], "");
+    assert_eq!(code, 0, "{e}");
+    assert!(!o.trim().is_empty() && !o.contains("nil"), "{o}");
+    // lpeg's re.lua is a Lua module in /usr/share/lua/5.4; cjson a C one.
+    let (o, e, code) = run(
+        &[
+            "-e",
+            "print(require're'.match('hello world', '{[a-z]+}')) \
+             print(require'cjson'.encode{addr = 0xfe001008})",
+        ],
+        "",
+    );
+    assert_eq!(
+        (o.as_str(), e.as_str(), code),
+        ("hello\n{\"addr\":4261416968}\n", "", 0)
+    );
+    // LUA_CPATH replaces the default, as in lua: then they are not found.
+    let o = memlua()
+        .env("LUA_CPATH", "/nowhere/?.so")
+        .args(["-e", "require 'lpeg'"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
 }
