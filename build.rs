@@ -4,7 +4,8 @@
 //! memlua-luac so a tool starts without parsing. Also compiles
 //! src/docall.lua, the message-handler wrapper every call runs under, and
 //! the built-in boards: checked here and compiled in as Rust, so starting
-//! the default machine parses no TOML.
+//! the default machine parses no TOML. And exports Lua's C API from the
+//! binary, as lua.c does, so `require` can load C modules.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -52,6 +53,32 @@ fn main() {
     let source = std::fs::read_to_string(&docall).expect("src/docall.lua is readable");
     let bc = memlua_luac::compile(&source, "=docall").expect("src/docall.lua compiles");
     std::fs::write(out_dir.join("docall.luac"), bc).expect("OUT_DIR is writable");
+
+    export_lua_api(out_dir);
+}
+
+/// A C module (lpeg.so, cjson.so, anything from LuaRocks) calls Lua's C
+/// API from the program that loads it: lua.c links with -Wl,-E for that.
+/// memlua puts only that API in its dynamic symbol table (lua_*, luaL_*,
+/// luaopen_*), not every symbol, so the dynamic loader has little more
+/// to do at start-up. The list also keeps those functions from being
+/// dropped by --gc-sections though memlua itself calls only some.
+fn export_lua_api(out_dir: &Path) {
+    let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    // ELF targets with GNU ld or lld; others load no C modules this way.
+    if !matches!(
+        os.as_str(),
+        "linux" | "freebsd" | "netbsd" | "openbsd" | "dragonfly"
+    ) {
+        return;
+    }
+    let list = out_dir.join("lua-api.dynlist");
+    std::fs::write(&list, "{\n  lua_*;\n  luaL_*;\n  luaopen_*;\n};\n")
+        .expect("OUT_DIR is writable");
+    println!(
+        "cargo:rustc-link-arg-bins=-Wl,--dynamic-list={}",
+        list.display()
+    );
 }
 
 /// `builtin_board(name)`: each built-in board, checked by the same

@@ -21,9 +21,28 @@ Read/write from physical address
 	VALUE	Data to be written
 ]==]
 
+local SPEC = cli.spec {
+  name = "devmem",
+  summary = "read or write one physical address, as busybox devmem does",
+  usage = "[--json] ADDRESS [WIDTH [VALUE]]",
+  operands = {
+    { "ADDRESS", "the physical address to act upon (0x hex, 0 octal, else decimal)" },
+    { "WIDTH", "the access width in bits: 8, 16, 32 (default) or 64, or b, h, w, l" },
+    { "VALUE", "the value to write, cut to WIDTH; without it the address is read and printed as 0x%0*X" },
+  },
+  options = {
+    { long = "json", help = "print the address, width and value read or written as JSON",
+      example = "memlua devmem --json 0xFE001008" },
+  },
+  notes = "Examples: memlua devmem 0xFE001008 reads the simulated timer's frequency (0x00989680); "
+    .. "memlua devmem 0xFE003000 32 0x1234 writes. Writing needs a writable backend: the simulator "
+    .. "is, the native one needs memlua -w.",
+  exit = "Exit status: 0 success, 1 failure or bad arguments (busybox devmem's usage text on stderr).",
+}
+
 local args = cli.args(...)
-if #args == 1 and (args[1] == "--help" or args[1] == "-h") then
-  io.stdout:write(USAGE)
+if #args == 1 and cli.help_asked(args) then
+  io.stdout:write(cli.help(SPEC))
   cli.exit(0)
 end
 local json = cli.take_json(args)

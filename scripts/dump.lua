@@ -13,12 +13,31 @@ local cli = require "memlua.cli"
 local hexdump = require "memlua.hexdump"
 local hexfmt = require "memlua.hexfmt"
 
-local USAGE = "usage: memlua dump [--json] [-k] [-g 1|2|4|8] [-x] [-o FILE] ADDRESS LENGTH\n"
+local SPEC = cli.spec {
+  name = "dump",
+  summary = "copy a physical or kernel range to a file, or print it as a hexdump",
+  usage = "[--json] [-k] [-g 1|2|4|8] [-x] [-o FILE] ADDRESS LENGTH",
+  operands = {
+    { "ADDRESS", "where to start: a physical address (0x hex, 0 octal, else decimal), or with -k a kernel address or symbol" },
+    { "LENGTH", "how many bytes" },
+  },
+  options = {
+    { "k", help = "kernel virtual memory instead of physical; ADDRESS may be a kernel symbol",
+      example = "memlua dump -k hz 8" },
+    { "g", value = "1|2|4|8", help = "group width in bytes: memory is read that many bytes at a time, so ADDRESS and LENGTH must be multiples of it",
+      example = "memlua dump -g 4 0xFE001000 16" },
+    { "x", help = "xxd's layout instead of hexdump -C's", example = "memlua dump -x 0xF0000 64" },
+    { "o", value = "FILE", help = "write the raw bytes to FILE instead of a hexdump (a progress bar shows on a terminal over 4 MiB)",
+      example = "memlua dump -o bios.bin 0xF0000 0x10000" },
+    { long = "json", help = "print what was read (or written to FILE) as JSON", example = "memlua dump --json 0xFFFF5 8" },
+  },
+}
+local USAGE = cli.usage(SPEC)
 local args = cli.args(...)
-if args[1] == "--help" or args[1] == "-h" then io.stdout:write(USAGE); cli.exit(0) end
+if cli.help_asked(args) then io.stdout:write(cli.help(SPEC)); cli.exit(0) end
 local json = cli.take_json(args)
 local function usage(why) cli.usage_error("dump", why, USAGE) end
-local opts, first = cli.getopt(args, "kg:xo:", usage)
+local opts, first = cli.getopt(args, SPEC, usage)
 local space, group, style, out = "phys", 1, "C", nil
 for _, p in ipairs(opts) do
   if p[1] == "k" then space = "kernel"

@@ -55,11 +55,45 @@ local function help_text(what)
   return GENERAL
 end
 
+local OWNER = { "o", value = "OWNER", help = "the text identifier of the setting, 1 to 7 bytes (default user)",
+  example = "memlua memcontrol set -b 0xA0000 -l 0x20000 -o vga write-combine" }
+local BASE = { "b", value = "BASE", help = "the range's base address", example = "memlua memcontrol clear -b 0x200000000 -l 0x80000000" }
+local LENGTH = { "l", value = "LENGTH", help = "the range's length in bytes, a power of 2",
+  example = "memlua memcontrol set -b 0xC0000000 -l 0x10000000 write-combine" }
+local SPEC = cli.spec {
+  name = "memcontrol",
+  summary = "list and change memory range attributes, as FreeBSD memcontrol(8)",
+  usage = "[--json] list|set|clear|help [options]",
+  options = {
+    { long = "json", help = "print the ranges list shows as a JSON array; set and clear report what they did as JSON",
+      example = "memlua memcontrol --json list" },
+  },
+  commands = {
+    { "list", usage = "[-a] [-o OWNER]", help = "list the active memory ranges: base/length, owner and attributes",
+      example = "memlua memcontrol list",
+      options = {
+        { "a", help = "every range slot, inactive ones too", example = "memlua memcontrol list -a" },
+        { "o", value = "OWNER", help = "only the ranges OWNER set", example = "memlua memcontrol list -o BIOS" },
+      } },
+    { "set", usage = "-b BASE -l LENGTH [-o OWNER] ATTRIBUTE...",
+      help = "give a range attributes: uncacheable, write-combine, write-through, write-back, write-protect, "
+        .. "and force to override a conflicting range",
+      example = "memlua memcontrol set -b 0xA0000 -l 0x20000 -o vga write-combine",
+      options = { BASE, LENGTH, OWNER } },
+    { "clear", usage = "-o OWNER | -b BASE -l LENGTH",
+      help = "clear every range OWNER set, or the range BASE and LENGTH match exactly",
+      example = "memlua memcontrol clear -o vga",
+      options = { BASE, LENGTH, { "o", value = "OWNER", help = "clear every range this owner set", example = "memlua memcontrol clear -o vga" } } },
+    { "help", usage = "[COMMAND]", help = "FreeBSD memcontrol's own help texts, on stderr", example = "memlua memcontrol help set" },
+  },
+  notes = "The output is FreeBSD's byte for byte. Changing ranges on the native backend needs root and memlua -w.",
+}
+
 local args = cli.args(...)
 local json = cli.take_json(args)
 
-if args[1] == "--help" or args[1] == "-h" then
-  io.stdout:write(GENERAL)
+if cli.help_asked(args) then
+  io.stdout:write(cli.help(SPEC))
   cli.exit(0)
 end
 
@@ -112,7 +146,7 @@ local function json_desc(d)
 end
 
 local function getopts(cmd, argv)
-  return cli.getopt(argv, cmd == "list" and "ao:" or "b:l:o:", function(msg)
+  return cli.getopt(argv, cli.command(SPEC, cmd), function(msg)
     usage(cmd, msg)
   end)
 end

@@ -14,16 +14,34 @@
 local cli = require "memlua.cli"
 local memtest = require "memlua.memtest"
 
-local USAGE = "usage: memlua memtest [--json] [-a ALG[,ALG...]|all] [-w 32|64] [-b BLOCK] ADDRESS LENGTH\n"
+local SPEC = cli.spec {
+  name = "memtest",
+  summary = "test a physical range with walking ones/zeros, address-in-address and March C-",
+  usage = "[--json] [-a ALG[,ALG...]|all] [-w 32|64] [-b BLOCK] ADDRESS LENGTH",
+  operands = {
+    { "ADDRESS", "the physical address the test starts at (0x hex, 0 octal, else decimal)" },
+    { "LENGTH", "how many bytes to test" },
+  },
+  options = {
+    { "a", value = "ALG[,ALG...]|all", help = "the tests to run: walking1, walking0, address, march (March C-, the default), or all of them",
+      example = "memlua memtest -a walking1,address 0x1000000 0x10000" },
+    { "w", value = "32|64", help = "the word width in bits (default 64)", example = "memlua memtest -w 32 0x1000000 0x10000" },
+    { "b", value = "BLOCK", help = "run March C- BLOCK bytes at a time with bulk reads and writes: much faster, but a coupling fault between two words of one block can go unseen",
+      example = "memlua memtest -b 65536 0x1000000 0x1000000" },
+    { long = "json", help = "print the result, every failure included, as JSON", example = "memlua memtest --json 0x1000000 0x10000" },
+  },
+  notes = "memtest overwrites the range: whatever it held is lost. It prints its header first, checks the range keeps what is written (ROM, a device or a hole is named, with the simulator's region), then the first 20 failing addresses and how many more (--json lists every one), and a summary. A progress bar shows on a terminal once a run has taken a second.",
+  exit = "Exit status: 0 every test passed, 1 a test failed (or memory could not be reached), 2 usage error.",
+}
+local USAGE = cli.usage(SPEC)
 local args = cli.args(...)
-if args[1] == "--help" or args[1] == "-h" then
-  io.stdout:write(USAGE, "algorithms: walking1 walking0 address march (default) all\n",
-    "memtest overwrites the range: whatever it held is lost.\n")
+if cli.help_asked(args) then
+  io.stdout:write(cli.help(SPEC))
   cli.exit(0)
 end
 local json = cli.take_json(args)
 local function usage(why) cli.usage_error("memtest", why, USAGE) end
-local opts, first = cli.getopt(args, "a:w:b:", usage)
+local opts, first = cli.getopt(args, SPEC, usage)
 local o = { word = 64 }
 for _, p in ipairs(opts) do
   if p[1] == "a" then

@@ -12,13 +12,30 @@
 local cli = require "memlua.cli"
 local regs = require "memlua.regs"
 
-local USAGE = "usage: memlua regs [--json] [--all] [-b BASE] MAP [DEVICE...]\n"
+local SPEC = cli.spec {
+  name = "regs",
+  summary = "print a device's registers decoded, from a register map or an SVD file",
+  usage = "[--json] [--all] [-b BASE] MAP [DEVICE...]",
+  operands = {
+    { "MAP", "a Lua register map (a file returning a device map or a list of them) or a CMSIS-SVD file" },
+    { "DEVICE", "the devices to print (default: every device in MAP, by address)" },
+  },
+  options = {
+    { "b", value = "BASE", help = "move a single device to another base address",
+      example = "memlua regs -b 0xFE003000 examples/svd/memlua-pc.svd TIMER0" },
+    { long = "all", help = "also read the registers whose read has effects (left out by default)",
+      example = "memlua regs --all examples/svd/memlua-pc.svd DMA0" },
+    { long = "json", help = "print the registers and their fields as JSON",
+      example = "memlua regs --json examples/svd/memlua-pc.svd TIMER0" },
+  },
+}
+local USAGE = cli.usage(SPEC)
 local args = cli.args(...)
-if args[1] == "--help" or args[1] == "-h" then io.stdout:write(USAGE); cli.exit(0) end
+if cli.help_asked(args) then io.stdout:write(cli.help(SPEC)); cli.exit(0) end
 local json = cli.take_json(args)
 local all = cli.take_flag(args, "--all")
 local function usage(why) cli.usage_error("regs", why, USAGE) end
-local opts, first = cli.getopt(args, "b:", usage)
+local opts, first = cli.getopt(args, SPEC, usage)
 local base
 for _, p in ipairs(opts) do base = cli.parse_uint(p[2]) or usage("bad base '" .. p[2] .. "'") end
 local path = args[first]

@@ -8,12 +8,28 @@
 
 local cli = require "memlua.cli"
 
-local USAGE = "usage: memlua v2p [--json] LENGTH | -p PID ADDRESS [LENGTH]\n"
+local SPEC = cli.spec {
+  name = "v2p",
+  summary = "look up the physical pages behind virtual addresses (a buffer, or a Linux process)",
+  usage = "[--json] LENGTH | -p PID ADDRESS [LENGTH]",
+  operands = {
+    { "LENGTH", "without -p: the size of a buffer memlua allocates, touches and locks; with -p: how many bytes from ADDRESS (default 4096)" },
+    { "ADDRESS", "with -p: a virtual address in process PID" },
+  },
+  options = {
+    { "p", value = "PID", help = "another process's pages, through Linux's /proc/PID/pagemap (physical addresses need CAP_SYS_ADMIN)",
+      example = "memlua v2p -p $$ 0x400000 8192" },
+    { long = "json", help = "print the pages as a JSON array", example = "memlua v2p --json 8192" },
+  },
+  notes = "Each page: its virtual address, its state (invalid: in no mapping; valid: mapped but not resident; "
+    .. "mapped), its physical address and NUMA domain.",
+}
+local USAGE = cli.usage(SPEC)
 local args = cli.args(...)
-if args[1] == "--help" or args[1] == "-h" then io.stdout:write(USAGE); cli.exit(0) end
+if cli.help_asked(args) then io.stdout:write(cli.help(SPEC)); cli.exit(0) end
 local json = cli.take_json(args)
 local function usage(why) cli.usage_error("v2p", why, USAGE) end
-local opts, first = cli.getopt(args, "p:", usage)
+local opts, first = cli.getopt(args, SPEC, usage)
 local pid
 for _, p in ipairs(opts) do pid = cli.parse_uint(p[2], true) or usage("bad pid '" .. p[2] .. "'") end
 

@@ -1,18 +1,65 @@
 //! The command line, with lua.c's conventions so a Lua user feels at home
 //! (`-e`, `-l`, `-i`, `-v`, `-E`, `-W`, `--`, `-` for stdin, everything after
 //! the script belongs to the script) plus memlua's own options. The help
-//! text is generated from the same table the parser reads.
+//! text, the man page and the shell completions (docs.rs) are generated
+//! from the same table the parser reads.
 
 use std::fmt::Write;
 
 /// One option: how it is spelled, whether it takes a value, what it does.
-struct OptSpec {
-    short: Option<char>,
-    long: Option<&'static str>,
-    value: Option<&'static str>,
-    help: &'static str,
-    example: &'static str,
+pub struct OptSpec {
+    pub short: Option<char>,
+    pub long: Option<&'static str>,
+    pub value: Option<&'static str>,
+    pub help: &'static str,
+    pub example: &'static str,
+    /// What completes its value.
+    pub values: Values,
     id: Opt,
+}
+
+/// What an option's value is, for the shell completions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Values {
+    /// It takes none.
+    None,
+    /// Free text (a chunk, a module name): nothing to complete.
+    Text,
+    /// One of the words its value name lists (`sim|native`).
+    Choices,
+    /// A file.
+    File,
+    /// A built-in board or a TOML file.
+    Board,
+    /// A bundled tool.
+    Tool,
+}
+
+impl OptSpec {
+    /// `-b, --backend sim|native`.
+    pub fn head(&self) -> String {
+        let mut names = Vec::new();
+        if let Some(s) = self.short {
+            names.push(format!("-{s}"));
+        }
+        if let Some(l) = self.long {
+            names.push(format!("--{l}"));
+        }
+        let mut head = names.join(", ");
+        if let Some(v) = self.value {
+            head.push(' ');
+            head.push_str(v);
+        }
+        head
+    }
+
+    /// The words a `Values::Choices` option takes (`sim|native`).
+    pub fn choices(&self) -> Vec<&'static str> {
+        match (self.values, self.value) {
+            (Values::Choices, Some(v)) => v.split('|').collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,16 +80,23 @@ enum Opt {
     Tool,
     Map,
     NoHistory,
+    Man,
+    Completions,
     Help,
 }
 
-const OPTIONS: &[OptSpec] = &[
+/// The shells `--completions` writes for.
+pub const SHELLS: &[&str] = &["bash", "zsh", "fish"];
+
+/// Every option, in the order --help shows them.
+pub const OPTIONS: &[OptSpec] = &[
     OptSpec {
         short: Some('e'),
         long: None,
         value: Some("CHUNK"),
         help: "run the Lua chunk CHUNK",
         example: "memlua -e 'print(hex(mem.read32(0xfe001008)))'",
+        values: Values::Text,
         id: Opt::Exec,
     },
     OptSpec {
@@ -51,6 +105,7 @@ const OPTIONS: &[OptSpec] = &[
         value: Some("MOD"),
         help: "require MOD into global MOD (`-l g=MOD`: into global g)",
         example: "memlua -l hd=memlua.hexdump -e 'hd.dump(0xf0000, 64)'",
+        values: Values::Text,
         id: Opt::Require,
     },
     OptSpec {
@@ -59,6 +114,7 @@ const OPTIONS: &[OptSpec] = &[
         value: None,
         help: "enter interactive mode after running the script",
         example: "memlua -i setup.lua",
+        values: Values::None,
         id: Opt::Interactive,
     },
     OptSpec {
@@ -67,6 +123,7 @@ const OPTIONS: &[OptSpec] = &[
         value: None,
         help: "show version information",
         example: "memlua -v",
+        values: Values::None,
         id: Opt::Version,
     },
     OptSpec {
@@ -75,6 +132,7 @@ const OPTIONS: &[OptSpec] = &[
         value: None,
         help: "ignore environment variables (MEMLUA_INIT, MEMLUA_PATH, MEMLUA_BACKEND, MEMLUA_BOARD, LUA_PATH, LUA_CPATH)",
         example: "memlua -E script.lua",
+        values: Values::None,
         id: Opt::IgnoreEnv,
     },
     OptSpec {
@@ -83,6 +141,7 @@ const OPTIONS: &[OptSpec] = &[
         value: None,
         help: "turn Lua warnings on",
         example: "memlua -W script.lua",
+        values: Values::None,
         id: Opt::Warnings,
     },
     OptSpec {
@@ -91,6 +150,7 @@ const OPTIONS: &[OptSpec] = &[
         value: Some("sim|native"),
         help: "where memory lives: the simulator or this machine (default: what --mem, --kmem or --board imply, else $MEMLUA_BACKEND, else sim)",
         example: "memlua -b native --mem /sys/bus/pci/devices/0000:00:02.0/resource0 probe.lua",
+        values: Values::Choices,
         id: Opt::Backend,
     },
     OptSpec {
@@ -99,6 +159,7 @@ const OPTIONS: &[OptSpec] = &[
         value: Some("NAME|FILE"),
         help: "simulated board: a built-in name (default pc) or a TOML file; implies -b sim",
         example: "memlua --board arm64-virt script.lua",
+        values: Values::Board,
         id: Opt::Board,
     },
     OptSpec {
@@ -107,6 +168,7 @@ const OPTIONS: &[OptSpec] = &[
         value: Some("PATH"),
         help: "native: physical memory device or a file standing in for it (default /dev/mem); implies -b native",
         example: "memlua --mem dump.bin -e 'print(hex(mem.read32(0)))'",
+        values: Values::File,
         id: Opt::Mem,
     },
     OptSpec {
@@ -115,6 +177,7 @@ const OPTIONS: &[OptSpec] = &[
         value: Some("PATH"),
         help: "native: kernel memory device (default /dev/kmem, else /proc/kcore); implies -b native",
         example: "memlua -b native --kmem /proc/kcore -e 'print(kmem.symbol(\"jiffies\"))'",
+        values: Values::File,
         id: Opt::Kmem,
     },
     OptSpec {
@@ -123,6 +186,7 @@ const OPTIONS: &[OptSpec] = &[
         value: None,
         help: "native: allow writes (the native backend is read-only without it)",
         example: "memlua -b native -w poke.lua",
+        values: Values::None,
         id: Opt::Write,
     },
     OptSpec {
@@ -131,6 +195,7 @@ const OPTIONS: &[OptSpec] = &[
         value: None,
         help: "list the built-in boards",
         example: "memlua --list-boards",
+        values: Values::None,
         id: Opt::ListBoards,
     },
     OptSpec {
@@ -139,6 +204,7 @@ const OPTIONS: &[OptSpec] = &[
         value: None,
         help: "list the bundled tools (run one as `memlua -t NAME args`)",
         example: "memlua --list-tools",
+        values: Values::None,
         id: Opt::ListTools,
     },
     OptSpec {
@@ -147,6 +213,7 @@ const OPTIONS: &[OptSpec] = &[
         value: Some("NAME"),
         help: "run the bundled tool NAME, even if a file of that name is here; the arguments after NAME are the tool's",
         example: "memlua -t dump 0xF0000 256",
+        values: Values::Tool,
         id: Opt::Tool,
     },
     OptSpec {
@@ -155,6 +222,7 @@ const OPTIONS: &[OptSpec] = &[
         value: None,
         help: "print the memory map: the board's (sim), or /proc/iomem or the --mem file's size (native)",
         example: "memlua --board pc --map",
+        values: Values::None,
         id: Opt::Map,
     },
     OptSpec {
@@ -163,7 +231,26 @@ const OPTIONS: &[OptSpec] = &[
         value: None,
         help: "interactive mode: do not read or write the history file",
         example: "memlua -i --no-history",
+        values: Values::None,
         id: Opt::NoHistory,
+    },
+    OptSpec {
+        short: None,
+        long: Some("man"),
+        value: None,
+        help: "print the manual page memlua(1), in roff, made from this same table",
+        example: "memlua --man > ~/.local/share/man/man1/memlua.1",
+        values: Values::None,
+        id: Opt::Man,
+    },
+    OptSpec {
+        short: None,
+        long: Some("completions"),
+        value: Some("bash|zsh|fish"),
+        help: "print completions for the shell: memlua's options, the tools and each tool's options",
+        example: "memlua --completions bash > ~/.local/share/bash-completion/completions/memlua",
+        values: Values::Choices,
+        id: Opt::Completions,
     },
     OptSpec {
         short: Some('h'),
@@ -171,6 +258,7 @@ const OPTIONS: &[OptSpec] = &[
         value: None,
         help: "show this help",
         example: "memlua --help",
+        values: Values::None,
         id: Opt::Help,
     },
 ];
@@ -211,6 +299,9 @@ pub struct Invocation {
     pub list_tools: bool,
     pub map: bool,
     pub no_history: bool,
+    pub man: bool,
+    /// `--completions SHELL`: one of SHELLS.
+    pub completions: Option<String>,
     pub help: bool,
     pub script: Option<Script>,
     /// Index in `argv` of the script (argv.len() when there is none): the
@@ -353,6 +444,16 @@ pub fn parse<A: Into<Vec<u8>>>(argv: Vec<A>) -> Result<Invocation, Usage> {
             }
             Opt::Map => inv.map = true,
             Opt::NoHistory => inv.no_history = true,
+            Opt::Man => inv.man = true,
+            Opt::Completions => {
+                if !SHELLS.contains(&text().as_str()) {
+                    return Err(Usage(format!(
+                        "no completions for shell '{}'; expected bash, zsh or fish",
+                        text()
+                    )));
+                }
+                inv.completions = Some(text());
+            }
             Opt::Help => inv.help = true,
         }
         i += 1;
@@ -366,56 +467,105 @@ pub fn usage_line() -> &'static str {
     "usage: memlua [options] [script [args]]"
 }
 
+/// What memlua is, in one line.
+pub const ABOUT: &str =
+    "read and change a machine's memory from Lua scripts, as FreeBSD's mem(4) describes it";
+
+/// The two arguments that are not options but end them.
+pub const ENDS: &[(&str, &str)] = &[
+    ("--", "stop handling options"),
+    ("-", "stop handling options and run standard input"),
+];
+
+/// How a bundled tool is run, with examples.
+pub const TOOLS_NOTE: &str =
+    "Bundled tools (see --list-tools; each has --help) run with -t, or by \
+name when no file of that name is in the current folder (memlua warns when one is):";
+pub const TOOLS_EXAMPLES: &[&str] = &["memlua -t memcontrol list", "memlua memcontrol list"];
+
+/// The environment variables memlua reads.
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    (
+        "MEMLUA_INIT",
+        "Lua run before anything else; '@FILE' runs FILE",
+    ),
+    (
+        "MEMLUA_PATH",
+        "extra module paths, ';'-separated (templates with '?', or folders)",
+    ),
+    (
+        "MEMLUA_BACKEND",
+        "default for --backend, when no option implies one",
+    ),
+    (
+        "MEMLUA_BOARD",
+        "default for --board (the simulator's; the native backend ignores it)",
+    ),
+    (
+        "LUA_PATH, LUA_CPATH",
+        "Lua's own module paths (as for lua; LUA_PATH_5_4 first; ';;' stands for the default)",
+    ),
+    ("MEMLUA_PROGRESS", "0 turns the tools' progress bars off"),
+];
+
+/// Options of the other backend are refused.
+pub const BACKEND_NOTE: &str = "An option of the other backend (--mem, --kmem or -w with the \
+simulator, --board with the native backend) is a usage error, never ignored.";
+
+pub const EXIT_STATUS: &str = "0 success, 1 the script raised an error, 2 usage error.";
+
 /// `--help`: every option with what it does and an example.
 pub fn help() -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "memlua: read and change a machine's memory from Lua scripts, as FreeBSD's mem(4) describes it\n"
-    );
+    let _ = writeln!(out, "memlua: {ABOUT}\n");
     let _ = writeln!(out, "{}\n", usage_line());
     let _ = writeln!(out, "Options:");
     for o in OPTIONS {
-        let mut names = Vec::new();
-        if let Some(s) = o.short {
-            names.push(format!("-{s}"));
-        }
-        if let Some(l) = o.long {
-            names.push(format!("--{l}"));
-        }
-        let mut head = names.join(", ");
-        if let Some(v) = o.value {
-            let _ = write!(head, " {v}");
-        }
-        let _ = writeln!(out, "  {head:<24} {}", o.help);
+        entry(&mut out, &o.head(), 24, o.help);
         let _ = writeln!(out, "  {:<24}   e.g. {}", "", o.example);
     }
-    let _ = writeln!(
-        out,
-        "  {:<24} stop handling options\n  {:<24} stop handling options and run standard input",
-        "--", "-"
-    );
-    let _ = write!(
-        out,
-        "
-Bundled tools (see --list-tools) run with -t, or by name when no file of
-that name is in the current folder (memlua warns when one is):
-  memlua -t memcontrol list
-  memlua memcontrol list
+    for (arg, what) in ENDS {
+        entry(&mut out, arg, 24, what);
+    }
+    let _ = writeln!(out, "\n{}", wrap(TOOLS_NOTE));
+    for e in TOOLS_EXAMPLES {
+        let _ = writeln!(out, "  {e}");
+    }
+    let _ = writeln!(out, "\nEnvironment:");
+    for (name, what) in ENVIRONMENT {
+        entry(&mut out, name, 15, what);
+    }
+    let _ = writeln!(out, "\n{}", wrap(BACKEND_NOTE));
+    let _ = writeln!(out, "\nExit status: {EXIT_STATUS}");
+    out
+}
 
-Environment:
-  MEMLUA_INIT     Lua run before anything else; '@FILE' runs FILE
-  MEMLUA_PATH     extra module paths, ';'-separated (templates with '?', or folders)
-  MEMLUA_BACKEND  default for --backend, when no option implies one
-  MEMLUA_BOARD    default for --board (the simulator's; the native backend ignores it)
-  LUA_PATH, LUA_CPATH  Lua's own module paths (as for lua; LUA_PATH_5_4 first)
+/// `  head  text`, the text on a line of its own when the head is wider
+/// than `width`.
+fn entry(out: &mut String, head: &str, width: usize, text: &str) {
+    if head.len() > width {
+        let _ = writeln!(out, "  {head}\n  {:<width$} {text}", "");
+    } else {
+        let _ = writeln!(out, "  {head:<width$} {text}");
+    }
+}
 
-An option of the other backend (--mem, --kmem or -w with the simulator,
---board with the native backend) is a usage error, never ignored.
-
-Exit status: 0 success, 1 the script raised an error, 2 usage error.
-"
-    );
+/// `text` in lines of at most 74 columns.
+fn wrap(text: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > 74 {
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&line);
     out
 }
 
@@ -519,9 +669,34 @@ mod tests {
     }
 
     #[test]
+    fn completions_name_a_shell_and_man_takes_nothing() {
+        for shell in SHELLS {
+            let inv = parse(argv(&["--completions", shell])).unwrap();
+            assert_eq!(inv.completions.as_deref(), Some(*shell));
+        }
+        assert_eq!(
+            parse(argv(&["--completions=tcsh"])).unwrap_err().0,
+            "no completions for shell 'tcsh'; expected bash, zsh or fish"
+        );
+        assert!(parse(argv(&["--man"])).unwrap().man);
+        assert!(parse(argv(&["--man=1"])).is_err());
+    }
+
+    #[test]
     fn interactive_implies_version() {
         let inv = parse(argv(&["-i"])).unwrap();
         assert!(inv.interactive && inv.version);
+    }
+
+    #[test]
+    fn what_completes_a_value_is_said_for_every_option_with_one() {
+        for o in OPTIONS {
+            assert_eq!(o.value.is_some(), o.values != Values::None, "{}", o.head());
+            if o.values == Values::Choices {
+                assert!(o.choices().len() > 1, "{}", o.head());
+            }
+        }
+        assert_eq!(find_long("completions").unwrap().choices(), SHELLS);
     }
 
     #[test]

@@ -4,7 +4,12 @@
 -- followed by a traceback. memlua's own error values are the exception:
 -- their text gets the script position they were raised at, then a
 -- traceback. Compiled to bytecode at build time (build.rs).
-local xpcall, pcall, tostring, type, getmetatable, traceback, where, is_memlua_error = ...
+--
+-- `handler` stands where lua.c's msghandler does and calls __tostring
+-- itself, unprotected, as luaL_callmeta does: the metamethod sees the
+-- same stack (debug.getinfo(4) is the frame that raised the error), and
+-- an error inside it is reported in place of the object, as in lua.c.
+local xpcall, rawget, tostring, type, getmetatable, traceback, where, is_memlua_error = ...
 local function handler(msg)
   local t = type(msg)
   if t == "number" then
@@ -14,10 +19,10 @@ local function handler(msg)
       msg = (where() or "") .. tostring(msg)
     else
       local mt = getmetatable(msg)
-      local f = type(mt) == "table" and mt.__tostring or nil
+      local f = type(mt) == "table" and rawget(mt, "__tostring") or nil
       if f ~= nil then
-        local ok, text = pcall(f, msg)
-        if ok and type(text) == "string" then return text end
+        local text = f(msg)
+        if type(text) == "string" then return text end
       end
       msg = "(error object is a " .. t .. " value)"
     end

@@ -59,7 +59,7 @@ impl Interp {
         // replace them; debug's are raw (no __metatable, any bytes).
         let docall: Function = docall.call((
             g.get::<Function>("xpcall")?,
-            g.get::<Function>("pcall")?,
+            g.get::<Function>("rawget")?,
             g.get::<Function>("tostring")?,
             g.get::<Function>("type")?,
             debug.get::<Function>("getmetatable")?,
@@ -78,6 +78,14 @@ impl Interp {
         // SAFETY: `main` is this state's main thread, no Lua code is
         // running, and the caller returns to exit right after.
         unsafe { teardown::skip_frees_on_close(self.main) };
+        // lua_close itself, not mlua's drop: that runs a full collection
+        // first, whose finalizers run while the state is still open, so
+        // an object a finalizer makes then is finalized too, which lua.c
+        // never does (testes/main.lua: "creating 3").
+        // SAFETY: as above; the state is not used after this, since every
+        // handle into it (this Interp, mlua's Lua) is forgotten unused.
+        unsafe { mlua::ffi::lua_close(self.main) };
+        std::mem::forget(self);
     }
 
     /// Runs `f` with Ctrl-C armed to interrupt the Lua code it runs.

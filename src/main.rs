@@ -26,6 +26,7 @@ macro_rules! outln {
 mod backend;
 mod boards;
 mod cli;
+mod docs;
 #[cfg(not(test))]
 mod entry;
 mod interp;
@@ -94,6 +95,16 @@ fn informational(inv: &Invocation) -> Option<Result<(), Stop>> {
     if inv.help {
         out!("{}", cli::help());
         return Some(Ok(()));
+    }
+    if inv.man || inv.completions.is_some() {
+        return Some((|| {
+            let specs = docs::tool_specs().map_err(Stop::Failed)?;
+            match &inv.completions {
+                Some(shell) => out!("{}", docs::completions(shell, &specs)),
+                None => out!("{}", docs::man(&specs)),
+            }
+            Ok(())
+        })());
     }
     if inv.list_boards {
         return Some((|| {

@@ -5,7 +5,7 @@
 
 use std::io::{IsTerminal, Read};
 
-use mlua::{Lua, MultiValue, Table, Value};
+use mlua::{Function, Lua, MultiValue, Table, Value};
 
 use crate::cli::{Action, Invocation, Script};
 use crate::interp::{Failure, Interp};
@@ -79,15 +79,16 @@ fn arg_table(lua: &Lua, inv: &Invocation) -> mlua::Result<Table> {
     Ok(t)
 }
 
-/// Everything after the script, passed as `...`.
-fn script_args(lua: &Lua, inv: &Invocation) -> mlua::Result<MultiValue> {
-    let mut out = MultiValue::new();
-    if inv.script.is_some() {
-        for a in &inv.argv[inv.script_index + 1..] {
-            out.push_back(Value::String(lua.create_string(a)?));
-        }
-    }
-    Ok(out)
+/// What the script gets as `...`: `arg[1]` to `arg[#arg]` as the global
+/// `arg` stands when the script starts (`-e` and MEMLUA_INIT may have
+/// changed it), as lua.c's pushargs takes them.
+fn script_args(lua: &Lua) -> Result<MultiValue, Failure> {
+    let failed = |e: mlua::Error| Failure(e.to_string());
+    let Value::Table(arg) = lua.globals().get::<Value>("arg").map_err(failed)? else {
+        return Err(Failure("'arg' is not a table".into()));
+    };
+    let n = arg.len().map_err(failed)?;
+    (1..=n).map(|i| arg.raw_get(i).map_err(failed)).collect()
 }
 
 fn read_stdin() -> Result<Vec<u8>, Failure> {
@@ -123,40 +124,45 @@ fn run_init(s: &Interp) -> Outcome {
     }
 }
 
-/// The bundled tool `name` with `args`.
-fn run_tool(s: &Interp, name: &str, args: MultiValue) -> Outcome {
+/// The bundled tool `name`, loaded.
+fn load_tool(s: &Interp, name: &str) -> Result<Function, Failure> {
     let Some((source, bytecode)) = tools::find(name) else {
         return Err(Failure(format!("no bundled tool '{name}'")));
     };
     let chunk = format!("@{name}");
     // The bytecode, or the source should this Lua not take it (a binary
     // built for another machine's format).
-    let f = s
-        .load(bytecode, &chunk)
-        .or_else(|_| s.load(&skip_file_prefix(source.as_bytes().to_vec()), &chunk))?;
-    s.call(f, args).map(|_| ())
+    s.load(bytecode, &chunk)
+        .or_else(|_| s.load(&skip_file_prefix(source.as_bytes().to_vec()), &chunk))
+}
+
+/// A script that is neither a file nor a bundled tool.
+fn not_found(script: &str, e: &std::io::Error) -> Failure {
+    Failure(format!(
+        "cannot open {script}: {e} (nor is it a bundled tool; see memlua --list-tools)"
+    ))
 }
 
 /// The script: a file, a bundled tool of that name, or standard input.
-fn run_script(s: &Interp, inv: &Invocation, script: &Script) -> Outcome {
-    let args = script_args(&s.lua, inv).map_err(|e| Failure(e.to_string()))?;
-    match script {
-        Script::Stdin => s.run_chunk(&skip_file_prefix(read_stdin()?), "=stdin", args),
-        Script::Tool(name) => run_tool(s, name, args),
+/// As in lua.c, it is loaded before its arguments are taken from `arg`.
+fn run_script(s: &Interp, script: &Script) -> Outcome {
+    let f = match script {
+        Script::Stdin => s.load(&skip_file_prefix(read_stdin()?), "=stdin")?,
+        Script::Tool(name) => load_tool(s, name)?,
         Script::Path(raw) => {
             let shown = String::from_utf8_lossy(raw);
             match std::fs::read(os_path(raw)) {
                 Ok(code) => {
                     warn_if_shadowing(&shown);
-                    s.run_chunk(&skip_file_prefix(code), &format!("@{shown}"), args)
+                    s.load(&skip_file_prefix(code), &format!("@{shown}"))?
                 }
-                Err(_) if tools::find(&shown).is_some() => run_tool(s, &shown, args),
-                Err(e) => Err(Failure(format!(
-                    "cannot open {shown}: {e} (nor is it a bundled tool; see memlua --list-tools)"
-                ))),
+                Err(_) if tools::find(&shown).is_some() => load_tool(s, &shown)?,
+                Err(e) => return Err(not_found(&shown, &e)),
             }
         }
-    }
+    };
+    let args = script_args(&s.lua)?;
+    s.call(f, args).map(|_| ())
 }
 
 /// A file in the current folder named like a tool runs instead of the
@@ -198,7 +204,7 @@ pub fn run(s: &Interp, inv: &Invocation) -> Result<Then, Failure> {
         }
     }
     if let Some(script) = &inv.script {
-        run_script(s, inv, script)?;
+        run_script(s, script)?;
     }
     // lua.c: with no script, no -e and no -v (a -l alone counts for
     // nothing), the REPL on a terminal, else standard input as a file.

@@ -1,15 +1,144 @@
--- memlua.cli: what the bundled tools (scripts/) share: getopt in the BSD
--- manner, numbers parsed as strtoull(s, &end, 0) does, JSON output, exit
--- statuses with fixed meanings (0 ok, 1 failure, 2 usage) and progress
--- bars that draw on a terminal only.
+-- memlua.cli: what the bundled tools (scripts/) share: an option table
+-- (spec) that getopt parses and --help, memlua's man page and its shell
+-- completions are made from; getopt in the BSD manner, numbers parsed as
+-- strtoull(s, &end, 0) does, JSON output, exit statuses with fixed
+-- meanings (0 ok, 1 failure, 2 usage) and progress bars that draw on a
+-- terminal only.
 
 local M = {}
+
+--- spec(t): a tool's options, the one table its parsing, its --help and
+--- memlua's man page and completions come from. Fields: name, summary
+--- (one line), usage (what follows `memlua NAME`), options, operands
+--- ({NAME, text} pairs), notes (text after the options), commands (a
+--- list of {name, usage=, help=, example=, options=} for a tool with
+--- subcommands). An option is {"k", help=, example=} (a flag -k),
+--- {"g", value="N", ...} (-g N) or {long="json", ...} (--json, which the
+--- tool takes out itself with take_flag). Every option has a help text
+--- and an example. `exit` replaces the exit status text (M.EXIT).
+function M.spec(t)
+  local function check(options, where)
+    for _, o in ipairs(options or {}) do
+      local name = o.long or o[1]
+      assert(type(name) == "string", where .. ": an option without a name")
+      assert(type(o.help) == "string" and type(o.example) == "string",
+        where .. ": option " .. name .. " needs help and example")
+    end
+  end
+  check(t.options, t.name)
+  for _, c in ipairs(t.commands or {}) do check(c.options, t.name .. " " .. c[1]) end
+  -- memlua --man and --completions load each tool with `describing` set
+  -- to read its spec: stop the tool here, before it does anything.
+  if M.describing then
+    M.described = t
+    error(M.describing, 0)
+  end
+  return t
+end
+
+M.EXIT = "Exit status: 0 success, 1 failure, 2 usage error."
+
+--- The getopt string of a spec's (or a command's) short options: "kg:xo:".
+function M.optstring(spec)
+  local out = {}
+  for _, o in ipairs(spec.options or {}) do
+    if not o.long then out[#out + 1] = o[1] .. (o.value and ":" or "") end
+  end
+  return table.concat(out)
+end
+
+--- A spec's command by name, or nil.
+function M.command(spec, name)
+  for _, c in ipairs(spec.commands or {}) do
+    if c[1] == name then return c end
+  end
+end
+
+--- `usage: memlua NAME USAGE`, with its newline.
+function M.usage(spec)
+  return ("usage: memlua %s %s\n"):format(spec.name, spec.usage)
+end
+
+local function option_head(o)
+  local head = o.long and ("--" .. o.long) or ("-" .. o[1])
+  if o.value then head = head .. " " .. o.value end
+  return head
+end
+M.option_head = option_head
+
+--- `text` wrapped to 78 columns: lines after the first indented by
+--- `indent` spaces; the first goes on after `lead`, the text already on it.
+local function wrap(text, indent, lead)
+  local lines, line = {}, lead or (" "):rep(indent)
+  local fresh = true
+  for word in text:gmatch("%S+") do
+    if not fresh and #line + 1 + #word > 78 then
+      lines[#lines + 1] = line
+      line, fresh = (" "):rep(indent), true
+    end
+    line = line .. (fresh and "" or " ") .. word
+    fresh = false
+  end
+  lines[#lines + 1] = line
+  return table.concat(lines, "\n") .. "\n"
+end
+
+--- `head` in a column `width` wide, then `text` wrapped beside it (below
+--- it when the head is wider).
+local function entry(head, width, text)
+  if #head < width then
+    return wrap(text, width + 1, head .. (" "):rep(width + 1 - #head))
+  end
+  return head .. "\n" .. wrap(text, width + 1)
+end
+
+local function options_text(options, indent)
+  local out = {}
+  for _, o in ipairs(options or {}) do
+    out[#out + 1] = entry((" "):rep(indent) .. option_head(o), indent + 16, o.help)
+    -- Examples are never wrapped: they are for copying.
+    out[#out + 1] = (" "):rep(indent + 19) .. "e.g. " .. o.example .. "\n"
+  end
+  return table.concat(out)
+end
+
+--- The --help text: what the tool does, its usage, every operand, option
+--- and command with what it does and an example.
+function M.help(spec)
+  local out = { ("%s: %s\n\n"):format(spec.name, spec.summary), M.usage(spec) }
+  if spec.operands and #spec.operands > 0 then
+    out[#out + 1] = "\n"
+    for _, op in ipairs(spec.operands) do out[#out + 1] = entry("  " .. op[1], 18, op[2]) end
+  end
+  if spec.options and #spec.options > 0 then
+    out[#out + 1] = "\nOptions:\n" .. options_text(spec.options, 2)
+  end
+  if spec.commands then
+    out[#out + 1] = "\nCommands:\n"
+    for _, c in ipairs(spec.commands) do
+      out[#out + 1] = ("  %s %s\n"):format(c[1], c.usage)
+      out[#out + 1] = wrap(c.help, 6)
+      out[#out + 1] = "      e.g. " .. c.example .. "\n"
+      out[#out + 1] = options_text(c.options, 6)
+    end
+  end
+  if spec.notes then out[#out + 1] = "\n" .. wrap(spec.notes, 0) end
+  out[#out + 1] = "\n" .. wrap(spec.exit or M.EXIT, 0)
+  return table.concat(out)
+end
+
+--- Whether the arguments ask for help: `--help` or `-h` alone first.
+function M.help_asked(args)
+  return args[1] == "--help" or args[1] == "-h"
+end
 
 --- getopt(args, optstring [, onerror]): BSD getopt. Returns an array of
 --- {opt, value} and the index of the first operand. Parsing stops at the
 --- first operand or after `--`. A bad option calls onerror(message) with
---- getopt's own words ("illegal option -- x").
+--- getopt's own words ("illegal option -- x"). `optstring` may be a spec
+--- (or a spec's command): its short options.
 function M.getopt(args, optstring, onerror)
+  if type(optstring) == "table" then optstring = M.optstring(optstring) end
   local opts, i = {}, 1
   while i <= #args do
     local a = args[i]

@@ -1,5 +1,6 @@
 //! The memlua command line on the real binary: lua.c's conventions, exit
-//! statuses (0 ok, 1 script error, 2 usage), stderr formats and `arg`.
+//! statuses (0 ok, 1 script error, 2 usage), stderr formats and `arg`;
+//! the help of memlua and of each tool, the man page and the completions.
 
 use std::path::{Path, PathBuf};
 
@@ -286,6 +287,8 @@ fn help_shows_every_option_with_an_example() {
         "--list-tools",
         "--tool",
         "--map",
+        "--man",
+        "--completions",
     ] {
         assert!(o.contains(opt), "{opt} missing from help:\n{o}");
     }
@@ -413,4 +416,307 @@ fn environment_defaults_that_do_not_apply_give_way_to_options() {
     assert_eq!(o, "native\t0\n");
     let (_, e) = out(memlua().env("MEMLUA_BACKEND", "qemu").args(["-e", "1"]), 2);
     assert!(e.contains("in MEMLUA_BACKEND"), "{e}");
+}
+
+/// memlua's options as --help lists them: `-b`, `--backend`, ...
+fn memlua_options() -> Vec<String> {
+    let (help, _) = out(memlua().arg("--help"), 0);
+    help.lines()
+        .skip_while(|l| *l != "Options:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        // Option lines; not `--` and `-`, which end the options.
+        .filter(|l| l.starts_with("  -") && !l.starts_with("  -- ") && !l.starts_with("  - "))
+        .flat_map(|l| {
+            l.split_whitespace()
+                .take_while(|w| w.starts_with('-'))
+                .map(|w| w.trim_end_matches(',').to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// A tool's --help, and the options it describes: each entry's flag and
+/// the example under it.
+fn tool_help(tool: &str) -> (String, Vec<(String, String)>) {
+    let (help, _) = out(memlua().args([tool, "--help"]), 0);
+    let lines: Vec<&str> = help.lines().collect();
+    let mut entries = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let t = l.trim_start();
+        // An option entry starts with its flag, indented by 2 (a tool's
+        // option) or 6 (a command's); wrapped text is indented further.
+        if [2, 6].contains(&(l.len() - t.len())) && t.starts_with('-') {
+            let flag = t.split_whitespace().next().unwrap().to_string();
+            let example = lines[i + 1..]
+                .iter()
+                .map(|l| l.trim())
+                .find(|l| l.starts_with("e.g. "))
+                .unwrap_or("")
+                .to_string();
+            entries.push((flag, example));
+        }
+    }
+    (help, entries)
+}
+
+fn tools() -> Vec<String> {
+    let (list, _) = out(memlua().arg("--list-tools"), 0);
+    list.lines()
+        .map(|l| l.split_whitespace().next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn each_tool_s_help_describes_every_flag_with_an_example() {
+    for tool in tools() {
+        let (help, entries) = tool_help(&tool);
+        let usage = help
+            .lines()
+            .find(|l| l.starts_with("usage: memlua "))
+            .unwrap_or_else(|| panic!("{tool}: no usage line:\n{help}"));
+        // Every flag of the usage line has an entry with an example.
+        for word in usage.split(|c: char| c.is_whitespace() || "[]|".contains(c)) {
+            if word.starts_with('-') && word.len() > 1 {
+                assert!(
+                    entries.iter().any(|(f, _)| f == word),
+                    "{tool}: {word} of the usage line is not described:\n{help}"
+                );
+            }
+        }
+        assert!(!entries.is_empty(), "{tool}: no options described:\n{help}");
+        for (flag, example) in &entries {
+            assert!(
+                example.starts_with(&format!("e.g. memlua {tool} ")),
+                "{tool} {flag}: no example:\n{help}"
+            );
+        }
+    }
+    // memcontrol: each command's options too, and FreeBSD's own texts stay.
+    let (help, entries) = tool_help("memcontrol");
+    for cmd in [
+        "list [-a] [-o OWNER]",
+        "set -b BASE -l LENGTH",
+        "clear -o OWNER",
+        "help [COMMAND]",
+    ] {
+        assert!(help.contains(cmd), "{cmd}:\n{help}");
+    }
+    assert!(entries.iter().filter(|(f, _)| f == "-o").count() >= 3);
+    let (_, e) = out(memlua().args(["memcontrol", "help", "list"]), 0);
+    assert!(
+        e.starts_with("List current memory range attributes\n"),
+        "{e}"
+    );
+}
+
+#[test]
+fn every_example_in_the_tools_help_runs_on_the_simulator() {
+    let d = scratch("examples");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/examples"),
+        d.join("examples"),
+    )
+    .unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_memlua")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for tool in tools() {
+        for (flag, example) in tool_help(&tool).1 {
+            let cmd = example.trim_start_matches("e.g. ");
+            // Through sh, as a person would paste it (v2p's uses $$).
+            let o = std::process::Command::new("sh")
+                .args(["-c", cmd])
+                .current_dir(&d)
+                .env("PATH", &path)
+                .env_remove("MEMLUA_BACKEND")
+                .env_remove("MEMLUA_BOARD")
+                .output()
+                .unwrap();
+            assert!(
+                o.status.success(),
+                "{tool} {flag}: `{cmd}` failed: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+    }
+}
+
+/// `-x` as roff writes it in the man page: `\fB\-x\fR`.
+fn roff_flag(flag: &str) -> String {
+    format!("\\fB{}\\fR", flag.replace('-', "\\-"))
+}
+
+#[test]
+fn the_man_page_has_every_option_and_every_tool_s_flags() {
+    let (man, _) = out(memlua().arg("--man"), 0);
+    assert!(man.contains(".TH MEMLUA 1 "), "{man}");
+    for section in [
+        "NAME",
+        "SYNOPSIS",
+        "OPTIONS",
+        "TOOLS",
+        "ENVIRONMENT",
+        "EXIT STATUS",
+    ] {
+        assert!(man.contains(&format!(".SH {section}\n")), "{section}");
+    }
+    let options = memlua_options();
+    assert!(options.len() > 20, "{options:?}");
+    for opt in &options {
+        assert!(
+            man.contains(&roff_flag(opt)),
+            "{opt} missing from the man page"
+        );
+    }
+    for var in [
+        "MEMLUA_INIT",
+        "MEMLUA_PATH",
+        "MEMLUA_BACKEND",
+        "MEMLUA_BOARD",
+    ] {
+        assert!(man.contains(&format!(".B {var}\n")), "{var}");
+    }
+    for tool in tools() {
+        let at = man
+            .find(&format!(".SS \"memlua {tool}\""))
+            .unwrap_or_else(|| panic!("{tool} has no section"));
+        let section = &man[at..];
+        for (flag, example) in tool_help(&tool).1 {
+            assert!(section.contains(&roff_flag(&flag)), "{tool} {flag}");
+            let example = example.trim_start_matches("e.g. ").replace('-', "\\-");
+            assert!(section.contains(&example), "{tool} {flag}: {example}");
+        }
+    }
+    // Where groff is installed: it reads the page without a warning.
+    match std::process::Command::new("groff")
+        .args(["-man", "-Tutf8", "-ww", "-z"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    {
+        Err(_) => println!("skipped: no groff to render the man page with"),
+        Ok(mut groff) => {
+            use std::io::Write;
+            groff
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(man.as_bytes())
+                .unwrap();
+            let o = groff.wait_with_output().unwrap();
+            assert!(
+                o.status.success() && o.stderr.is_empty(),
+                "{}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+    }
+}
+
+#[test]
+fn completions_have_every_option_tool_and_tool_flag() {
+    let options = memlua_options();
+    let tools = tools();
+    for shell in ["bash", "zsh", "fish"] {
+        let (script, _) = out(memlua().args(["--completions", shell]), 0);
+        for opt in &options {
+            // fish names options without their dashes: -s b, -l backend.
+            let spelled = match (shell, opt.strip_prefix("--")) {
+                ("fish", Some(long)) => format!("-l {long} "),
+                ("fish", None) => format!("-s {} ", &opt[1..]),
+                _ => opt.clone(),
+            };
+            assert!(script.contains(&spelled), "{shell}: {opt} missing");
+        }
+        for tool in &tools {
+            assert!(
+                script.contains(tool.as_str()),
+                "{shell}: tool {tool} missing"
+            );
+            for (flag, _) in tool_help(tool).1 {
+                let spelled = match (shell, flag.strip_prefix("--")) {
+                    ("fish", Some(long)) => format!("-l {long} "),
+                    ("fish", None) => format!("-s {} ", &flag[1..]),
+                    ("zsh", _) => format!("'{flag}"),
+                    _ => flag.clone(),
+                };
+                assert!(script.contains(&spelled), "{shell}: {tool} {flag} missing");
+            }
+        }
+        // Where the shell is installed, it parses the script.
+        let check = std::process::Command::new(shell)
+            .arg("-n")
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn();
+        match check {
+            Err(_) => println!("skipped: no {shell} to check its completions' syntax"),
+            Ok(mut sh) => {
+                use std::io::Write;
+                sh.stdin
+                    .take()
+                    .unwrap()
+                    .write_all(script.as_bytes())
+                    .unwrap();
+                let o = sh.wait_with_output().unwrap();
+                assert!(
+                    o.status.success(),
+                    "{shell}: {}",
+                    String::from_utf8_lossy(&o.stderr)
+                );
+            }
+        }
+    }
+    let (_, e) = out(memlua().args(["--completions", "tcsh"]), 2);
+    assert!(e.contains("expected bash, zsh or fish"), "{e}");
+}
+
+#[test]
+fn bash_completes_options_values_tools_and_their_flags() {
+    let (script, _) = out(memlua().args(["--completions", "bash"]), 0);
+    let d = scratch("bashcomp");
+    let file = write(&d, "memlua.bash", &script);
+    // What bash offers after each command line (the last word completed).
+    let cases: &[(&[&str], &str)] = &[
+        (&["memlua", "--b"], "--backend --board"),
+        (&["memlua", "-b", ""], "sim native"),
+        (&["memlua", "--board", "=", "arm"], "arm64-virt"),
+        (&["memlua", "--completions", ""], "bash zsh fish"),
+        (&["memlua", "-t", "me"], "memcontrol memtest"),
+        (&["memlua", "-e", "x=1", "dump", "-"], "-k -g -x -o --json"),
+        (&["memlua", "-t", "v2p", "-"], "-p --json"),
+        (
+            &["memlua", "memcontrol", "--json", ""],
+            "list set clear help",
+        ),
+        (&["memlua", "memcontrol", "set", "-"], "-b -l -o"),
+        (&["memlua", "script.lua", "-"], ""),
+    ];
+    for (words, want) in cases {
+        let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+        let program = format!(
+            "source '{file}'; COMP_WORDS=({}); COMP_CWORD={}; _memlua; echo \"${{COMPREPLY[*]}}\"",
+            quoted.join(" "),
+            words.len() - 1
+        );
+        let o = std::process::Command::new("bash")
+            .args(["--norc", "-c", &program])
+            .current_dir(&d)
+            .output();
+        let Ok(o) = o else {
+            println!("skipped: no bash");
+            return;
+        };
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout).trim_end(),
+            *want,
+            "{words:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
 }

@@ -2,7 +2,10 @@
 //! beyond the basics in cli.rs: warnings and -W, error objects of every
 //! type, arguments that are not text, what a file may start with, options
 //! that need a value, -E and LUA_PATH, running out of memory, a full
-//! stdout, and `-l` alone. The expected outputs are lua5.4's.
+//! stdout, and `-l` alone; the cases of Lua 5.4's own test of the
+//! standalone interpreter (testes/main.lua) where memlua once differed;
+//! and C modules, which need Lua's C API exported from the binary. The
+//! expected outputs are lua5.4's.
 
 use std::process::Command as StdCommand;
 
@@ -207,4 +210,227 @@ fn a_full_stdout_is_not_a_crash() {
             .unwrap();
         assert_eq!(status.code(), Some(0), "{args:?}");
     }
+}
+
+/// A script file in a fresh temporary folder.
+fn script(name: &str, code: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("memlua-lua-c-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.lua"));
+    std::fs::write(&path, code).unwrap();
+    path
+}
+
+#[test]
+fn script_arguments_come_from_arg_as_it_stands_when_the_script_starts() {
+    // testes/main.lua: "test messing up the 'arg' table".
+    assert_eq!(
+        run(&["-e", "arg[1] = 100", "-"], "print(...)\n"),
+        ("100\n".into(), String::new(), 0)
+    );
+    let (o, e, code) = run(&["-e", "arg = 1", "-"], "print('ran')\n");
+    assert_eq!(
+        (o.as_str(), e.as_str(), code),
+        ("", "memlua: 'arg' is not a table\n", 1)
+    );
+    // A file and a bundled tool alike; `#arg` may come from __len.
+    let f = script("args", "print(select('#', ...), ...)");
+    let f = f.to_str().unwrap();
+    let (o, _, _) = run(
+        &["-e", "arg[2] = 'two'; arg[3] = nil", f, "a", "b", "c"],
+        "",
+    );
+    assert_eq!(o, "2\ta\ttwo\n");
+    let (o, _, _) = run(
+        &[
+            "-e",
+            "arg = setmetatable({'x'}, {__len = function() return 2 end})",
+            f,
+        ],
+        "",
+    );
+    assert_eq!(o, "2\tx\tnil\n");
+    let (_, e, code) = run(&["-e", "arg = nil", "-t", "devmem", "0xfe001008"], "");
+    assert_eq!((e.as_str(), code), ("memlua: 'arg' is not a table\n", 1));
+    // As in lua.c the script is loaded first: its syntax error wins.
+    let (_, e, _) = run(&["-e", "arg = 1", "-"], "x = = 1\n");
+    assert!(e.contains("unexpected symbol"), "{e}");
+}
+
+#[test]
+fn the_repl_takes_equals_expr_on_a_first_line_as_return_expr() {
+    // testes/main.lua: "=a" prints a.
+    let (o, e, code) = run(
+        &["-e", "_PROMPT='' _PROMPT2=''", "-i"],
+        "a = [[b\nc\nd\ne]]\n=a\n=1 +\n2\n",
+    );
+    assert_eq!((e.as_str(), code), ("", 0));
+    assert!(o.contains("b\nc\nd\ne\n3\n"), "{o:?}");
+}
+
+#[test]
+fn the_repl_shows_prompt_and_prompt2_as_lua_c_does() {
+    // testes/main.lua: a string prompt, and one with __tostring, asked
+    // again at every line (the last one at the end of the input).
+    let (o, _, _) = run(&["-e", "_PROMPT='alo'", "-i"], " --\na = 2\n");
+    assert!(o.ends_with("aloaloalo\n"), "{o:?}");
+    let counter = "local C = 0; _PROMPT = setmetatable({}, {__tostring = function() C = C + 1; return C end})";
+    let (o, _, _) = run(&["-e", counter, "-i"], " --\na = 2\n");
+    assert!(o.ends_with("123\n"), "{o:?}");
+    // _PROMPT2 at each continuation line; set from inside the session too.
+    let (o, _, _) = run(
+        &["-e", "_PROMPT2 = '..'", "-i"],
+        "x = {\n1,\n}\n_PROMPT = '$ '\nprint(#x)\n",
+    );
+    assert!(o.ends_with("....$ 1\n$ \n"), "{o:?}");
+    // Without them, memlua's own behaviour: no prompts off a terminal.
+    let (o, _, _) = run(&["-i"], "print(1)\n");
+    assert!(o.ends_with("PUC-Rio\n1\n"), "{o:?}");
+}
+
+#[test]
+fn an_object_given_a_finalizer_while_the_state_closes_is_not_finalized() {
+    // testes/main.lua: "bug since 5.2: finalizer called when closing a
+    // state could subvert finalization order".
+    let f = script(
+        "closing",
+        r#"
+print("creating 1")
+setmetatable({}, {__gc = function () print(1) end})
+print("creating 2")
+setmetatable({}, {__gc = function ()
+  print("2")
+  print("creating 3")
+  setmetatable({}, {__gc = function () print(3) end})
+  print(collectgarbage())
+  os.exit(0, true)
+end})
+"#,
+    );
+    let (o, e, code) = run(&["-W", f.to_str().unwrap()], "");
+    assert_eq!(
+        (o.as_str(), e.as_str(), code),
+        ("creating 1\ncreating 2\n2\ncreating 3\nnil\n1\n", "", 0)
+    );
+    // Finalizers and to-be-closed variables still run at exit.
+    let (o, _, _) = run(
+        &[
+            "-e",
+            "x = setmetatable({}, {__gc = function() print('gc') end}) \
+             local y <close> = setmetatable({}, {__close = function() print('close') end})",
+        ],
+        "",
+    );
+    assert_eq!(o, "close\ngc\n");
+}
+
+#[test]
+fn an_error_objects_tostring_runs_at_lua_c_s_stack_depth() {
+    // testes/main.lua: "test for error objects".
+    let f = script(
+        "errobj",
+        r#"debug = require "debug"
+m = {x=0}
+setmetatable(m, {__tostring = function(x)
+  return tostring(debug.getinfo(4).currentline + x.x)
+end})
+error(m)
+"#,
+    );
+    let (_, e, code) = run(&[f.to_str().unwrap()], "");
+    assert_eq!((e.as_str(), code), ("memlua: 6\n", 1));
+    // An error inside __tostring is what gets reported, as in lua.c.
+    let (_, e, code) = run(
+        &[
+            "-e",
+            "error(setmetatable({}, {__tostring = function() error('in tostring') end}))",
+        ],
+        "",
+    );
+    assert_eq!(
+        (first_line(&e), code),
+        ("memlua: (command line):1: in tostring", 1)
+    );
+}
+
+/// The dynamic symbols the binary defines, from `nm -D`; None without nm.
+fn exported_symbols() -> Option<Vec<String>> {
+    let o = StdCommand::new("nm")
+        .args(["-D", "--defined-only", env!("CARGO_BIN_EXE_memlua")])
+        .output()
+        .ok()?;
+    o.status.success().then(|| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(2).map(String::from))
+            .collect()
+    })
+}
+
+#[test]
+fn the_binary_exports_lua_s_c_api_and_nothing_else() {
+    if !cfg!(target_os = "linux") {
+        println!("skipped: the export is checked on Linux");
+        return;
+    }
+    let Some(symbols) = exported_symbols() else {
+        println!("skipped: no nm (binutils) to read the dynamic symbol table");
+        return;
+    };
+    for want in [
+        "lua_gettop",
+        "lua_pushcclosure",
+        "luaL_checklstring",
+        "luaL_openlibs",
+        "luaopen_base",
+    ] {
+        assert!(symbols.iter().any(|s| s == want), "{want} not exported");
+    }
+    let others: Vec<_> = symbols
+        .iter()
+        .filter(|s| {
+            !["lua_", "luaL_", "luaopen_"]
+                .iter()
+                .any(|p| s.starts_with(p))
+        })
+        .collect();
+    assert!(others.is_empty(), "exported beyond Lua's API: {others:?}");
+}
+
+#[test]
+fn debian_s_c_modules_load() {
+    let dir = "/usr/lib/x86_64-linux-gnu/lua/5.4";
+    let missing: Vec<_> = ["lpeg", "cjson"]
+        .into_iter()
+        .filter(|m| !std::path::Path::new(&format!("{dir}/{m}.so")).exists())
+        .collect();
+    if !cfg!(all(target_os = "linux", target_arch = "x86_64")) || !missing.is_empty() {
+        println!(
+            "skipped: Debian's lua-lpeg and lua-cjson (5.4, x86_64) are not installed: {missing:?}"
+        );
+        return;
+    }
+    let (o, e, code) = run(&["-e", "print(require'lpeg'.version)"], "");
+    assert_eq!(code, 0, "{e}");
+    assert!(!o.trim().is_empty() && !o.contains("nil"), "{o}");
+    // lpeg's re.lua is a Lua module in /usr/share/lua/5.4; cjson a C one.
+    let (o, e, code) = run(
+        &[
+            "-e",
+            "print(require're'.match('hello world', '{[a-z]+}')) \
+             print(require'cjson'.encode{addr = 0xfe001008})",
+        ],
+        "",
+    );
+    assert_eq!(
+        (o.as_str(), e.as_str(), code),
+        ("hello\n{\"addr\":4261416968}\n", "", 0)
+    );
+    // LUA_CPATH replaces the default, as in lua: then they are not found.
+    let o = memlua()
+        .env("LUA_CPATH", "/nowhere/?.so")
+        .args(["-e", "require 'lpeg'"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
 }

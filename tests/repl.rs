@@ -292,3 +292,24 @@ fn io_write_output_comes_out_in_order_and_unfinished_chunks_are_reported() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn prompt_and_prompt2_replace_memlua_s_prompts_and_equals_returns() {
+    // lua.c's _PROMPT and _PROMPT2, read again before every line, and
+    // `=expr` on a first line.
+    let h = home("prompt");
+    let mut p = memlua(&h, &[]);
+    p.send_line("_PROMPT = setmetatable({}, {__tostring = function() return 'lua> ' end})")
+        .unwrap();
+    p.exp_string("lua> ").unwrap();
+    p.send_line("_PROMPT2 = '.. '").unwrap();
+    p.exp_string("lua> ").unwrap();
+    p.send_line("=1 +").unwrap();
+    p.exp_string(".. ").unwrap();
+    p.send_line("0x10").unwrap();
+    p.exp_string("0x11  -- 17").unwrap();
+    p.exp_string("lua> ").unwrap();
+    p.send_line("_PROMPT = nil").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    quit(p);
+}

@@ -3,7 +3,8 @@
 //! chunk is incomplete (its syntax error ends at `<eof>`), run it with
 //! Ctrl-C armed, print the results or the error, and go on. On a terminal:
 //! history, completion and the `:` commands; otherwise the chunk stream is
-//! read without prompts, as lua.c does.
+//! read without prompts, unless the script set lua.c's `_PROMPT` or
+//! `_PROMPT2`, which replace memlua's own prompts wherever they are set.
 
 mod complete;
 mod help;
@@ -37,6 +38,28 @@ fn prompt(s: &Interp) -> String {
     }
 }
 
+/// lua.c's get_prompt: `_PROMPT` (first line) or `_PROMPT2` (a
+/// continuation line) through `tostring`, so any value with `__tostring`
+/// will do; None when it is nil (memlua's own prompt then).
+fn lua_prompt(s: &Interp, tostring: &Function, first: bool) -> Option<String> {
+    let name = if first { "_PROMPT" } else { "_PROMPT2" };
+    let value = match s.lua.globals().get::<Value>(name) {
+        Ok(Value::Nil) => return None,
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("memlua: {name}: {e}");
+            return None;
+        }
+    };
+    match tostring.call::<mlua::LuaString>(value) {
+        Ok(text) => Some(text.to_string_lossy()),
+        Err(e) => {
+            eprintln!("memlua: {name}: {e}");
+            None
+        }
+    }
+}
+
 /// What a chunk typed so far is.
 enum Chunk {
     /// Complete; `true` when it is an expression whose values print.
@@ -47,8 +70,17 @@ enum Chunk {
     Wrong(String),
 }
 
-/// lua.c's addreturn, then multiline.
+/// lua.c's pushline (`=expr` on the first line is `return expr`), then
+/// addreturn, then multiline.
 fn compile(s: &Interp, chunk: &str) -> Chunk {
+    let returned;
+    let chunk = match chunk.strip_prefix('=') {
+        Some(expr) => {
+            returned = format!("return {expr}");
+            returned.as_str()
+        }
+        None => chunk,
+    };
     if let Ok(f) = s
         .lua
         .load(format!("return {chunk};"))
@@ -272,15 +304,36 @@ pub fn run(s: &Interp, inv: &Invocation) {
     }
 }
 
-/// Not a terminal: lines without prompts, no history, no commands' echo.
+/// Not a terminal: lines without prompts (but `_PROMPT` and `_PROMPT2`
+/// when set, as lua.c shows them), no history, no commands' echo.
 fn stream(repl: &mut Repl) {
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
-    while let Some(Ok(line)) = lines.next() {
-        let next = repl.line(line, || lines.next().and_then(Result::ok)).0;
+    let (s, tostring) = (repl.s, repl.tostring.clone());
+    let shown = std::cell::Cell::new(false);
+    let ask = |first: bool| {
+        if let Some(p) = lua_prompt(s, &tostring, first) {
+            out!("{p}");
+            let _ = std::io::stdout().flush();
+            shown.set(true);
+        }
+    };
+    loop {
+        ask(true);
+        let Some(Ok(line)) = lines.next() else { break };
+        let next = repl
+            .line(line, || {
+                ask(false);
+                lines.next().and_then(Result::ok)
+            })
+            .0;
         if matches!(next, Next::Quit) {
             break;
         }
+    }
+    // As lua.c: the line the last prompt stands on is ended.
+    if shown.get() {
+        outln!();
     }
 }
 
@@ -327,8 +380,10 @@ fn terminal(repl: &mut Repl, inv: &Invocation) {
             Err(e) => eprintln!("memlua: history not read: {e}"),
         }
     }
-    let first = prompt(repl.s);
+    let own = prompt(repl.s);
+    let (s, tostring) = (repl.s, repl.tostring.clone());
     loop {
+        let first = lua_prompt(s, &tostring, true).unwrap_or_else(|| own.clone());
         let line = match ed.readline(&first) {
             Ok(l) => l,
             // Ctrl-C at the prompt: a fresh line.
@@ -342,7 +397,10 @@ fn terminal(repl: &mut Repl, inv: &Invocation) {
         // The editor is lent to the continuation reader, then used again
         // for the history; Ctrl-C or Ctrl-D there abandons the chunk.
         let ed_cell = std::cell::RefCell::new(&mut ed);
-        let (next, entry) = repl.line(line, || ed_cell.borrow_mut().readline(">> ").ok());
+        let (next, entry) = repl.line(line, || {
+            let more = lua_prompt(s, &tostring, false).unwrap_or_else(|| ">> ".into());
+            ed_cell.borrow_mut().readline(&more).ok()
+        });
         if let Some(entry) = entry.filter(|e| !e.trim().is_empty()) {
             let _ = ed.history_mut().add(&entry);
             if let Some(h) = &history {
