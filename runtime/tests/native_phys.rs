@@ -291,3 +291,61 @@ fn the_end_of_a_file_that_ends_mid_page_holds_after_the_page_was_mapped() {
     );
     std::fs::remove_file(&p).unwrap();
 }
+
+#[test]
+fn a_path_swapped_for_a_fifo_while_opening_never_hangs() {
+    // Another program flips the path between a file and a FIFO as fast as
+    // it can; a look at the path followed by an open of it would, now and
+    // then, open the FIFO and wait forever for a writer.
+    let dir = std::env::temp_dir().join(format!("memlua-fifo-race-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (file, fifo, link) = (dir.join("file"), dir.join("fifo"), dir.join("mem"));
+    std::fs::write(&file, vec![0u8; 4096]).unwrap();
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let (stop, dir, link) = (stop.clone(), dir.clone(), link.clone());
+        std::thread::spawn(move || {
+            let tmp = dir.join("tmp");
+            let mut flips = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let to = if flips.is_multiple_of(2) {
+                    "file"
+                } else {
+                    "fifo"
+                };
+                let _ = std::fs::remove_file(&tmp);
+                std::os::unix::fs::symlink(to, &tmp).unwrap();
+                std::fs::rename(&tmp, &link).unwrap();
+                flips += 1;
+            }
+        })
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let opener = link.to_string_lossy().into_owned();
+    std::thread::spawn(move || {
+        let (mut files, mut fifos) = (0, 0);
+        let started = std::time::Instant::now();
+        while started.elapsed() < std::time::Duration::from_secs(2) {
+            match Native::open(&Options {
+                mem: Some(opener.clone()),
+                ..Default::default()
+            }) {
+                Ok(_) => files += 1,
+                Err(e) if e.errno == Errno::EINVAL && e.message.contains("a FIFO") => fifos += 1,
+                // The link mid-swap.
+                Err(e) if e.errno == Errno::ENOENT => {}
+                Err(e) => panic!("unexpected: {e}"),
+            }
+        }
+        let _ = tx.send((files, fifos));
+    });
+    let outcome = rx.recv_timeout(std::time::Duration::from_secs(30));
+    stop.store(true, Ordering::Relaxed);
+    swapper.join().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let (files, fifos) = outcome.expect("an open hung on the FIFO swapped in");
+    println!("{files} opens of the file, {fifos} of the FIFO refused");
+}

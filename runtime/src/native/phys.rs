@@ -7,12 +7,11 @@
 //! an access past the end of a regular file (EFAULT, checked with fstat, so
 //! never SIGBUS).
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::rc::Rc;
 
-use super::io::{os_errno, pread_all, pwrite_all};
+use super::io::{pread_all, pwrite_all};
 use super::window::{self, page_span, Mapping, WindowCache};
 use crate::{DirectMap, Errno, Error, Result, Width};
 
@@ -67,16 +66,7 @@ pub fn open_error(path: &str, code: i32, writable: bool, what: &str) -> Error {
 impl PhysDev {
     /// Opens `path` read-only, or read-write when `writable`.
     pub fn open(path: &str, writable: bool) -> Result<PhysDev> {
-        let meta = super::memory_file(path, writable, "physical memory")?;
-        let mut opts = OpenOptions::new();
-        opts.read(true).write(writable);
-        if meta.file_type().is_char_device() {
-            // Device memory: no write-back caching between us and it.
-            opts.custom_flags(libc::O_SYNC);
-        }
-        let file = opts
-            .open(path)
-            .map_err(|e| open_error(path, os_errno(&e), writable, "physical memory"))?;
+        let (file, meta) = super::memory_file(path, writable, "physical memory")?;
         let size = meta.file_type().is_file().then_some(meta.len());
         Ok(PhysDev {
             file,
