@@ -29,8 +29,8 @@ impl Fixture {
         Some(Fixture(p))
     }
 
-    fn path(&self) -> String {
-        self.0.to_string_lossy().into_owned()
+    fn path(&self) -> PathBuf {
+        self.0.clone()
     }
 
     fn open(&self, write: bool) -> Native {
@@ -267,7 +267,7 @@ fn the_end_of_a_file_that_ends_mid_page_holds_after_the_page_was_mapped() {
     let p = std::env::temp_dir().join(format!("memlua-midpage-{}", std::process::id()));
     std::fs::write(&p, vec![0xa5u8; 0x24c]).unwrap();
     let mut n = Native::open(&Options {
-        mem: Some(p.to_string_lossy().into_owned()),
+        mem: Some(p.clone()),
         write: true,
         ..Default::default()
     })
@@ -324,7 +324,7 @@ fn a_path_swapped_for_a_fifo_while_opening_never_hangs() {
         })
     };
     let (tx, rx) = std::sync::mpsc::channel();
-    let opener = link.to_string_lossy().into_owned();
+    let opener = link.clone();
     std::thread::spawn(move || {
         let (mut files, mut fifos) = (0, 0);
         let started = std::time::Instant::now();

@@ -4,6 +4,7 @@
 
 use std::fs::File;
 use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::Path;
 
 use super::io::{seek_read_all, seek_write_all};
 use super::kcore::Kcore;
@@ -21,19 +22,20 @@ pub enum KernelMem {
 }
 
 impl KernelMem {
-    pub fn open(path: &str, writable: bool) -> Result<KernelMem> {
+    pub fn open(path: &Path, writable: bool) -> Result<KernelMem> {
+        let shown = path.display().to_string();
         let (file, first) = super::memory_file(path, false, "kernel memory")?;
         let mut magic = [0u8; 4];
         let is_core = matches!(file.read_at(&mut magic, 0), Ok(4)) && &magic == b"\x7fELF";
         if is_core {
-            return Ok(KernelMem::Core(Kcore::open(file, path)?));
+            return Ok(KernelMem::Core(Kcore::open(file, &shown)?));
         }
         let file = if writable {
             // Read-write only now that it is known not to be a core; the
             // same file, or the path changed under us.
             let (file, again) = super::memory_file(path, true, "kernel memory")?;
             if (again.dev(), again.ino()) != (first.dev(), first.ino()) {
-                return Err(super::changed(path));
+                return Err(super::changed(&shown));
             }
             file
         } else {
@@ -41,7 +43,7 @@ impl KernelMem {
         };
         Ok(KernelMem::Device {
             file,
-            path: path.to_string(),
+            path: shown,
             writable,
         })
     }

@@ -50,6 +50,7 @@ const _: () = {
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
 
 use buffers::Mappings;
 use kmem::KernelMem;
@@ -64,16 +65,16 @@ use crate::{
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Physical memory: a device or a file standing in for it (default
-    /// /dev/mem).
-    pub mem: Option<String>,
+    /// /dev/mem). Paths are the bytes given, UTF-8 or not.
+    pub mem: Option<PathBuf>,
     /// Kernel memory (default /dev/kmem, else /proc/kcore on Linux).
-    pub kmem: Option<String>,
+    pub kmem: Option<PathBuf>,
     /// Allow writes.
     pub write: bool,
     /// Linux: the symbol table (default /proc/kallsyms).
-    pub kallsyms: Option<String>,
+    pub kallsyms: Option<PathBuf>,
     /// Linux: the MTRR file (default /proc/mtrr).
-    pub mtrr: Option<String>,
+    pub mtrr: Option<PathBuf>,
 }
 
 /// The native backend.
@@ -94,11 +95,11 @@ impl Native {
     pub fn open(opts: &Options) -> Result<Native> {
         let phys = match &opts.mem {
             Some(p) => Ok(PhysDev::open(p, opts.write)?),
-            None => PhysDev::open("/dev/mem", opts.write),
+            None => PhysDev::open(Path::new("/dev/mem"), opts.write),
         };
         let kmem = match &opts.kmem {
             Some(p) => Ok(KernelMem::open(p, opts.write)?),
-            None => KernelMem::open(sys::default_kmem(), opts.write),
+            None => KernelMem::open(Path::new(sys::default_kmem()), opts.write),
         };
         Ok(Native {
             writable: opts.write,
@@ -167,16 +168,17 @@ impl Native {
 /// on the descriptor, so a path swapped for a FIFO after any earlier look
 /// cannot hang the open. Character devices get O_SYNC (device memory: no
 /// write-back caching between us and it).
-fn memory_file(path: &str, writable: bool, what: &str) -> Result<(File, std::fs::Metadata)> {
+fn memory_file(path: &Path, writable: bool, what: &str) -> Result<(File, std::fs::Metadata)> {
+    let shown = path.display().to_string();
     let failed = |e: std::io::Error| {
         let code = io::os_errno(&e);
         // A directory opened for writing, a socket opened at all: the
         // open's errno hides what the path is, which its type tells.
         match std::fs::metadata(path) {
             Ok(m) if matches!(code, libc::EISDIR | libc::ENXIO) => {
-                not_memory(path, m.file_type(), what).unwrap_err()
+                not_memory(&shown, m.file_type(), what).unwrap_err()
             }
-            _ => phys::open_error(path, code, writable, what),
+            _ => phys::open_error(&shown, code, writable, what),
         }
     };
     let open = |flags: i32| {
@@ -188,14 +190,14 @@ fn memory_file(path: &str, writable: bool, what: &str) -> Result<(File, std::fs:
     };
     let mut file = open(0).map_err(failed)?;
     let meta = file.metadata().map_err(failed)?;
-    not_memory(path, meta.file_type(), what)?;
+    not_memory(&shown, meta.file_type(), what)?;
     if meta.file_type().is_char_device() {
         // O_SYNC cannot be added to an open descriptor: open again, and
         // keep the second only if it is the same device.
         let again = open(libc::O_SYNC).map_err(failed)?;
         let m = again.metadata().map_err(failed)?;
         if (m.dev(), m.ino()) != (meta.dev(), meta.ino()) {
-            return Err(changed(path));
+            return Err(changed(&shown));
         }
         file = again;
     }

@@ -9,6 +9,7 @@
 
 use std::fs::File;
 use std::os::fd::AsRawFd;
+use std::path::Path;
 use std::rc::Rc;
 
 use super::io::{pread_all, pwrite_all};
@@ -65,12 +66,12 @@ pub fn open_error(path: &str, code: i32, writable: bool, what: &str) -> Error {
 
 impl PhysDev {
     /// Opens `path` read-only, or read-write when `writable`.
-    pub fn open(path: &str, writable: bool) -> Result<PhysDev> {
+    pub fn open(path: &Path, writable: bool) -> Result<PhysDev> {
         let (file, meta) = super::memory_file(path, writable, "physical memory")?;
         let size = meta.file_type().is_file().then_some(meta.len());
         Ok(PhysDev {
             file,
-            path: path.to_string(),
+            path: path.display().to_string(),
             writable,
             size,
             cache: WindowCache::default(),
