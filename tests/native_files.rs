@@ -94,3 +94,70 @@ fn fifos_and_directories_are_refused_at_start_naming_what_they_are() {
     }
     std::fs::remove_file(&fifo).unwrap();
 }
+
+#[test]
+fn a_file_shrunk_while_a_script_reads_it_mapped_is_an_error_and_the_script_goes_on() {
+    // Another program shrinks the file while the script has it mapped: a
+    // window, the cached pages of single accesses, and large bulk reads
+    // (copied straight out of a mapping). Each access is then an error or
+    // sees the file as it is; the process is never killed by SIGBUS.
+    let f = scratch("shrink-live");
+    std::fs::write(&f, vec![7u8; 4 << 20]).unwrap();
+    let path = f.to_str().unwrap();
+    let script = format!(
+        "local w = mem.map(0, 4 << 20)
+         assert(w:read32(0x300000) == 0x07070707 and mem.read32(0x300000) == 0x07070707)
+         os.execute('(sleep 0.2; truncate -s 4096 {path}) &')
+         local bulk, deadline = nil, os.time() + 20
+         repeat
+           for off = 0x100000, 0x3ff000, 0x1000 do pcall(w.read32, w, off) end
+           local ok, e = pcall(mem.read, 0, 4 << 20)
+           if not ok then bulk = e.errno end
+         until bulk or os.time() > deadline
+         local ok, e = pcall(mem.read32, 0x300000)
+         print(bulk, ok, e.errno, mem.read32(0))"
+    );
+    let o = memlua()
+        .args(["-b", "native", "--mem", path, "-e", &script])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(
+        (String::from_utf8_lossy(&o.stdout).as_ref(), o.status.code()),
+        ("EFAULT\tfalse\tEFAULT\t117901063\n", Some(0)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::remove_file(&f).unwrap();
+}
+
+#[test]
+#[ignore = "needs the window fast path (bindings/src/fast.rs) on direct::load_checked"]
+fn a_window_over_a_shrunk_file_raises_efault() {
+    let f = scratch("shrink-window");
+    std::fs::write(&f, vec![7u8; 4 << 20]).unwrap();
+    let path = f.to_str().unwrap();
+    let script = format!(
+        "local w = mem.map(0, 4 << 20)
+         assert(w:read32(0x300000) == 0x07070707)
+         os.execute('truncate -s 4096 {path}')
+         for i = 1, 3 do
+           local ok, e = pcall(w.read32, w, 0x300000)
+           print(ok, e.errno, e.addr == 0x300000)
+         end
+         print(pcall(w.write32, w, 0x300000, 1))
+         print(w:read32(0))"
+    );
+    let o = memlua()
+        .args(["-w", "--mem", path, "-e", &script])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[..3], ["false\tEFAULT\ttrue"; 3], "{out}");
+    assert!(lines[3].starts_with("false"), "{out}");
+    // The rest of the file through the window: the backend's fresh mapping.
+    assert_eq!(lines[4], "117901063", "{out}");
+    std::fs::remove_file(&f).unwrap();
+}
