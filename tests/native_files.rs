@@ -161,3 +161,37 @@ fn a_window_over_a_shrunk_file_raises_efault() {
     assert_eq!(lines[4], "117901063", "{out}");
     std::fs::remove_file(&f).unwrap();
 }
+
+#[test]
+fn seventy_thousand_live_windows_share_mappings_and_the_script_goes_on() {
+    if !std::path::Path::new("/proc/self/maps").exists() {
+        println!("skipped: no /proc/self/maps to count mappings with");
+        return;
+    }
+    let f = scratch("many-windows");
+    std::fs::File::create(&f).unwrap().set_len(1 << 30).unwrap();
+    let path = f.to_str().unwrap();
+    // Each of 70,000 windows in its own page (and as many again over two
+    // pages, alternating), all alive at once: one mapping each would pass
+    // vm.max_map_count, after which nothing, not even Lua, can allocate.
+    let script = "local t = {}
+         local ok, e = pcall(function()
+           for i = 0, 69999 do t[#t + 1] = mem.map(i * 4096, 16) end
+           for i = 0, 69999 do t[#t + 1] = mem.map((i % 2) * 4096 + 8, 8) end
+         end)
+         local maps = 0
+         for _ in io.lines('/proc/self/maps') do maps = maps + 1 end
+         print(ok, e, #t, maps < 2000 or maps, t[69999]:read32(8), t[140000]:read64(0))";
+    let o = memlua()
+        .args(["--mem", path, "-e", script])
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(
+        (String::from_utf8_lossy(&o.stdout).as_ref(), o.status.code()),
+        ("true\tnil\t140000\ttrue\t0\t0\n", Some(0)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::remove_file(&f).unwrap();
+}

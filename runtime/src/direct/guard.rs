@@ -29,7 +29,9 @@ use std::sync::Once;
 
 use super::{Fault, FaultKind};
 
-/// Registered mappings at most at once.
+/// Registered mappings at most at once: far below Linux's default
+/// vm.max_map_count (65530), which also bounds the process's heap and
+/// every other mapping it makes.
 const SLOTS: usize = 8192;
 /// Slots kept free for the single-access window cache: a session with
 /// thousands of live windows can still read a register.
@@ -74,8 +76,10 @@ impl Slot {
 static TABLE: [Slot; SLOTS] = [const { Slot::new() }; SLOTS];
 /// One past the highest slot ever used: scans stop there.
 static HIGH: AtomicUsize = AtomicUsize::new(0);
-/// Slots in use.
+/// Slots in use, and how many may be (a quarter of vm.max_map_count where
+/// that is lower than SLOTS).
 static COUNT: AtomicUsize = AtomicUsize::new(0);
+static CAP: AtomicUsize = AtomicUsize::new(SLOTS);
 /// No slot below this is free (a hint: registration looks from here, so
 /// thousands of live mappings do not make each new one scan them all).
 static LOW: AtomicUsize = AtomicUsize::new(0);
@@ -100,6 +104,12 @@ fn install() {
         let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
         if page > 0 {
             PAGE.store(page as usize, Relaxed);
+        }
+        if let Some(max) = std::fs::read_to_string("/proc/sys/vm/max_map_count")
+            .ok()
+            .and_then(|s| s.trim().parse::<usize>().ok())
+        {
+            CAP.store((max / 4).clamp(2 * RESERVE, SLOTS), Relaxed);
         }
         for (i, sig) in SIGNALS.into_iter().enumerate() {
             // SAFETY: sigaction with valid pointers; PREVIOUS is written
@@ -141,7 +151,7 @@ impl Registration {
         reserve: usize,
     ) -> Option<Self> {
         install();
-        if COUNT.fetch_add(1, AcqRel) + reserve >= SLOTS {
+        if COUNT.fetch_add(1, AcqRel) + reserve >= CAP.load(Relaxed) {
             COUNT.fetch_sub(1, AcqRel);
             return None;
         }

@@ -387,18 +387,14 @@ impl PhysDev {
             }
         }
         self.check_end(addr, len).ok()?;
-        let m = match self
-            .last_direct
-            .as_ref()
-            .filter(|m| !m.poisoned() && m.ptr_of(addr, len).is_some())
-        {
-            Some(m) => m.clone(),
-            None => {
-                let (start, end) = page_span(addr, len);
-                let m = Mapping::new(self.spec(RESERVE), start, end - start).ok()?;
-                self.last_direct.insert(Rc::new(m)).clone()
-            }
-        };
+        // Shared with every window and cached access over the same pages.
+        // None when the mapping fails (out of address space, or of guard
+        // slots): the window then goes through read and write, and a
+        // failure there is an error the script can catch.
+        let limit = self.size.map(|s| page_span(0, s).1);
+        let spec = self.spec(RESERVE);
+        let m = self.cache.mapping(spec, addr, len, limit).ok()?;
+        self.last_direct = Some(m.clone());
         let ptr = m.ptr_of(addr, len)?;
         Some(DirectMap {
             ptr,

@@ -9,8 +9,9 @@
 //! the fault guard (`crate::direct`): a file that shrinks later, or device
 //! memory that raises a bus error, faults the access, not the process.
 
+use std::collections::HashMap;
 use std::os::fd::RawFd;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use crate::direct::{FaultKind, Registration};
 use crate::PAGE_SIZE;
@@ -130,10 +131,17 @@ pub fn page_span(addr: u64, n: u64) -> (u64, u64) {
     (start, end)
 }
 
-/// The windows of one device, most recently used first.
+/// The mappings of one device: the few that single accesses go through,
+/// most recently used first, and every live one by the chunk it starts
+/// in, so that windows over the same pages share one mapping (a mapping
+/// each, tens of thousands of windows would exhaust vm.max_map_count, and
+/// with it the process's ability to allocate anything).
 #[derive(Debug, Default)]
 pub struct WindowCache {
     maps: Vec<Rc<Mapping>>,
+    shared: HashMap<u64, Weak<Mapping>>,
+    /// `shared`'s size after its dead entries were last dropped.
+    pruned: usize,
 }
 
 impl WindowCache {
@@ -150,10 +158,50 @@ impl WindowCache {
         p
     }
 
-    /// Maps a window holding `[addr, addr + n)`: the CHUNK around it, cut
-    /// at `limit` (a regular file's size rounded up to a page), or just its
-    /// own pages when the device refuses the larger window. The error is
-    /// the errno of the smallest attempt.
+    /// A mapping holding `[addr, addr + n)`: a live one that already does
+    /// (and no fault poisoned), else the CHUNK around it (to its end when
+    /// it runs past the chunk), cut at `limit` (a regular file's size
+    /// rounded up to a page) and shared with later callers; or just its
+    /// own pages when the device refuses the larger one. The error is the
+    /// errno of the smallest attempt.
+    pub fn mapping(
+        &mut self,
+        spec: MapSpec,
+        addr: u64,
+        n: u64,
+        limit: Option<u64>,
+    ) -> Result<Rc<Mapping>, i32> {
+        let (pstart, pend) = page_span(addr, n);
+        let start = addr & !(CHUNK - 1);
+        if let Some(m) = self
+            .shared
+            .get(&start)
+            .and_then(Weak::upgrade)
+            .filter(|m| !m.poisoned() && m.ptr_of(addr, n).is_some())
+        {
+            return Ok(m);
+        }
+        let mut end = start.saturating_add(CHUNK).max(pend);
+        if let Some(limit) = limit {
+            end = end.min(limit.max(pend));
+        }
+        let m = match Mapping::new(spec, start, end - start) {
+            Ok(m) => Rc::new(m),
+            Err(_) if (start, end) != (pstart, pend) => {
+                return Ok(Rc::new(Mapping::new(spec, pstart, pend - pstart)?))
+            }
+            Err(e) => return Err(e),
+        };
+        self.shared.insert(start, Rc::downgrade(&m));
+        if self.shared.len() > 2 * self.pruned + 64 {
+            self.shared.retain(|_, m| m.strong_count() > 0);
+            self.pruned = self.shared.len();
+        }
+        Ok(m)
+    }
+
+    /// Maps a window holding `[addr, addr + n)` for single accesses (see
+    /// `mapping`) and caches it.
     pub fn map(
         &mut self,
         spec: MapSpec,
@@ -161,27 +209,18 @@ impl WindowCache {
         n: u64,
         limit: Option<u64>,
     ) -> Result<*mut u8, i32> {
-        let (pstart, pend) = page_span(addr, n);
-        let mut start = addr & !(CHUNK - 1);
-        let mut end = start.saturating_add(CHUNK).max(pend);
-        if let Some(limit) = limit {
-            end = end.min(limit.max(pend));
-        }
-        start = start.min(pstart);
-        let m = match Mapping::new(spec, start, end - start) {
-            Ok(m) => m,
-            Err(_) if (start, end) != (pstart, pend) => Mapping::new(spec, pstart, pend - pstart)?,
-            Err(e) => return Err(e),
-        };
+        let m = self.mapping(spec, addr, n, limit)?;
         let p = m.ptr_of(addr, n).ok_or(libc::EFAULT)?;
-        self.maps.insert(0, Rc::new(m));
+        self.maps.insert(0, m);
         self.maps.truncate(KEEP);
         Ok(p)
     }
 
-    /// Forgets every window (they unmap once no direct window holds them).
+    /// Forgets every mapping: none is handed out again (they unmap once no
+    /// window holds them).
     pub fn clear(&mut self) {
         self.maps.clear();
+        self.shared.clear();
     }
 
     /// Forgets the windows a fault poisoned.
