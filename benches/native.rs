@@ -79,7 +79,7 @@ fn mapped_userdata(lua: &Lua, file: &std::fs::File) -> mlua::Result<mlua::Value>
 fn native_state(path: &str, layered: bool) -> mlua::Result<Lua> {
     let lua = memlua_bindings::new_state()?;
     let n = Native::open(&Options {
-        mem: Some(path.to_string()),
+        mem: Some(path.into()),
         ..Default::default()
     })
     .map_err(mlua::Error::external)?;
@@ -172,7 +172,7 @@ fn run(path: &str) -> mlua::Result<()> {
     // 3. Extract over 65,536 touched pages.
     println!("== extract, {PAGES} touched pages (256 MiB)");
     let mut n = Native::open(&Options {
-        mem: Some(path.to_string()),
+        mem: Some(path.into()),
         ..Default::default()
     })
     .map_err(mlua::Error::external)?;

@@ -15,6 +15,9 @@
 //! - $MEMLUA_BOARD is a default too: the native backend has no board and
 //!   ignores it, so a profile that sets it never breaks `-b native`.
 
+use std::ffi::OsString;
+use std::path::PathBuf;
+
 use memlua_runtime::Backend;
 
 use crate::cli::{Invocation, Usage};
@@ -23,11 +26,11 @@ use crate::cli::{Invocation, Usage};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Choice {
     /// The simulator on a built-in board's name or a board file.
-    Sim { board: String },
+    Sim { board: OsString },
     /// This machine (or files standing in for its devices).
     Native {
-        mem: Option<String>,
-        kmem: Option<String>,
+        mem: Option<PathBuf>,
+        kmem: Option<PathBuf>,
         write: bool,
     },
 }
@@ -85,7 +88,7 @@ pub fn choose(inv: &Invocation, env: impl Fn(&str) -> Option<String>) -> Result<
             let board = inv
                 .board
                 .clone()
-                .or_else(|| env("MEMLUA_BOARD"))
+                .or_else(|| env("MEMLUA_BOARD").map(OsString::from))
                 .unwrap_or_else(|| "pc".into());
             Ok(Choice::Sim { board })
         }

@@ -4,7 +4,9 @@
 //! text, the man page and the shell completions (docs.rs) are generated
 //! from the same table the parser reads.
 
+use std::ffi::OsString;
 use std::fmt::Write;
+use std::path::PathBuf;
 
 /// One option: how it is spelled, whether it takes a value, what it does.
 pub struct OptSpec {
@@ -291,9 +293,11 @@ pub struct Invocation {
     pub ignore_env: bool,
     pub warnings: bool,
     pub backend: Option<String>,
-    pub board: Option<String>,
-    pub mem: Option<String>,
-    pub kmem: Option<String>,
+    /// `--board`, `--mem`, `--kmem`: the bytes given, never a lossy
+    /// conversion (a path that is not UTF-8 names its own file).
+    pub board: Option<OsString>,
+    pub mem: Option<PathBuf>,
+    pub kmem: Option<PathBuf>,
     pub write: bool,
     pub list_boards: bool,
     pub list_tools: bool,
@@ -423,9 +427,9 @@ pub fn parse<A: Into<Vec<u8>>>(argv: Vec<A>) -> Result<Invocation, Usage> {
                     )))
                 }
             },
-            Opt::Board => inv.board = Some(text()),
-            Opt::Mem => inv.mem = Some(text()),
-            Opt::Kmem => inv.kmem = Some(text()),
+            Opt::Board => inv.board = Some(os_string(value)),
+            Opt::Mem => inv.mem = Some(os_string(value).into()),
+            Opt::Kmem => inv.kmem = Some(os_string(value).into()),
             Opt::Write => inv.write = true,
             Opt::ListBoards => inv.list_boards = true,
             Opt::ListTools => inv.list_tools = true,
@@ -460,6 +464,14 @@ pub fn parse<A: Into<Vec<u8>>>(argv: Vec<A>) -> Result<Invocation, Usage> {
     }
     inv.argv = argv;
     Ok(inv)
+}
+
+/// An argument's bytes as an OS string, unchanged.
+fn os_string(bytes: Vec<u8>) -> OsString {
+    #[cfg(unix)]
+    return std::os::unix::ffi::OsStringExt::from_vec(bytes);
+    #[cfg(not(unix))]
+    return String::from_utf8_lossy(&bytes).into_owned().into();
 }
 
 /// The usage line.
@@ -617,9 +629,9 @@ mod tests {
             "-w",
         ]))
         .unwrap();
-        assert_eq!(inv.board.as_deref(), Some("arm64-virt"));
+        assert_eq!(inv.board.as_deref(), Some("arm64-virt".as_ref()));
         assert_eq!(inv.backend.as_deref(), Some("sim"));
-        assert_eq!(inv.mem.as_deref(), Some("/tmp/x"));
+        assert_eq!(inv.mem.as_deref(), Some("/tmp/x".as_ref()));
         assert!(inv.write);
         assert!(
             parse(argv(&["-l", "g=mod"])).unwrap().actions[0]

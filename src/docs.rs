@@ -104,7 +104,7 @@ fn spec_of(t: &Table, exit: String) -> mlua::Result<ToolSpec> {
 /// Every bundled tool's option table, read from the tools themselves on
 /// a simulator (a tool may use the API while it builds its table).
 pub fn tool_specs() -> Result<Vec<ToolSpec>, String> {
-    let sim = crate::boards::sim("pc")?;
+    let sim = crate::boards::sim(std::ffi::OsStr::new("pc"))?;
     let lua = memlua_bindings::new_state().map_err(|e| e.to_string())?;
     memlua_bindings::install(&lua, Box::new(sim)).map_err(|e| e.to_string())?;
     read_specs(&lua).map_err(|e| format!("reading the tools' option tables: {e}"))

@@ -82,6 +82,34 @@ impl From<OpenError> for Stop {
     }
 }
 
+/// The environment variables memlua reads as text. One that is not
+/// UTF-8 is a usage error before anything starts: skipping it would run
+/// with a default the user did not choose, and a lossy conversion would
+/// name another board or folder.
+const TEXT_VARS: [&str; 3] = ["MEMLUA_BACKEND", "MEMLUA_BOARD", "MEMLUA_PATH"];
+
+fn check_env(inv: &Invocation) -> Result<(), Usage> {
+    if inv.ignore_env {
+        return Ok(());
+    }
+    for name in TEXT_VARS {
+        if let Some(v) = std::env::var_os(name).filter(|v| v.to_str().is_none()) {
+            return Err(Usage(format!(
+                "{name} is not UTF-8 text (it reads '{}'); set it to text or unset it{}",
+                v.to_string_lossy(),
+                if name == "MEMLUA_BOARD" {
+                    " (--board takes a file name of any bytes)"
+                } else {
+                    ""
+                }
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// An environment variable's text (None when unset, empty, or hidden by
+/// -E); `check_env` has refused any that is not UTF-8.
 fn env_unless_ignored(inv: &Invocation, name: &str) -> Option<String> {
     if inv.ignore_env {
         None
@@ -109,7 +137,7 @@ fn informational(inv: &Invocation) -> Option<Result<(), Stop>> {
     if inv.list_boards {
         return Some((|| {
             for (name, _) in BUILTIN {
-                let board = boards::load(name).map_err(|e| Stop::Failed(e.to_string()))?;
+                let board = boards::load(name.as_ref()).map_err(|e| Stop::Failed(e.to_string()))?;
                 outln!("{name:<12} {}", board.description);
             }
             Ok(())
@@ -141,6 +169,7 @@ fn start(inv: &Invocation) -> Result<(), Stop> {
     if let Some(done) = informational(inv) {
         return done;
     }
+    check_env(inv)?;
     let choice = backend::choose(inv, |name| env_unless_ignored(inv, name))?;
     if inv.map {
         return print_map(&choice);

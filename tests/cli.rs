@@ -720,3 +720,79 @@ fn bash_completes_options_values_tools_and_their_flags() {
         );
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn paths_that_are_not_utf8_open_their_own_files() {
+    use std::os::unix::ffi::OsStrExt;
+    let d = scratch("bytes");
+    let named = |b: &[u8]| d.join(std::ffi::OsStr::from_bytes(b));
+    let mem = named(b"x\xff.bin");
+    std::fs::write(&mem, [0u8; 16]).unwrap();
+    // With -w the write lands in that file, not in a lossy 'x\u{FFFD}.bin'.
+    out(
+        memlua()
+            .args(["-w", "--mem"])
+            .arg(&mem)
+            .args(["-e", "mem.write32(0, 0x11223344)"]),
+        0,
+    );
+    assert_eq!(std::fs::read(&mem).unwrap()[..4], [0x44, 0x33, 0x22, 0x11]);
+    assert!(!named("x\u{FFFD}.bin".as_bytes()).exists());
+    let mut attached = b"--mem=".to_vec();
+    attached.extend_from_slice(mem.as_os_str().as_bytes());
+    let (o, _) = out(
+        memlua()
+            .arg(std::ffi::OsStr::from_bytes(&attached))
+            .args(["-e", "print(hex(mem.read32(0)))"]),
+        0,
+    );
+    assert_eq!(o, "0x11223344\n");
+    let (o, _) = out(
+        memlua()
+            .arg("--kmem")
+            .arg(&mem)
+            .args(["-e", "print(hex(kmem.read32(0)))"]),
+        0,
+    );
+    assert_eq!(o, "0x11223344\n");
+    let board = named(b"b\xfe.toml");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/runtime/boards/arm64-virt.toml"
+        ),
+        &board,
+    )
+    .unwrap();
+    let (o, _) = out(
+        memlua()
+            .arg("--board")
+            .arg(&board)
+            .args(["-e", "print(backend.board)"]),
+        0,
+    );
+    assert_eq!(o, "arm64-virt\n");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn environment_values_that_are_not_utf8_are_usage_errors() {
+    use std::os::unix::ffi::OsStrExt;
+    let bad = std::ffi::OsStr::from_bytes(b"sim\xff");
+    for var in ["MEMLUA_BACKEND", "MEMLUA_BOARD", "MEMLUA_PATH"] {
+        for backend in ["sim", "native"] {
+            let (_, e) = out(
+                memlua()
+                    .env(var, bad)
+                    .args(["-b", backend, "-e", "print(1)"]),
+                2,
+            );
+            assert!(e.contains(&format!("{var} is not UTF-8")), "{e}");
+        }
+        // -E hides the environment, this too.
+        let (o, _) = out(memlua().env(var, bad).args(["-E", "-e", "print(1)"]), 0);
+        assert_eq!(o, "1\n");
+    }
+}

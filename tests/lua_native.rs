@@ -52,7 +52,7 @@ fn run(file: &str, counted: bool) {
     let fx = fixture(file);
     let count = std::rc::Rc::new(std::cell::Cell::new(0));
     let native = Native::open(&Options {
-        mem: Some(fx.0.to_string_lossy().into_owned()),
+        mem: Some(fx.0.clone()),
         write: true,
         ..Default::default()
     })

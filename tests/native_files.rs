@@ -94,3 +94,103 @@ fn fifos_and_directories_are_refused_at_start_naming_what_they_are() {
     }
     std::fs::remove_file(&fifo).unwrap();
 }
+
+#[test]
+fn a_file_shrunk_while_a_script_reads_it_mapped_is_an_error_and_the_script_goes_on() {
+    // Another program shrinks the file while the script has it mapped: a
+    // window, the cached pages of single accesses, and large bulk reads
+    // (copied straight out of a mapping). Each access is then an error or
+    // sees the file as it is; the process is never killed by SIGBUS.
+    let f = scratch("shrink-live");
+    std::fs::write(&f, vec![7u8; 4 << 20]).unwrap();
+    let path = f.to_str().unwrap();
+    let script = format!(
+        "local w = mem.map(0, 4 << 20)
+         assert(w:read32(0x300000) == 0x07070707 and mem.read32(0x300000) == 0x07070707)
+         os.execute('(sleep 0.2; truncate -s 4096 {path}) &')
+         local bulk, deadline = nil, os.time() + 20
+         repeat
+           for off = 0x100000, 0x3ff000, 0x1000 do pcall(w.read32, w, off) end
+           local ok, e = pcall(mem.read, 0, 4 << 20)
+           if not ok then bulk = e.errno end
+         until bulk or os.time() > deadline
+         local ok, e = pcall(mem.read32, 0x300000)
+         print(bulk, ok, e.errno, mem.read32(0))"
+    );
+    let o = memlua()
+        .args(["-b", "native", "--mem", path, "-e", &script])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(
+        (String::from_utf8_lossy(&o.stdout).as_ref(), o.status.code()),
+        ("EFAULT\tfalse\tEFAULT\t117901063\n", Some(0)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::remove_file(&f).unwrap();
+}
+
+#[test]
+fn a_window_over_a_shrunk_file_raises_efault() {
+    let f = scratch("shrink-window");
+    std::fs::write(&f, vec![7u8; 4 << 20]).unwrap();
+    let path = f.to_str().unwrap();
+    let script = format!(
+        "local w = mem.map(0, 4 << 20)
+         assert(w:read32(0x300000) == 0x07070707)
+         os.execute('truncate -s 4096 {path}')
+         for i = 1, 3 do
+           local ok, e = pcall(w.read32, w, 0x300000)
+           print(ok, e.errno, e.addr == 0x300000)
+         end
+         print(pcall(w.write32, w, 0x300000, 1))
+         print(w:read32(0))"
+    );
+    let o = memlua()
+        .args(["-w", "--mem", path, "-e", &script])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[..3], ["false\tEFAULT\ttrue"; 3], "{out}");
+    assert!(lines[3].starts_with("false"), "{out}");
+    // The rest of the file through the window: the backend's fresh mapping.
+    assert_eq!(lines[4], "117901063", "{out}");
+    std::fs::remove_file(&f).unwrap();
+}
+
+#[test]
+fn seventy_thousand_live_windows_share_mappings_and_the_script_goes_on() {
+    if !std::path::Path::new("/proc/self/maps").exists() {
+        println!("skipped: no /proc/self/maps to count mappings with");
+        return;
+    }
+    let f = scratch("many-windows");
+    std::fs::File::create(&f).unwrap().set_len(1 << 30).unwrap();
+    let path = f.to_str().unwrap();
+    // Each of 70,000 windows in its own page (and as many again over two
+    // pages, alternating), all alive at once: one mapping each would pass
+    // vm.max_map_count, after which nothing, not even Lua, can allocate.
+    let script = "local t = {}
+         local ok, e = pcall(function()
+           for i = 0, 69999 do t[#t + 1] = mem.map(i * 4096, 16) end
+           for i = 0, 69999 do t[#t + 1] = mem.map((i % 2) * 4096 + 8, 8) end
+         end)
+         local maps = 0
+         for _ in io.lines('/proc/self/maps') do maps = maps + 1 end
+         print(ok, e, #t, maps < 2000 or maps, t[69999]:read32(8), t[140000]:read64(0))";
+    let o = memlua()
+        .args(["--mem", path, "-e", script])
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(
+        (String::from_utf8_lossy(&o.stdout).as_ref(), o.status.code()),
+        ("true\tnil\t140000\ttrue\t0\t0\n", Some(0)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::remove_file(&f).unwrap();
+}

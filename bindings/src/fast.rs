@@ -21,7 +21,7 @@ use std::ffi::c_int;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 
-use memlua_runtime::{direct, Errno, Error as RtError, PageState, Space, Width};
+use memlua_runtime::{direct, ops, Errno, Error as RtError, PageState, Space, Width};
 use mlua::{ffi, Function, Lua, Value};
 
 use crate::calls::{api_function, call_api};
@@ -170,7 +170,7 @@ unsafe fn window_access(l: *mut ffi::lua_State, w: Width, write: bool) -> c_int 
     // stays alive for the call (it is an argument), and only fields copied
     // out of it are used once the backend may run Lua code.
     unsafe {
-        let (Some(win), Some(off)) = (objects::at::<Window>(l, 1), int_at(l, 2)) else {
+        let (Some(winp), Some(off)) = (objects::at::<Window>(l, 1), int_at(l, 2)) else {
             return fallback(l, UV_SLOW);
         };
         let value = if write {
@@ -181,7 +181,7 @@ unsafe fn window_access(l: *mut ffi::lua_State, w: Width, write: bool) -> c_int 
         } else {
             None
         };
-        let win = &*win;
+        let win = &*winp;
         let Some(addr) = win.address(off, w.bytes()) else {
             return fallback(l, UV_SLOW);
         };
@@ -194,17 +194,31 @@ unsafe fn window_access(l: *mut ffi::lua_State, w: Width, write: bool) -> c_int 
             if !w.is_aligned(p as u64) {
                 return fallback(l, UV_SLOW);
             }
-            match value {
-                None => {
-                    ffi::lua_pushinteger(l, direct::load(p, w) as ffi::lua_Integer);
-                    return 1;
-                }
+            // A fault (a file shrunk under the mapping, a device that
+            // faults) is caught by the runtime's guard and becomes an
+            // error for this access; the window then stops using the
+            // mapping (the backend maps afresh and sees the new size).
+            let r = match value {
+                None => direct::load_checked(p, w).map(Some),
                 Some(v) if win.direct_write && w.fits(v) => {
-                    direct::store(p, w, v & w.mask());
-                    return 0;
+                    direct::store_checked(p, w, v & w.mask()).map(|()| None)
                 }
                 Some(_) => return fallback(l, UV_SLOW),
-            }
+            };
+            return match r {
+                Ok(v) => finish(l, UV_RAISE, Ok(v)),
+                Err(f) => {
+                    let space = win.space;
+                    (*winp).ptr = std::ptr::null_mut();
+                    if f.earlier {
+                        // Only an earlier fault's poison: nothing reached
+                        // memory, so the backend may do it again.
+                        return fallback(l, UV_SLOW);
+                    }
+                    let e = f.error().with_op(ops::access(space, w, write)).at(addr);
+                    finish(l, UV_RAISE, Err(e))
+                }
+            };
         }
         let r = access(&win.session, win.space, addr, w, value);
         finish(l, UV_RAISE, r)

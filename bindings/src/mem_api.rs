@@ -9,7 +9,7 @@ use mlua::{Lua, Table, Value};
 
 use crate::args::check_bulk_len;
 use crate::calls::api_function;
-use crate::errors::{arg_error, Res};
+use crate::errors::{arg_error, Fail, Res};
 use crate::numbers::{addr_arg, bytes_arg, got, len_arg, lua_int, value_arg};
 use crate::session::Session;
 use crate::{buffer, fast, pages, window};
@@ -49,7 +49,13 @@ fn read_mapped(
     // SAFETY: the backend promises `map.ptr` is valid for `map.len` bytes
     // of plain memory while `map.keep` lives, and `map` is alive here.
     let bytes = unsafe { std::slice::from_raw_parts(map.ptr, len as usize) };
-    Ok(Some(lua.create_string(bytes)?))
+    // A fault while copying (the file shrank) is this read's error; one
+    // that only met an earlier fault's poison goes the ordinary way.
+    match memlua_runtime::direct::guarded(map.ptr, len as usize, || lua.create_string(bytes)) {
+        Ok(s) => Ok(Some(s?)),
+        Err(f) if f.earlier => Ok(None),
+        Err(f) => Err(Fail::Rt(f.error().with_op(op))),
+    }
 }
 
 /// The calls `mem` and `kmem` share.

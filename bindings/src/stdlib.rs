@@ -196,7 +196,18 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     );
     package.set("cpath", lua.create_string(cpath)?)?;
 
-    let env = std::env::var("MEMLUA_PATH").ok();
+    // Not UTF-8 is an error: skipped, the user's modules would silently
+    // not be found; converted lossily, another folder would be searched.
+    let env = match std::env::var("MEMLUA_PATH") {
+        Ok(v) => Some(v),
+        Err(std::env::VarError::NotPresent) => None,
+        Err(std::env::VarError::NotUnicode(v)) => {
+            return Err(mlua::Error::runtime(format!(
+                "MEMLUA_PATH is not UTF-8 text (it reads '{}'); set it to text or unset it",
+                v.to_string_lossy()
+            )))
+        }
+    };
     let data = directories::ProjectDirs::from("", "", "memlua");
     let prefix = path_prefix(env.as_deref(), data.as_ref().map(|d| d.data_dir()));
     let mut full = Vec::new();

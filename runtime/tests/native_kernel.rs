@@ -47,7 +47,7 @@ fn with_core(test: impl FnOnce(&mut Native)) {
     std::fs::write(&path, core()).unwrap();
     let mut n = Native::open(&Options {
         mem: Some("/dev/null".into()),
-        kmem: Some(path.to_string_lossy().into_owned()),
+        kmem: Some(path.clone()),
         write: true,
         ..Default::default()
     })
@@ -194,7 +194,7 @@ fn symbols_from_a_kallsyms_file() {
     .unwrap();
     let mut n = Native::open(&Options {
         mem: Some("/dev/null".into()),
-        kallsyms: Some(path.to_string_lossy().into_owned()),
+        kallsyms: Some(path.clone()),
         ..Default::default()
     })
     .unwrap();
@@ -205,7 +205,7 @@ fn symbols_from_a_kallsyms_file() {
     std::fs::write(&path, "0000000000000000 T _stext\n").unwrap();
     let mut n = Native::open(&Options {
         mem: Some("/dev/null".into()),
-        kallsyms: Some(path.to_string_lossy().into_owned()),
+        kallsyms: Some(path.clone()),
         ..Default::default()
     })
     .unwrap();
@@ -266,7 +266,7 @@ fn nested_segments_and_non_core_elf_files() {
     std::fs::write(&path, &f).unwrap();
     let mut n = Native::open(&Options {
         mem: Some("/dev/null".into()),
-        kmem: Some(path.to_string_lossy().into_owned()),
+        kmem: Some(path.clone()),
         ..Default::default()
     })
     .unwrap();
@@ -285,7 +285,7 @@ fn nested_segments_and_non_core_elf_files() {
     std::fs::write(&path, &f).unwrap();
     let e = Native::open(&Options {
         mem: Some("/dev/null".into()),
-        kmem: Some(path.to_string_lossy().into_owned()),
+        kmem: Some(path.clone()),
         ..Default::default()
     })
     .err()

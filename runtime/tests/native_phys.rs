@@ -33,8 +33,8 @@ impl Fixture {
         Some(Fixture(p))
     }
 
-    fn path(&self) -> String {
-        self.0.to_string_lossy().into_owned()
+    fn path(&self) -> PathBuf {
+        self.0.clone()
     }
 
     fn open(&self, write: bool) -> Native {
@@ -276,7 +276,7 @@ fn the_end_of_a_file_that_ends_mid_page_holds_after_the_page_was_mapped() {
     let p = std::env::temp_dir().join(format!("memlua-midpage-{}", std::process::id()));
     std::fs::write(&p, vec![0xa5u8; 0x24c]).unwrap();
     let mut n = Native::open(&Options {
-        mem: Some(p.to_string_lossy().into_owned()),
+        mem: Some(p.clone()),
         write: true,
         ..Default::default()
     })
@@ -299,4 +299,214 @@ fn the_end_of_a_file_that_ends_mid_page_holds_after_the_page_was_mapped() {
         "nothing written past the end"
     );
     std::fs::remove_file(&p).unwrap();
+}
+
+#[test]
+fn a_path_swapped_for_a_fifo_while_opening_never_hangs() {
+    // Another program flips the path between a file and a FIFO as fast as
+    // it can; a look at the path followed by an open of it would, now and
+    // then, open the FIFO and wait forever for a writer.
+    let dir = std::env::temp_dir().join(format!("memlua-fifo-race-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (file, fifo, link) = (dir.join("file"), dir.join("fifo"), dir.join("mem"));
+    std::fs::write(&file, vec![0u8; 4096]).unwrap();
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let (stop, dir, link) = (stop.clone(), dir.clone(), link.clone());
+        std::thread::spawn(move || {
+            let tmp = dir.join("tmp");
+            let mut flips = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let to = if flips.is_multiple_of(2) {
+                    "file"
+                } else {
+                    "fifo"
+                };
+                let _ = std::fs::remove_file(&tmp);
+                std::os::unix::fs::symlink(to, &tmp).unwrap();
+                std::fs::rename(&tmp, &link).unwrap();
+                flips += 1;
+            }
+        })
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let opener = link.clone();
+    std::thread::spawn(move || {
+        let (mut files, mut fifos) = (0, 0);
+        let started = std::time::Instant::now();
+        while started.elapsed() < std::time::Duration::from_secs(2) {
+            match Native::open(&Options {
+                mem: Some(opener.clone()),
+                ..Default::default()
+            }) {
+                Ok(_) => files += 1,
+                Err(e) if e.errno == Errno::EINVAL && e.message.contains("a FIFO") => fifos += 1,
+                // The link mid-swap.
+                Err(e) if e.errno == Errno::ENOENT => {}
+                Err(e) => panic!("unexpected: {e}"),
+            }
+        }
+        let _ = tx.send((files, fifos));
+    });
+    let outcome = rx.recv_timeout(std::time::Duration::from_secs(30));
+    stop.store(true, Ordering::Relaxed);
+    swapper.join().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let (files, fifos) = outcome.expect("an open hung on the FIFO swapped in");
+    println!("{files} opens of the file, {fifos} of the FIFO refused");
+}
+
+/// A file of `len` bytes of `byte` in the temp folder, for one test.
+fn filled(name: &str, len: usize, byte: u8) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("memlua-{name}-{}", std::process::id()));
+    std::fs::write(&p, vec![byte; len]).unwrap();
+    p
+}
+
+#[test]
+fn a_file_shrunk_under_its_mappings_faults_the_access_not_the_process() {
+    use memlua_runtime::direct::{self, Fault, FaultKind};
+    let p = filled("shrunk", 4 << 20, 0x5a);
+    let mut n = Native::open(&Options {
+        mem: Some(p.clone()),
+        write: true,
+        ..Default::default()
+    })
+    .unwrap();
+    // Live before the file shrinks: a cached window of single accesses,
+    // a window's direct mapping, and one for a bulk copy.
+    assert_eq!(
+        n.read(Space::Phys, 0x10_0000, Width::W32).unwrap(),
+        0x5a5a_5a5a
+    );
+    let win = n.map_direct(Space::Phys, 0, 2 << 20).unwrap();
+    let bulk = n.map_direct(Space::Phys, 2 << 20, 1 << 20).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_len(4096)
+        .unwrap();
+
+    // Single accesses: an error for the access, then the next ones map
+    // afresh and see the new end; the first page is still there.
+    for write in [false, true] {
+        let e = if write {
+            n.write(Space::Phys, 0x10_0000, Width::W32, 1).unwrap_err()
+        } else {
+            n.read(Space::Phys, 0x10_0000, Width::W32).unwrap_err()
+        };
+        assert_eq!(e.errno, Errno::EFAULT, "{e}");
+        assert!(e.to_string().contains("0x100000"), "{e}");
+    }
+    assert_eq!(n.read(Space::Phys, 0, Width::W32).unwrap(), 0x5a5a_5a5a);
+    n.write(Space::Phys, 0, Width::W8, 0x11).unwrap();
+    assert_eq!(n.read(Space::Phys, 0, Width::W8).unwrap(), 0x11);
+    assert!(n.map_direct(Space::Phys, 0, 2 << 20).is_none());
+
+    // A window's own loads and stores: the fault, then the poison on every
+    // later access through that mapping, never zeros served silently.
+    // SAFETY: inside the live mapping `win` holds, aligned.
+    let at = |off: usize| unsafe { win.ptr.add(off) };
+    let fault = |addr, earlier| Fault {
+        addr,
+        kind: FaultKind::File,
+        earlier,
+    };
+    // SAFETY: as above.
+    unsafe {
+        assert_eq!(
+            direct::load_checked(at(0x10_0000), Width::W32),
+            Err(fault(0x10_0000, false))
+        );
+        for _ in 0..3 {
+            assert_eq!(
+                direct::load_checked(at(0x10_0000), Width::W64),
+                Err(fault(0x10_0000, true))
+            );
+        }
+        assert_eq!(
+            direct::store_checked(at(0x10_0008), Width::W16, 7),
+            Err(fault(0x10_0008, true))
+        );
+        assert_eq!(
+            direct::load_checked(at(0x40), Width::W8),
+            Err(fault(0x40, true))
+        );
+    }
+    // A bulk copy out of a mapping.
+    // SAFETY: `bulk` maps 1 MiB and is alive.
+    let src = unsafe { std::slice::from_raw_parts(bulk.ptr, 1 << 20) };
+    assert_eq!(
+        direct::guarded(bulk.ptr, 1 << 20, || src.to_vec()).map(|v| v.len()),
+        Err(fault(2 << 20, false))
+    );
+    drop((win, bulk));
+    // And the backend is still whole.
+    assert_eq!(n.read(Space::Phys, 0, Width::W8).unwrap(), 0x11);
+    std::fs::remove_file(&p).unwrap();
+}
+
+/// Runs test `name` of this file again in a child process with
+/// MEMLUA_GUARD_CHILD set, and returns how the child ended.
+fn in_child(name: &str) -> std::process::ExitStatus {
+    std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env("MEMLUA_GUARD_CHILD", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap()
+}
+
+#[test]
+fn faults_outside_memlua_mappings_still_kill_as_before() {
+    use std::os::unix::process::ExitStatusExt;
+    const NAME: &str = "faults_outside_memlua_mappings_still_kill_as_before";
+    if std::env::var_os("MEMLUA_GUARD_CHILD").is_some() {
+        let which = std::env::var("MEMLUA_GUARD_SIGNAL").unwrap_or_default();
+        if which != "segv" {
+            // As in the memlua program, which has no Rust runtime handler:
+            // the guard then finds the default action to fall back on.
+            for sig in [libc::SIGBUS, libc::SIGSEGV] {
+                // SAFETY: restoring a default disposition.
+                unsafe { libc::signal(sig, libc::SIG_DFL) };
+            }
+        }
+        let p = filled("outside", 8192, 1);
+        let mut n = Native::open(&Options {
+            mem: Some(p.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        // The guard is installed with the first mapping.
+        n.read(Space::Phys, 0, Width::W32).unwrap();
+        std::fs::remove_file(&p).unwrap();
+        match which.as_str() {
+            // A wild read: chained to the handler there was before (the
+            // Rust runtime's, or the default action), which kills.
+            // SAFETY: deliberately not; the child is meant to die here.
+            "segv" | "segv-default" => unsafe {
+                std::ptr::read_volatile(16 as *const u64);
+            },
+            // A signal sent, not a fault.
+            // SAFETY: raise has no preconditions.
+            _ => unsafe {
+                libc::raise(libc::SIGBUS);
+            },
+        }
+        unreachable!("the child survived");
+    }
+    for (which, sig) in [
+        ("segv", libc::SIGSEGV),
+        ("segv-default", libc::SIGSEGV),
+        ("kill", libc::SIGBUS),
+    ] {
+        std::env::set_var("MEMLUA_GUARD_SIGNAL", which);
+        let st = in_child(NAME);
+        assert_eq!(st.signal(), Some(sig), "{which}: {st:?}");
+    }
 }

@@ -5,6 +5,7 @@
 
 use std::fmt::Write;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::Path;
 
 use memlua_runtime::native::iomem::parse;
 
@@ -14,11 +15,12 @@ const DEV_MEM: &str = "/dev/mem";
 
 /// The description for `--mem` (None: /dev/mem), ending in a newline; an
 /// error when the file named cannot be looked at.
-pub fn describe(mem: Option<&str>) -> Result<String, String> {
+pub fn describe(mem: Option<&Path>) -> Result<String, String> {
     let mut out = String::new();
     let w = &mut out;
-    let path = mem.unwrap_or(DEV_MEM);
-    let meta = std::fs::metadata(path);
+    let file = mem.unwrap_or(DEV_MEM.as_ref());
+    let meta = std::fs::metadata(file);
+    let path = file.display();
     if mem.is_some() {
         let meta = meta
             .as_ref()

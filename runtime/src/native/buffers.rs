@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use super::window::{load, store};
+use crate::direct::{load, store};
 use crate::{ops, Errno, Error, Result, Width, PAGE_SIZE};
 
 /// The mappings made: base address -> mapped length (whole pages).

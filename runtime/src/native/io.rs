@@ -10,6 +10,20 @@ pub fn os_errno(e: &std::io::Error) -> i32 {
     e.raw_os_error().unwrap_or(libc::EIO)
 }
 
+/// Clears O_NONBLOCK, which the open of a memory file used only so that
+/// a FIFO could not make it wait.
+pub fn set_blocking(f: &File) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let fd = f.as_raw_fd();
+    // SAFETY: fcntl on a descriptor this File owns; no memory involved.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    // SAFETY: as above.
+    if flags == -1 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } == -1 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Fills `buf` with `read(rest, done)` calls until it is full or refused:
 /// the bytes read, and the errno that stopped it early (None at end of
 /// file).

@@ -4,11 +4,12 @@
 //! is EACCES, never a silent 0.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use crate::{Errno, Error, Result};
 
 pub struct Kallsyms {
-    path: String,
+    path: PathBuf,
     table: Option<HashMap<String, u64>>,
     hidden: bool,
 }
@@ -34,9 +35,9 @@ pub fn parse(text: &str) -> (HashMap<String, u64>, bool) {
 }
 
 impl Kallsyms {
-    pub fn new(path: &str) -> Kallsyms {
+    pub fn new(path: impl AsRef<Path>) -> Kallsyms {
         Kallsyms {
-            path: path.to_string(),
+            path: path.as_ref().to_path_buf(),
             table: None,
             hidden: false,
         }
@@ -50,7 +51,7 @@ impl Kallsyms {
                 Error::new(
                     Errno::from_code(e.raw_os_error().unwrap_or(libc::EIO)),
                     "kmem.symbol",
-                    format!("cannot read {}: {e}", self.path),
+                    format!("cannot read {}: {e}", self.path.display()),
                 )
             })?;
             let (table, hidden) = parse(&text);
@@ -68,14 +69,14 @@ impl Kallsyms {
                 format!(
                     "the kernel hides symbol addresses in {} (all read as 0): run as root with \
                      kernel.kptr_restrict below 2",
-                    self.path
+                    self.path.display()
                 ),
             )),
             Some(&a) => Ok(a),
             None => Err(Error::new(
                 Errno::ENOENT,
                 "kmem.symbol",
-                format!("no kernel symbol named '{name}' in {}", self.path),
+                format!("no kernel symbol named '{name}' in {}", self.path.display()),
             )),
         }
     }

@@ -2,12 +2,12 @@
 //! written at the kernel address as the offset (FreeBSD, and Linux before
 //! 5.13), or an ELF core such as /proc/kcore (read-only).
 
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::FileExt;
+use std::fs::File;
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::Path;
 
-use super::io::{os_errno, seek_read_all, seek_write_all};
+use super::io::{seek_read_all, seek_write_all};
 use super::kcore::Kcore;
-use super::phys::open_error;
 use crate::{Errno, Error, Result};
 
 pub enum KernelMem {
@@ -22,27 +22,28 @@ pub enum KernelMem {
 }
 
 impl KernelMem {
-    pub fn open(path: &str, writable: bool) -> Result<KernelMem> {
-        super::memory_file(path, false, "kernel memory")?;
-        let file =
-            File::open(path).map_err(|e| open_error(path, os_errno(&e), false, "kernel memory"))?;
+    pub fn open(path: &Path, writable: bool) -> Result<KernelMem> {
+        let shown = path.display().to_string();
+        let (file, first) = super::memory_file(path, false, "kernel memory")?;
         let mut magic = [0u8; 4];
         let is_core = matches!(file.read_at(&mut magic, 0), Ok(4)) && &magic == b"\x7fELF";
         if is_core {
-            return Ok(KernelMem::Core(Kcore::open(file, path)?));
+            return Ok(KernelMem::Core(Kcore::open(file, &shown)?));
         }
         let file = if writable {
-            OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(path)
-                .map_err(|e| open_error(path, os_errno(&e), true, "kernel memory"))?
+            // Read-write only now that it is known not to be a core; the
+            // same file, or the path changed under us.
+            let (file, again) = super::memory_file(path, true, "kernel memory")?;
+            if (again.dev(), again.ino()) != (first.dev(), first.ino()) {
+                return Err(super::changed(&shown));
+            }
+            file
         } else {
             file
         };
         Ok(KernelMem::Device {
             file,
-            path: path.to_string(),
+            path: shown,
             writable,
         })
     }

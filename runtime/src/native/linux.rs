@@ -18,8 +18,15 @@ impl Sys {
     pub fn new(opts: &Options) -> Sys {
         Sys {
             pagemap: Pagemap::new(),
-            kallsyms: Kallsyms::new(opts.kallsyms.as_deref().unwrap_or("/proc/kallsyms")),
-            mtrr: Mtrr::new(opts.mtrr.as_deref().unwrap_or("/proc/mtrr"), opts.write),
+            kallsyms: Kallsyms::new(
+                opts.kallsyms
+                    .as_deref()
+                    .unwrap_or("/proc/kallsyms".as_ref()),
+            ),
+            mtrr: Mtrr::new(
+                opts.mtrr.as_deref().unwrap_or("/proc/mtrr".as_ref()),
+                opts.write,
+            ),
         }
     }
 

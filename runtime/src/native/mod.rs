@@ -48,6 +48,10 @@ const _: () = {
     let _: fn() -> &'static str = freebsd::default_kmem;
 };
 
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
 use buffers::Mappings;
 use kmem::KernelMem;
 use phys::PhysDev;
@@ -61,16 +65,16 @@ use crate::{
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Physical memory: a device or a file standing in for it (default
-    /// /dev/mem).
-    pub mem: Option<String>,
+    /// /dev/mem). Paths are the bytes given, UTF-8 or not.
+    pub mem: Option<PathBuf>,
     /// Kernel memory (default /dev/kmem, else /proc/kcore on Linux).
-    pub kmem: Option<String>,
+    pub kmem: Option<PathBuf>,
     /// Allow writes.
     pub write: bool,
     /// Linux: the symbol table (default /proc/kallsyms).
-    pub kallsyms: Option<String>,
+    pub kallsyms: Option<PathBuf>,
     /// Linux: the MTRR file (default /proc/mtrr).
-    pub mtrr: Option<String>,
+    pub mtrr: Option<PathBuf>,
 }
 
 /// The native backend.
@@ -91,11 +95,11 @@ impl Native {
     pub fn open(opts: &Options) -> Result<Native> {
         let phys = match &opts.mem {
             Some(p) => Ok(PhysDev::open(p, opts.write)?),
-            None => PhysDev::open("/dev/mem", opts.write),
+            None => PhysDev::open(Path::new("/dev/mem"), opts.write),
         };
         let kmem = match &opts.kmem {
             Some(p) => Ok(KernelMem::open(p, opts.write)?),
-            None => KernelMem::open(sys::default_kmem(), opts.write),
+            None => KernelMem::open(Path::new(sys::default_kmem()), opts.write),
         };
         Ok(Native {
             writable: opts.write,
@@ -157,15 +161,52 @@ impl Native {
     }
 }
 
-/// The metadata of what `--mem`/`--kmem` names, refusing before it is
-/// opened what cannot stand in for a memory device: a FIFO or socket would
-/// block the open or give nothing, a directory has no bytes. Character and
-/// block devices and regular files are fine.
-fn memory_file(path: &str, writable: bool, what: &str) -> Result<std::fs::Metadata> {
-    use std::os::unix::fs::FileTypeExt;
-    let meta = std::fs::metadata(path)
-        .map_err(|e| phys::open_error(path, io::os_errno(&e), writable, what))?;
-    let t = meta.file_type();
+/// Opens what `--mem`/`--kmem` names and refuses, from what was opened,
+/// what cannot stand in for a memory device: a FIFO or socket would block
+/// or give nothing, a directory has no bytes. Character and block devices
+/// and regular files are fine. The open is non-blocking and the check is
+/// on the descriptor, so a path swapped for a FIFO after any earlier look
+/// cannot hang the open. Character devices get O_SYNC (device memory: no
+/// write-back caching between us and it).
+fn memory_file(path: &Path, writable: bool, what: &str) -> Result<(File, std::fs::Metadata)> {
+    let shown = path.display().to_string();
+    let failed = |e: std::io::Error| {
+        let code = io::os_errno(&e);
+        // A directory opened for writing, a socket opened at all: the
+        // open's errno hides what the path is, which its type tells.
+        match std::fs::metadata(path) {
+            Ok(m) if matches!(code, libc::EISDIR | libc::ENXIO) => {
+                not_memory(&shown, m.file_type(), what).unwrap_err()
+            }
+            _ => phys::open_error(&shown, code, writable, what),
+        }
+    };
+    let open = |flags: i32| {
+        OpenOptions::new()
+            .read(true)
+            .write(writable)
+            .custom_flags(libc::O_NONBLOCK | flags)
+            .open(path)
+    };
+    let mut file = open(0).map_err(failed)?;
+    let meta = file.metadata().map_err(failed)?;
+    not_memory(&shown, meta.file_type(), what)?;
+    if meta.file_type().is_char_device() {
+        // O_SYNC cannot be added to an open descriptor: open again, and
+        // keep the second only if it is the same device.
+        let again = open(libc::O_SYNC).map_err(failed)?;
+        let m = again.metadata().map_err(failed)?;
+        if (m.dev(), m.ino()) != (meta.dev(), meta.ino()) {
+            return Err(changed(&shown));
+        }
+        file = again;
+    }
+    io::set_blocking(&file).map_err(failed)?;
+    Ok((file, meta))
+}
+
+/// EINVAL for a file type that cannot stand in for memory.
+fn not_memory(path: &str, t: std::fs::FileType, what: &str) -> Result<()> {
     let kind = if t.is_dir() {
         "a directory"
     } else if t.is_fifo() {
@@ -173,13 +214,22 @@ fn memory_file(path: &str, writable: bool, what: &str) -> Result<std::fs::Metada
     } else if t.is_socket() {
         "a socket"
     } else {
-        return Ok(meta);
+        return Ok(());
     };
     Err(Error::new(
         Errno::EINVAL,
         "open",
         format!("{path} is {kind}, not {what}: give a memory device or a regular file (a memory dump, a PCI BAR's resourceN)"),
     ))
+}
+
+/// EBUSY for a path that named another file on a second open.
+fn changed(path: &str) -> Error {
+    Error::new(
+        Errno::EBUSY,
+        "open",
+        format!("{path} changed while memlua was opening it; try again"),
+    )
 }
 
 /// A single-width access's error: named and placed, and without the byte

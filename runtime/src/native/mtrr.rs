@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
 
 use super::abi::{MtrrGentry, MtrrSentry, MTRRIOC_DEL_ENTRY, MTRRIOC_GET_ENTRY, MTRRIOC_SET_ENTRY};
 use crate::{ops, range_rules, Errno, Error, MdfFlags, MemRangeDesc, RangeOp, Result};
@@ -75,7 +76,7 @@ pub fn parse_text(text: &str) -> Vec<(u32, MemRangeDesc)> {
 }
 
 pub struct Mtrr {
-    path: String,
+    path: PathBuf,
     writable: bool,
     file: Option<File>,
     /// Owners of the ranges this session set (Linux keeps none).
@@ -83,9 +84,9 @@ pub struct Mtrr {
 }
 
 impl Mtrr {
-    pub fn new(path: &str, writable: bool) -> Mtrr {
+    pub fn new(path: impl AsRef<Path>, writable: bool) -> Mtrr {
         Mtrr {
-            path: path.to_string(),
+            path: path.as_ref().to_path_buf(),
             writable,
             file: None,
             owners: HashMap::new(),
@@ -111,7 +112,7 @@ impl Mtrr {
                         op,
                         &format!(
                             "{} does not exist (a kernel without MTRR support)",
-                            self.path
+                            self.path.display()
                         ),
                     ),
                     Some(libc::EACCES) | Some(libc::EPERM) => Error::new(
@@ -119,10 +120,14 @@ impl Mtrr {
                         op,
                         format!(
                             "cannot open {}: changing memory ranges needs root",
-                            self.path
+                            self.path.display()
                         ),
                     ),
-                    _ => Error::new(Errno::EIO, op, format!("cannot open {}: {e}", self.path)),
+                    _ => Error::new(
+                        Errno::EIO,
+                        op,
+                        format!("cannot open {}: {e}", self.path.display()),
+                    ),
                 })?;
             self.file = Some(f);
         }
@@ -161,7 +166,10 @@ impl Mtrr {
         if out.is_empty() {
             return Err(self.no_ranges(
                 op,
-                &format!("{path} lists no MTRRs (the CPU or the kernel has none)"),
+                &format!(
+                    "{} lists no MTRRs (the CPU or the kernel has none)",
+                    path.display()
+                ),
             ));
         }
         if !out.iter().any(|d| d.flags.contains(MdfFlags::ACTIVE)) {

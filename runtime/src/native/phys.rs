@@ -4,16 +4,20 @@
 //!
 //! Everything that can be refused is refused before the device is touched:
 //! a write on a read-only session (EROFS), a misaligned access (EINVAL),
-//! an access past the end of a regular file (EFAULT, checked with fstat, so
-//! never SIGBUS).
+//! an access past the end of a regular file (EFAULT, checked with fstat).
+//! What changes later (a file another program shrinks, device memory that
+//! raises a bus error) faults the access under the guard of
+//! `crate::direct`: EFAULT or EIO for that access, and the poisoned
+//! mapping is dropped, so the next access maps afresh.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::path::Path;
 use std::rc::Rc;
 
-use super::io::{os_errno, pread_all, pwrite_all};
-use super::window::{self, page_span, Mapping, WindowCache};
+use super::io::{pread_all, pwrite_all};
+use super::window::{self, page_span, MapSpec, Mapping, WindowCache};
+use crate::direct::{Fault, FaultKind, RESERVE};
 use crate::{DirectMap, Errno, Error, Result, Width};
 
 /// The physical memory device of a native session.
@@ -66,21 +70,12 @@ pub fn open_error(path: &str, code: i32, writable: bool, what: &str) -> Error {
 
 impl PhysDev {
     /// Opens `path` read-only, or read-write when `writable`.
-    pub fn open(path: &str, writable: bool) -> Result<PhysDev> {
-        let meta = super::memory_file(path, writable, "physical memory")?;
-        let mut opts = OpenOptions::new();
-        opts.read(true).write(writable);
-        if meta.file_type().is_char_device() {
-            // Device memory: no write-back caching between us and it.
-            opts.custom_flags(libc::O_SYNC);
-        }
-        let file = opts
-            .open(path)
-            .map_err(|e| open_error(path, os_errno(&e), writable, "physical memory"))?;
+    pub fn open(path: &Path, writable: bool) -> Result<PhysDev> {
+        let (file, meta) = super::memory_file(path, writable, "physical memory")?;
         let size = meta.file_type().is_file().then_some(meta.len());
         Ok(PhysDev {
             file,
-            path: path.to_string(),
+            path: path.display().to_string(),
             writable,
             size,
             cache: WindowCache::default(),
@@ -204,28 +199,129 @@ impl PhysDev {
         }
         self.check_end(addr, w.bytes())?;
         let limit = self.size.map(|s| page_span(0, s).1);
-        let fd = self.file.as_raw_fd();
+        let spec = self.spec(0);
         self.cache
-            .map(fd, addr, w.bytes(), limit, self.writable)
+            .map(spec, addr, w.bytes(), limit)
             .map_err(|code| self.refused(addr, code))
+    }
+
+    /// How this device's mappings are made; `reserve` as in MapSpec.
+    fn spec(&self, reserve: usize) -> MapSpec {
+        MapSpec {
+            fd: self.file.as_raw_fd(),
+            writable: self.writable,
+            kind: if self.size.is_some() {
+                FaultKind::File
+            } else {
+                FaultKind::Device
+            },
+            reserve,
+        }
+    }
+
+    /// One access of `w` at `addr` through a cached window: `op` loads or
+    /// stores at the pointer it is given.
+    #[inline(always)]
+    fn through_window<T>(
+        &mut self,
+        addr: u64,
+        w: Width,
+        write: bool,
+        op: impl Fn(*mut u8) -> std::result::Result<T, Fault>,
+    ) -> Result<T> {
+        let p = self.access(addr, w, write)?;
+        match op(p) {
+            Ok(v) => Ok(v),
+            Err(f) => self.after_fault(addr, w, write, f, op),
+        }
+    }
+
+    /// The access faulted: the poisoned mapping goes. One that only met
+    /// the poison of an earlier fault never reached memory, and is tried
+    /// once more through a fresh mapping (which sees the file's new end).
+    #[cold]
+    #[inline(never)]
+    fn after_fault<T>(
+        &mut self,
+        addr: u64,
+        w: Width,
+        write: bool,
+        mut f: Fault,
+        op: impl Fn(*mut u8) -> std::result::Result<T, Fault>,
+    ) -> Result<T> {
+        self.forget_poisoned();
+        if f.earlier {
+            let p = self.access(addr, w, write)?;
+            match op(p) {
+                Ok(v) => return Ok(v),
+                Err(again) => {
+                    self.forget_poisoned();
+                    f = again;
+                }
+            }
+        }
+        Err(self.fault_error(f))
+    }
+
+    /// Drops every mapping a fault poisoned, and reads a file's size again.
+    fn forget_poisoned(&mut self) {
+        self.cache.drop_poisoned();
+        if self.last_direct.as_ref().is_some_and(|m| m.poisoned()) {
+            self.last_direct = None;
+        }
+        if self.size.is_some() {
+            if let Ok(m) = self.file.metadata() {
+                if Some(m.len()) != self.size {
+                    self.size = Some(m.len());
+                    self.cache.clear();
+                    self.last_direct = None;
+                }
+            }
+        }
+    }
+
+    /// The error for a fault, naming the device.
+    fn fault_error(&self, f: Fault) -> Error {
+        match (f.kind, self.size) {
+            (FaultKind::File, Some(size)) => Error::new(
+                Errno::EFAULT,
+                "",
+                format!(
+                    "{} no longer reaches this address: another program shrank it (to {size:#x} \
+                     bytes) while memlua had it mapped; nothing was read or written",
+                    self.path
+                ),
+            ),
+            (FaultKind::Device, _) => Error::new(
+                Errno::EIO,
+                "",
+                format!(
+                    "{} raised a bus error at this address: nothing answers there (an unclaimed \
+                     or powered-down region, such as a PCI BAR no device decodes)",
+                    self.path
+                ),
+            ),
+            _ => f.error(),
+        }
     }
 
     #[inline]
     pub fn read(&mut self, addr: u64, w: Width) -> Result<u64> {
-        let p = self.access(addr, w, false)?;
-        // SAFETY: `access` returned a pointer inside a live cached mapping,
-        // valid for `w` bytes and aligned (the mapping is page-aligned and
-        // the address is aligned to `w`).
-        Ok(unsafe { window::load(p, w) })
+        self.through_window(addr, w, false, |p| {
+            // SAFETY: `access` returned a pointer inside a live cached
+            // mapping, valid for `w` bytes and aligned (the mapping is
+            // page-aligned and the address is aligned to `w`).
+            unsafe { window::load_checked(p, w) }
+        })
     }
 
     #[inline]
     pub fn write(&mut self, addr: u64, w: Width, v: u64) -> Result<()> {
-        let p = self.access(addr, w, true)?;
-        // SAFETY: as in `read`; the mapping is writable since the session
-        // is (checked by `access`).
-        unsafe { window::store(p, w, v & w.mask()) };
-        Ok(())
+        self.through_window(addr, w, true, |p| {
+            // SAFETY: as in `read`; the mapping is writable since the
+            // session is (checked by `access`).
+            unsafe { window::store_checked(p, w, v & w.mask()) }
+        })
     }
 
     /// Bulk read; a failure part-way is EFAULT with `done` bytes moved.
@@ -291,19 +387,14 @@ impl PhysDev {
             }
         }
         self.check_end(addr, len).ok()?;
-        let m = match self
-            .last_direct
-            .as_ref()
-            .filter(|m| m.ptr_of(addr, len).is_some())
-        {
-            Some(m) => m.clone(),
-            None => {
-                let (start, end) = page_span(addr, len);
-                let m =
-                    Mapping::new(self.file.as_raw_fd(), start, end - start, self.writable).ok()?;
-                self.last_direct.insert(Rc::new(m)).clone()
-            }
-        };
+        // Shared with every window and cached access over the same pages.
+        // None when the mapping fails (out of address space, or of guard
+        // slots): the window then goes through read and write, and a
+        // failure there is an error the script can catch.
+        let limit = self.size.map(|s| page_span(0, s).1);
+        let spec = self.spec(RESERVE);
+        let m = self.cache.mapping(spec, addr, len, limit).ok()?;
+        self.last_direct = Some(m.clone());
         let ptr = m.ptr_of(addr, len)?;
         Some(DirectMap {
             ptr,

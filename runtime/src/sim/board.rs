@@ -239,11 +239,16 @@ pub struct Board {
 }
 
 impl Board {
-    /// A built-in board by name, or a TOML file by path.
-    pub fn load(name_or_path: &str) -> Result<Board, BoardError> {
-        if let Some((name, text)) = BUILTIN.iter().find(|(n, _)| *n == name_or_path) {
+    /// A built-in board by name, or a TOML file by path (its bytes as
+    /// given: a path need not be UTF-8).
+    pub fn load(name_or_path: impl AsRef<Path>) -> Result<Board, BoardError> {
+        let path = name_or_path.as_ref();
+        if let Some((name, text)) = BUILTIN.iter().find(|(n, _)| path.to_str() == Some(*n)) {
             return Board::parse(text, &format!("<built-in board {name}>"));
         }
+        // For messages only; the file opened is `path` itself.
+        let shown = path.display().to_string();
+        let name_or_path = shown.as_str();
         let builtins = BUILTIN.map(|(n, _)| n).join(", ");
         let unreadable = |e: std::io::Error| {
             BoardError::unplaced(
@@ -262,7 +267,7 @@ impl Board {
             )
         };
         let mut bytes = Vec::new();
-        std::fs::File::open(Path::new(name_or_path))
+        std::fs::File::open(path)
             .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
             .map_err(unreadable)?;
         if bytes.len() as u64 > MAX_FILE_BYTES {

@@ -58,7 +58,7 @@ pub struct Sim {
 
 impl Sim {
     /// Builds a simulator from a built-in board name or a TOML file.
-    pub fn from_board_name(name_or_path: &str) -> Result<Sim> {
+    pub fn from_board_name(name_or_path: impl AsRef<std::path::Path>) -> Result<Sim> {
         Sim::new(Board::load(name_or_path)?)
     }
 
