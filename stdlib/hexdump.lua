@@ -157,26 +157,44 @@ local function formatter(o, base)
   return feed, finish
 end
 
+-- Memory is read and formatted this much at a time, so a dump of any
+-- size streams in constant memory.
+local CHUNK = 64 * 1024
+
+--- Before a read of more than one chunk: the range must not wrap (mem.map
+--- says so) and its last `group` bytes must be there. A range running past
+--- the end of memory then fails at once with the backend's error, not
+--- after everything before the end was read. Short ranges are not probed:
+--- reading a device register twice can have effects.
+local function probe(api, addr, len, group)
+  if len <= CHUNK then return end
+  api.map(addr, len)
+  local last = addr + len - group
+  if group == 1 then api.read(last, 1) else api["read" .. (group * 8)](last) end
+end
+
+local function space_api(space, level)
+  local api = (space == nil or space == "phys") and mem or (space == "kernel" and kmem) or nil
+  if api == nil then opt_error("space", '"phys" or "kernel"', space, level + 1) end
+  return api
+end
+
 --- The bytes of [addr, addr+len) in `space`, read with accesses of `group`
 --- bytes (group 1: one bulk read).
 function M.read(addr, len, space, group)
-  local api = (space == nil or space == "phys") and mem or (space == "kernel" and kmem) or nil
-  if api == nil then opt_error("space", '"phys" or "kernel"', space, 2) end
+  local api = space_api(space, 2)
   group = group or 1
   if group == 1 then return api.read(addr, len) end
   if len % group ~= 0 then
     error(("bad argument 'len' to 'hexdump' (%d is not a multiple of group %d)"):format(len, group), 2)
   end
+  probe(api, addr, len, group)
   local rd, parts, fmt = api["read" .. (group * 8)], {}, "<I" .. group
   for off = 0, len - 1, group do
     parts[#parts + 1] = string.pack(fmt, rd(addr + off))
   end
   return table.concat(parts)
 end
-
--- Memory is read and formatted this much at a time, so a dump of any
--- size streams in constant memory.
-local CHUNK = 64 * 1024
 
 --- Calls emit(text) for a dump of [addr, addr+len), read a chunk at a time.
 local function stream(addr, len, opts, fname, emit)
@@ -187,6 +205,7 @@ local function stream(addr, len, opts, fname, emit)
     error(("bad argument #2 to '%s' (%d is not a multiple of group %d)"):format(fname, len, o.group), 3)
   end
   local space = (opts or {}).space
+  probe(space_api(space, 3), addr, len, o.group)
   local feed, finish = formatter(o, addr)
   for off = 0, len - 1, CHUNK do
     emit(feed(M.read(addr + off, math.min(CHUNK, len - off), space, o.group)))
