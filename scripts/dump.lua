@@ -42,18 +42,22 @@ local api = space == "kernel" and kmem or mem
 local function fail(e) io.stderr:write("dump: ", tostring(e), "\n"); cli.exit(1) end
 
 if out then
-  local f, err = io.open(out, "wb")
-  if not f then fail("cannot open " .. out .. ": " .. tostring(err)) end
+  -- Memory can hold secrets: the file is created 0600, and a symbolic
+  -- link planted at its path is refused rather than followed.
+  local f, err = require("memlua.host").create(out)
+  if not f then fail("cannot open " .. tostring(err)) end
   local bar = cli.progress(len, "dump")
   local CH = 1 << 20
   for off = 0, len - 1, CH do
     local ok, s = pcall(api.read, addr + off, math.min(CH, len - off))
     if not ok then f:close(); fail(s) end
-    f:write(s)
+    local written, werr = f:write(s)
+    if not written then f:close(); fail("cannot write " .. tostring(werr)) end
     bar:set(off + #s)
   end
   bar:finish()
-  f:close()
+  local closed, cerr = f:close()
+  if not closed then fail("cannot write " .. tostring(cerr)) end
   if json then print(cli.json { addr = addr, len = len, space = space, file = out }) end
 elseif json then
   local ok, s = pcall(hexdump.read, addr, len, space, group)
