@@ -169,13 +169,14 @@ impl Error {
     /// The message as scripts see it (`e.message`): when a bulk transfer
     /// moved bytes before failing, it says how many, so the text alone
     /// tells a person what happened.
+    /// Capped as `message` is, keeping the count whole.
     pub fn full_message(&self) -> std::borrow::Cow<'_, str> {
         match self.done {
-            Some(n) if n > 0 => format!(
-                "{}; {n} bytes were transferred before the failure",
-                self.message
-            )
-            .into(),
+            Some(n) if n > 0 => {
+                let tail = format!("; {n} bytes were transferred before the failure");
+                let head = capped(self.message.clone(), MESSAGE_MAX - tail.len());
+                (head + &tail).into()
+            }
             _ => self.message.as_str().into(),
         }
     }
@@ -246,6 +247,9 @@ mod tests {
         assert!(e.message.ends_with("é..."));
         assert_eq!(e.op.len(), OP_MAX);
         assert!(e.clone().with_op("x".repeat(100)).op.len() <= OP_MAX);
+        let done = Error::new(Errno::EIO, "mem.read", "d".repeat(5000)).done(7);
+        assert!(done.full_message().len() <= MESSAGE_MAX);
+        assert!(done.full_message().ends_with("...; 7 bytes were transferred before the failure"));
         let short = Error::new(Errno::EINVAL, "mem.read32", "fine");
         assert_eq!(short.message, "fine");
     }
