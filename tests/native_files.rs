@@ -116,7 +116,13 @@ fn a_kmem_file_is_never_written_past_its_end_or_at_a_stale_position() {
         print(past, r1, r4, w1)
         print(kmem.read8(0x10), kmem.read8(0x11))";
     let o = memlua()
-        .args(["-w", "--mem", mem.to_str().unwrap(), "--kmem", kmem.to_str().unwrap()])
+        .args([
+            "-w",
+            "--mem",
+            mem.to_str().unwrap(),
+            "--kmem",
+            kmem.to_str().unwrap(),
+        ])
         .args(["-e", script])
         .output()
         .unwrap();

@@ -249,7 +249,9 @@ mod tests {
         assert!(e.clone().with_op("x".repeat(100)).op.len() <= OP_MAX);
         let done = Error::new(Errno::EIO, "mem.read", "d".repeat(5000)).done(7);
         assert!(done.full_message().len() <= MESSAGE_MAX);
-        assert!(done.full_message().ends_with("...; 7 bytes were transferred before the failure"));
+        assert!(done
+            .full_message()
+            .ends_with("...; 7 bytes were transferred before the failure"));
         let short = Error::new(Errno::EINVAL, "mem.read32", "fine");
         assert_eq!(short.message, "fine");
     }
