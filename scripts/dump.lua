@@ -73,13 +73,18 @@ local head = ('{"addr":%s,"len":%s,"space":%s'):format(cli.json(cli.hex(addr)), 
 local CH = 1 << 20
 
 if out then
-  local f, err = io.open(out, "wb")
-  if not f then cli.fail("dump", "cannot open " .. out .. ": " .. tostring(err), 1, "EIO") end
+  -- Memory can hold secrets: the file is created 0600, and a symbolic
+  -- link planted at its path is refused rather than followed.
+  local f, err = require("memlua.host").create(out)
+  if not f then cli.fail("dump", "cannot open " .. tostring(err), 1, "EIO") end
+  local function wrote(ok, werr)
+    if not ok then f:close(); cli.fail("dump", "cannot write " .. tostring(werr), 1, "EIO") end
+  end
   local bar = cli.progress(len, "dump")
   local done = 0
   while done < len do
     local s, e = hexdump.read_some(addr + done, math.min(CH, len - done), space, group)
-    f:write(s)
+    wrote(f:write(s))
     done = done + #s
     bar:set(done)
     if e then
@@ -88,7 +93,8 @@ if out then
     end
   end
   bar:finish()
-  f:close()
+  local closed, cerr = f:close()
+  if not closed then cli.fail("dump", "cannot write " .. tostring(cerr), 1, "EIO") end
   if json then print(head .. (',"file":%s,"written":%s}'):format(cli.json(out), cli.json(cli.hex(done)))) end
 elseif json then
   -- Streamed as hex digits: constant memory whatever the length.

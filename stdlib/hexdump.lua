@@ -66,6 +66,22 @@ local function api_of(space, level)
   return api
 end
 
+-- Memory is read and formatted this much at a time, so a dump of any
+-- size streams in constant memory.
+local CHUNK = 64 * 1024
+
+--- Before a read of more than one chunk: the range must not wrap (mem.map
+--- says so) and its last `group` bytes must be there. A range running past
+--- the end of memory then fails at once with the backend's error, not
+--- after everything before the end was read. Short ranges are not probed:
+--- reading a device register twice can have effects.
+local function probe(api, addr, len, group)
+  if len <= CHUNK then return end
+  api.map(addr, len)
+  local last = addr + len - group
+  if group == 1 then api.read(last, 1) else api["read" .. (group * 8)](last) end
+end
+
 --- The bytes of [addr, addr+len) in `space`, read with accesses of `group`
 --- bytes (group 1: one bulk read).
 function M.read(addr, len, space, group)
@@ -75,6 +91,7 @@ function M.read(addr, len, space, group)
   if len % group ~= 0 then
     error(("bad argument 'len' to 'hexdump' (%d is not a multiple of group %d)"):format(len, group), 2)
   end
+  probe(api, addr, len, group)
   local rd, parts, fmt = api["read" .. (group * 8)], {}, "<I" .. group
   for off = 0, len - 1, group do
     parts[#parts + 1] = string.pack(fmt, rd(addr + off))
@@ -121,10 +138,6 @@ function M.read_some(addr, len, space, group)
   return read_some(api_of(space, 2), addr, len, group)
 end
 
--- Memory is read and formatted this much at a time, so a dump of any
--- size streams in constant memory.
-local CHUNK = 64 * 1024
-
 --- Calls emit(text) for a dump of [addr, addr+len), read a chunk at a time.
 local function stream(addr, len, opts, fname, emit)
   local o = options(opts, 3)
@@ -134,6 +147,7 @@ local function stream(addr, len, opts, fname, emit)
     error(("bad argument #2 to '%s' (%d is not a multiple of group %d)"):format(fname, len, o.group), 3)
   end
   local api = api_of((opts or {}).space, 3)
+  probe(api, addr, len, o.group)
   local feed, finish = formatter(o, addr)
   for off = 0, len - 1, CHUNK do
     local s, err = read_some(api, addr + off, math.min(CHUNK, len - off), o.group)

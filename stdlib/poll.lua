@@ -14,7 +14,7 @@
 -- e.addr (when polling an address), e.value (the last value seen),
 -- e.mask, e.want, and tostring(e) saying all of it.
 --
--- Options: `timeout` (seconds, default 1) or `timeout_ns`; `interval_ns`
+-- Options: `timeout` (seconds, default 1; finite) or `timeout_ns`; `interval_ns`
 -- (default 1000: the simulated time between reads, or the least real time
 -- between reads elsewhere); `width` (8/16/32/64, default 32) and `space`
 -- ("phys" or "kernel") for `wait`; `clock` ("sim" or "monotonic") to
@@ -41,8 +41,13 @@ local function timeout_ns(o)
     return t
   end
   local s = o.timeout or 1
-  if type(s) ~= "number" or s < 0 then error("bad option 'timeout' to 'poll' (seconds expected)", 4) end
-  return math.floor(s * 1e9 + 0.5)
+  -- inf and nan would wait for ever; so would anything past 2^63 ns.
+  local ns = type(s) == "number" and s >= 0 and math.tointeger(math.floor(s * 1e9 + 0.5))
+  if not ns then
+    error("bad option 'timeout' to 'poll' (seconds expected: a finite number from 0 to 9.2e9, got "
+      .. tostring(s) .. ")", 4)
+  end
+  return ns
 end
 
 local function check_int(v, what, fname)

@@ -194,3 +194,47 @@ fn seventy_thousand_live_windows_share_mappings_and_the_script_goes_on() {
     );
     std::fs::remove_file(&f).unwrap();
 }
+
+/// A regular file standing in for /dev/kmem (found by tests/fuzz_api.rs):
+/// a write past its end is EFAULT and never grows it, and address
+/// 2^64-1 (-1 as an off_t, lseek's failure value too) is EFAULT instead
+/// of an access at wherever the file position was.
+#[test]
+fn a_kmem_file_is_never_written_past_its_end_or_at_a_stale_position() {
+    let mem = scratch("kmem-mem");
+    let kmem = scratch("kmem-kmem");
+    std::fs::write(&mem, vec![0u8; 4096]).unwrap();
+    std::fs::write(&kmem, vec![0u8; 8192]).unwrap();
+    let script = "
+        local function errno(f, ...) local ok, e = pcall(f, ...) return ok and 'ok' or e.errno end
+        kmem.write8(0x10, 0x5a)
+        local past = errno(kmem.write8, 0x2000, 1) .. ' ' .. errno(kmem.write, 0x1fff, 'ab')
+        -- Each access below leaves the file position at 0x11, mid-file.
+        kmem.read8(0x10); local r1 = errno(kmem.read8, -1)
+        kmem.read8(0x10); local r4 = errno(kmem.read, -1, 4)
+        kmem.read8(0x10); local w1 = errno(kmem.write8, -1, 7)
+        print(past, r1, r4, w1)
+        print(kmem.read8(0x10), kmem.read8(0x11))";
+    let o = memlua()
+        .args([
+            "-w",
+            "--mem",
+            mem.to_str().unwrap(),
+            "--kmem",
+            kmem.to_str().unwrap(),
+        ])
+        .args(["-e", script])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "EFAULT EFAULT\tEFAULT\tEFAULT\tEFAULT\n90\t0\n",
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let bytes = std::fs::read(&kmem).unwrap();
+    assert_eq!(bytes.len(), 8192, "the file grew");
+    assert_eq!(bytes.iter().filter(|&&b| b != 0).count(), 1);
+    let _ = std::fs::remove_file(&mem);
+    let _ = std::fs::remove_file(&kmem);
+}

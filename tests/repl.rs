@@ -313,3 +313,54 @@ fn prompt_and_prompt2_replace_memlua_s_prompts_and_equals_returns() {
     p.exp_string(PROMPT).unwrap();
     quit(p);
 }
+
+#[test]
+fn a_line_that_is_not_utf8_is_reported_and_the_session_goes_on() {
+    // Piped: the line is named with its bad bytes shown, the lines after
+    // it run, and a chunk it continued is not run without it.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_memlua"))
+        .args(["-i"])
+        .env_remove("MEMLUA_INIT")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(
+                b"print('one')\nprint('\xff')\nprint('two')\nfor i = 1, 2 do\nprint('\xfe', i)\nend\nprint('three')\n",
+            )?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    let body: String = out.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(body, "one\ntwo\nthree", "{out}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(
+            "memlua: stdin:2: the line is not valid UTF-8: print('\\xff'); it was not run"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("stdin:5: the line is not valid UTF-8: print('\\xfe', i); the chunk it continued was not run"),
+        "{err}"
+    );
+    assert_eq!(o.status.code(), Some(0));
+
+    // At a terminal: rustyline drops the line; the prompt comes back.
+    let h = home("utf8");
+    let mut p = memlua(&h, &[]);
+    {
+        use std::io::Write;
+        let mut tty = p.process().get_file_handle().unwrap();
+        tty.write_all(b"x = '\xff'\n").unwrap();
+    }
+    p.exp_string("not valid UTF-8").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    p.send_line("print('still ' .. 'here')").unwrap();
+    p.exp_string("still here").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    quit(p);
+}

@@ -1033,3 +1033,27 @@ fn api_error_tracebacks_have_no_extra_c_frame() {
         assert!(!e.contains("[C]: in ?"), "{e}");
     }
 }
+
+/// `dump -o` output can hold secrets: the file is created 0600, and a
+/// symbolic link planted at its path is refused, its target untouched.
+#[test]
+fn dump_o_creates_its_file_0600_and_refuses_a_symbolic_link() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("memlua-dump-o-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("out.bin");
+    run(&["dump", "-o", out.to_str().unwrap(), "0xFFFF0", "16"], 0);
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!((bytes.len(), bytes[0]), (16, 0xEA));
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{mode:o}");
+
+    let target = dir.join("target");
+    let link = dir.join("link");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let (_, e) = run(&["dump", "-o", link.to_str().unwrap(), "0xFFFF0", "16"], 1);
+    assert!(e.contains("symbolic link"), "{e}");
+    assert!(!target.exists(), "the link was followed");
+    let _ = std::fs::remove_dir_all(&dir);
+}

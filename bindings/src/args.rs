@@ -3,7 +3,7 @@
 //! on one bulk transfer.
 
 use memlua_runtime::{Errno, Error as RtError, MdfFlags};
-use mlua::{Table, Value};
+use mlua::{LuaString, Table, Value};
 
 use crate::errors::{arg_error, Fail, Res};
 use crate::numbers::{got, to_u64};
@@ -97,4 +97,49 @@ pub fn parse_flags(v: &Value) -> Result<MdfFlags, String> {
 /// The `flags` field of a descriptor table (`memrange.set`, `sim.claim`).
 pub fn flags_field(v: &Value, fname: &str) -> Res<MdfFlags> {
     parse_flags(v).map_err(|m| arg_error(1, fname, format!("field 'flags': {m}")))
+}
+
+/// The bytes of an owner name (`memrange.set`, `sim.claim`): the kernel
+/// keeps a C string, so a NUL inside would silently cut it: EINVAL.
+pub fn owner_bytes(op: &str, s: &LuaString) -> Res<Vec<u8>> {
+    let bytes = s.as_bytes().to_vec();
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Err(Fail::Rt(RtError::new(
+            Errno::EINVAL,
+            op,
+            format!(
+                "the owner has a NUL byte at offset {at}; the kernel keeps the owner as a C string, \
+                 which would end there"
+            ),
+        )));
+    }
+    Ok(bytes)
+}
+
+/// A name field that must be text (`sim.device{name=}`, `sim.claim{owner=}`):
+/// other bytes are EINVAL, shown with `\xNN` escapes.
+pub fn text_field(op: &str, field: &str, s: &LuaString) -> Res<String> {
+    match s.to_str() {
+        Ok(t) => Ok(t.to_string()),
+        Err(_) => Err(Fail::Rt(RtError::new(
+            Errno::EINVAL,
+            op,
+            format!(
+                "field '{field}' must be text (UTF-8), got '{}'",
+                escaped(&s.as_bytes())
+            ),
+        ))),
+    }
+}
+
+/// Bytes as text, those that are not UTF-8 as `\xNN`.
+pub fn escaped(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
 }

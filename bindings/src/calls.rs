@@ -13,24 +13,20 @@ use std::ffi::c_int;
 
 use mlua::{ffi, FromLuaMulti, Function, IntoLuaMulti, Lua, MultiValue, Table, Value};
 
+use memlua_runtime::error::{capped, MESSAGE_MAX};
+use memlua_runtime::{Errno, Error as RtError};
+
 use crate::errors::{error_value, Fail, Res};
 
 /// Wraps an API function body as a Lua function that raises our errors as
-/// docs/API.md describes.
+/// API.md describes.
 pub fn api_function<A, R, F>(lua: &Lua, f: F) -> mlua::Result<Function>
 where
     A: FromLuaMulti,
     R: IntoLuaMulti,
     F: Fn(&Lua, A) -> Res<R> + 'static,
 {
-    let inner = lua.create_function(move |lua, args: A| match f(lua, args) {
-        Ok(r) => {
-            let mut out = r.into_lua_multi(lua)?;
-            out.push_front(Value::Boolean(true));
-            Ok(out)
-        }
-        Err(fail) => failure(lua, fail),
-    })?;
+    let inner = inner_function(lua, f)?;
     // SAFETY: `exec_raw` runs the closure with `inner` on top of the stack
     // in a protected call; `lua_pushcclosure` pops it as the upvalue and
     // leaves the new closure, which `exec_raw` returns.
@@ -41,18 +37,105 @@ where
     }
 }
 
-/// `false, value` for the trampoline, or mlua's own error.
+/// `api_function` for a call whose first argument is a descriptor table
+/// (`memrange.set{...}`, `sim.device{...}`): the named fields are read in
+/// C, `__index` and all, into a plain table the body gets instead. A
+/// raising `__index` thus raises its own error value to the script (mlua
+/// would turn it into a string with a traceback), and the body sees one
+/// snapshot of the fields however often it reads them.
+pub fn api_function_fields<A, R, F>(lua: &Lua, fields: &[&str], f: F) -> mlua::Result<Function>
+where
+    A: FromLuaMulti,
+    R: IntoLuaMulti,
+    F: Fn(&Lua, A) -> Res<R> + 'static,
+{
+    let inner = inner_function(lua, f)?;
+    let names = lua.create_sequence_from(fields.iter().copied())?;
+    // SAFETY: as in `api_function`, with two upvalues: the body and the
+    // list of field names.
+    unsafe {
+        lua.exec_raw::<Function>((inner, names), |state| {
+            ffi::lua_pushcclosure(state, fields_trampoline, 2)
+        })
+    }
+}
+
+/// The mlua function the trampolines call: `true, results...` or
+/// `false, error [, as_is]`.
+fn inner_function<A, R, F>(lua: &Lua, f: F) -> mlua::Result<Function>
+where
+    A: FromLuaMulti,
+    R: IntoLuaMulti,
+    F: Fn(&Lua, A) -> Res<R> + 'static,
+{
+    lua.create_function(move |lua, args: A| match f(lua, args) {
+        Ok(r) => {
+            let mut out = r.into_lua_multi(lua)?;
+            out.push_front(Value::Boolean(true));
+            Ok(out)
+        }
+        Err(fail) => failure(lua, fail),
+    })
+}
+
+/// `false, value [, as_is]` for the trampoline. No mlua error reaches the
+/// script as mlua's own userdata: a Lua error raised in Lua code the body
+/// ran is raised again in its own words (as_is: no second position), out
+/// of memory is ENOMEM, anything else EINVAL naming it.
 fn failure(lua: &Lua, fail: Fail) -> mlua::Result<MultiValue> {
     match fail {
         Fail::Arg(msg) => (false, msg).into_lua_multi(lua),
         Fail::Rt(e) => (false, error_value(lua, &e)?).into_lua_multi(lua),
-        Fail::Lua(e) => Err(e),
+        Fail::Lua(e) => match innermost(&e) {
+            mlua::Error::RuntimeError(msg) => {
+                // The traceback mlua's handler added is not the error's.
+                let msg = msg.split("\nstack traceback:").next().unwrap_or_default();
+                (false, capped(msg.to_string(), MESSAGE_MAX), true).into_lua_multi(lua)
+            }
+            mlua::Error::MemoryError(msg) => {
+                let e = RtError::new(Errno::ENOMEM, "", format!("out of memory: {msg}"));
+                (false, error_value(lua, &e)?).into_lua_multi(lua)
+            }
+            other => {
+                let e = RtError::new(Errno::EINVAL, "", other.to_string());
+                (false, error_value(lua, &e)?).into_lua_multi(lua)
+            }
+        },
     }
 }
 
+/// The error under mlua's callback and context wrappers.
+fn innermost(e: &mlua::Error) -> &mlua::Error {
+    match e {
+        mlua::Error::CallbackError { cause, .. } | mlua::Error::WithContext { cause, .. } => {
+            innermost(cause)
+        }
+        other => other,
+    }
+}
+
+/// Copies the fields named in upvalue 2 out of a table first argument
+/// into a plain table in its place, then goes on as `raise_trampoline`.
+unsafe extern "C-unwind" fn fields_trampoline(state: *mut ffi::lua_State) -> c_int {
+    if ffi::lua_type(state, 1) == ffi::LUA_TTABLE {
+        let n = ffi::lua_rawlen(state, ffi::lua_upvalueindex(2)) as ffi::lua_Integer;
+        ffi::lua_createtable(state, 0, n as c_int);
+        for i in 1..=n {
+            ffi::lua_rawgeti(state, ffi::lua_upvalueindex(2), i);
+            ffi::lua_pushvalue(state, -1);
+            // May run __index, and raise: nothing of Rust's is on this
+            // frame for the longjmp to skip.
+            ffi::lua_gettable(state, 1);
+            ffi::lua_rawset(state, -3);
+        }
+        ffi::lua_replace(state, 1);
+    }
+    raise_trampoline(state)
+}
+
 /// Calls upvalue 1 with this call's arguments; it answers `true, results...`
-/// or `false, error`. Raises the error; a string gets the caller's position
-/// first, as `luaL_error` does.
+/// or `false, error [, as_is]`. Raises the error; a string gets the
+/// caller's position first, as `luaL_error` does, unless `as_is`.
 unsafe extern "C-unwind" fn raise_trampoline(state: *mut ffi::lua_State) -> c_int {
     let n = ffi::lua_gettop(state);
     ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
@@ -94,7 +177,9 @@ pub unsafe fn call_api(state: *mut ffi::lua_State, f: c_int, nargs: c_int) -> c_
 /// (their count), or the error after a `false` raised.
 unsafe fn results_or_raise(state: *mut ffi::lua_State, base: c_int) -> c_int {
     if ffi::lua_toboolean(state, base) == 0 {
-        if ffi::lua_type(state, base + 1) == ffi::LUA_TSTRING {
+        if ffi::lua_type(state, base + 1) == ffi::LUA_TSTRING
+            && ffi::lua_toboolean(state, base + 2) == 0
+        {
             ffi::luaL_where(state, 1);
             // Called from a fast path's fallback (a C function), level 1
             // has no line: the script is one level further out.

@@ -7,6 +7,7 @@
 //! string in `luaL_argerror`'s words, with the caller's `file:line:` in front
 //! as `luaL_error` puts it (calls.rs raises both).
 
+use memlua_runtime::error::{capped, MESSAGE_MAX};
 use memlua_runtime::Error as RtError;
 use mlua::{Lua, Table, Value};
 
@@ -38,16 +39,24 @@ impl From<mlua::Error> for Fail {
 pub type Res<T> = std::result::Result<T, Fail>;
 
 /// `bad argument #pos to 'fname' (msg)`, as `luaL_argerror` words it.
+/// Capped like every runtime error's message (a message quoting a script's
+/// string must not grow with it).
 pub fn arg_error(pos: usize, fname: &str, msg: impl std::fmt::Display) -> Fail {
-    Fail::Arg(format!("bad argument #{pos} to '{fname}' ({msg})"))
+    Fail::Arg(capped(
+        format!("bad argument #{pos} to '{fname}' ({msg})"),
+        MESSAGE_MAX,
+    ))
 }
 
 /// A method called on something that is not its object. Lua words this
 /// `calling 'read32' on bad self (...)` when the call is `x:read32()`.
 pub fn bad_self(lua: &Lua, fname: &str, expected: &str, got: &Value) -> Fail {
-    Fail::Arg(format!(
-        "calling '{fname}' on bad self ({expected} expected, got {})",
-        type_name_in(lua, got)
+    Fail::Arg(capped(
+        format!(
+            "calling '{fname}' on bad self ({expected} expected, got {})",
+            type_name_in(lua, got)
+        ),
+        MESSAGE_MAX,
     ))
 }
 

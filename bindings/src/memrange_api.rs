@@ -8,8 +8,8 @@ use std::rc::Rc;
 use memlua_runtime::{ops, MdfFlags, MemRangeDesc, RangeOp};
 use mlua::{Lua, Table, Value};
 
-use crate::args::{field_error, flag_bits, flags_field, parse_flags, required};
-use crate::calls::api_function;
+use crate::args::{field_error, flag_bits, flags_field, owner_bytes, parse_flags, required};
+use crate::calls::{api_function, api_function_fields};
 use crate::errors::{arg_error, Res};
 use crate::numbers::{got, lua_int, opt_len_arg, table_arg, to_u64};
 use crate::session::Session;
@@ -31,6 +31,9 @@ const CONSTANTS: [(&str, MdfFlags); 14] = [
     ("BUSY", MdfFlags::BUSY),
     ("FORCE", MdfFlags::FORCE),
 ];
+
+/// The fields of a descriptor table, read once each (calls.rs).
+const DESC_FIELDS: [&str; 4] = ["base", "len", "flags", "owner"];
 
 fn desc_table(lua: &Lua, d: &MemRangeDesc) -> mlua::Result<Table> {
     let t = lua.create_table_with_capacity(0, 4)?;
@@ -58,7 +61,7 @@ fn desc_arg(v: &Value, fname: &str, need_flags: bool) -> Res<MemRangeDesc> {
     let owner = match t.get::<Value>("owner")? {
         Value::Nil => Vec::new(),
         Value::String(s) => {
-            let bytes = s.as_bytes();
+            let bytes = owner_bytes(fname, &s)?;
             if bytes.len() > MemRangeDesc::OWNER_MAX {
                 return Err(arg_error(
                     1,
@@ -70,7 +73,7 @@ fn desc_arg(v: &Value, fname: &str, need_flags: bool) -> Res<MemRangeDesc> {
                     ),
                 ));
             }
-            bytes.to_vec()
+            bytes
         }
         other => return Err(field_error(fname, "owner", "string", &other)),
     };
@@ -113,7 +116,7 @@ pub fn table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
     let s = session.clone();
     t.set(
         "set",
-        api_function(lua, move |_, d: Value| {
+        api_function_fields(lua, &DESC_FIELDS, move |_, d: Value| {
             let d = desc_arg(&d, ops::MEMRANGE_SET, true)?;
             s.with(ops::MEMRANGE_SET, |b| b.range_set(&d, RangeOp::Update))
         })?,
@@ -122,7 +125,7 @@ pub fn table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
     let s = session.clone();
     t.set(
         "remove",
-        api_function(lua, move |_, d: Value| {
+        api_function_fields(lua, &DESC_FIELDS, move |_, d: Value| {
             let d = desc_arg(&d, ops::MEMRANGE_REMOVE, false)?;
             s.with(ops::MEMRANGE_REMOVE, |b| b.range_set(&d, RangeOp::Remove))
         })?,

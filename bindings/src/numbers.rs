@@ -2,8 +2,9 @@
 //!
 //! Addresses, values and offsets are u64 bit patterns: a negative Lua
 //! integer is a high address. Integral floats and numeric strings are
-//! accepted as Lua itself converts them; anything else is an argument error
-//! that shows what was passed (`got 1.5`, `got string 'abc'`, `got nil`).
+//! accepted as Lua itself converts them (a string by Lua's own
+//! conversion); anything else is an argument error that shows what was
+//! passed (`got 1.5`, `got string 'abc'`, `got nil`).
 //!
 //! Argument numbers follow `luaL_argerror` for calls made as Lua users write
 //! them: `mem.read32(x)` counts from the first argument; a method call
@@ -22,7 +23,7 @@ pub fn to_u64(v: &Value) -> Option<u64> {
     match v {
         Value::Integer(i) => Some(*i as u64),
         Value::Number(f) => float_to_u64(*f),
-        Value::String(s) => parse_str(&s.to_str().ok()?),
+        Value::String(s) => str_to_u64(s),
         _ => None,
     }
 }
@@ -42,31 +43,19 @@ fn float_to_u64(f: f64) -> Option<u64> {
     }
 }
 
-/// A numeric string as Lua reads one: hexadecimal (wrapping, like Lua's
-/// `l_str2int`), decimal, or an integral float; surrounding blanks allowed.
-/// Decimal integers up to 2^64-1 are taken exactly.
-fn parse_str(s: &str) -> Option<u64> {
-    let t = s.trim();
-    let (neg, body) = match t.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, t),
-    };
-    let n = if let Some(hex) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        hex.bytes().fold(0u64, |acc, b| {
-            acc.wrapping_mul(16)
-                .wrapping_add((b as char).to_digit(16).unwrap_or(0) as u64)
-        })
-    } else if !body.is_empty() && body.bytes().all(|b| b.is_ascii_digit()) {
-        body.parse::<u64>().ok()?
-    } else {
-        // "1e3", "4096.0": a float that must be integral.
-        let f: f64 = t.parse().ok()?;
-        return float_to_u64(f);
-    };
-    Some(if neg { n.wrapping_neg() } else { n })
+/// A numeric string converted by Lua itself, as `tonumber(s)` and the fast
+/// paths' `lua_tointegerx` convert it (C-locale blanks only, hexadecimal
+/// floats such as "0x1p12", no embedded NUL), then judged as that number
+/// would be: an integer as is, a float when integral. One conversion for
+/// every path, so no spelling works on one and not another.
+fn str_to_u64(s: &mlua::LuaString) -> Option<u64> {
+    let lua = s.weak_lua().try_upgrade()?;
+    let v = Value::String(s.clone());
+    if let Ok(Some(i)) = lua.coerce_integer(v.clone()) {
+        return Some(i as u64);
+    }
+    // Integral but beyond i64 ("1e19"): the float's bit pattern.
+    lua.coerce_number(v).ok().flatten().and_then(float_to_u64)
 }
 
 /// How an argument that is not integer-like is shown after "got".
@@ -189,17 +178,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn strings_parse_like_lua() {
-        assert_eq!(parse_str("0x1000"), Some(0x1000));
-        assert_eq!(parse_str(" 4096 "), Some(4096));
-        assert_eq!(parse_str("0xffffffff80000000"), Some(0xffff_ffff_8000_0000));
-        assert_eq!(parse_str("-1"), Some(u64::MAX));
-        assert_eq!(parse_str("4096.0"), Some(4096));
-        assert_eq!(parse_str("1e3"), Some(1000));
-        assert_eq!(parse_str("1.5"), None);
-        assert_eq!(parse_str("abc"), None);
-        assert_eq!(parse_str("0x"), None);
-        assert_eq!(parse_str(""), None);
+    fn strings_convert_as_lua_does() {
+        let lua = mlua::Lua::new();
+        let conv = |text: &[u8]| to_u64(&Value::String(lua.create_string(text).unwrap()));
+        assert_eq!(conv(b"0x1000"), Some(0x1000));
+        assert_eq!(conv(b" 4096 "), Some(4096));
+        assert_eq!(conv(b"\t4096\n"), Some(4096));
+        assert_eq!(conv(b"0xffffffff80000000"), Some(0xffff_ffff_8000_0000));
+        assert_eq!(conv(b"-1"), Some(u64::MAX));
+        assert_eq!(conv(b"4096.0"), Some(4096));
+        assert_eq!(conv(b"1e3"), Some(1000));
+        assert_eq!(conv(b"0x1p12"), Some(4096), "a hexadecimal float");
+        assert_eq!(conv(b"1e19"), Some(10_000_000_000_000_000_000));
+        // Not numbers to Lua.
+        assert_eq!(conv("\u{a0}4096".as_bytes()), None, "NBSP is no C blank");
+        assert_eq!(conv(b"4096\0"), None);
+        assert_eq!(conv(b"inf"), None);
+        assert_eq!(conv(b"nan"), None);
+        assert_eq!(conv(b"1.5"), None);
+        assert_eq!(conv(b"abc"), None);
+        assert_eq!(conv(b"0x"), None);
+        assert_eq!(conv(b""), None);
+        assert_eq!(conv(b"\xff"), None);
+        // 2^64 as a float fits no u64.
+        assert_eq!(conv(b"18446744073709551616"), None);
     }
 
     #[test]

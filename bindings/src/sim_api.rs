@@ -9,11 +9,15 @@ use memlua_runtime::sim::RegionInfo;
 use memlua_runtime::{ops, Errno, Error as RtError, Result as RtResult, Width};
 use mlua::{Function, Lua, Table, Value};
 
-use crate::args::{field_error, flags_field, required};
-use crate::calls::api_function;
+use crate::args::{escaped, field_error, flags_field, owner_bytes, required, text_field};
+use crate::calls::{api_function, api_function_fields};
 use crate::errors::{arg_error, lua_message, Res};
 use crate::numbers::{got, len_arg, lua_int, table_arg, to_u64};
 use crate::session::Session;
+
+/// The fields of the descriptor tables, read once each (calls.rs).
+const DEVICE_FIELDS: [&str; 5] = ["name", "base", "len", "read", "write"];
+const CLAIM_FIELDS: [&str; 4] = ["base", "len", "owner", "flags"];
 
 fn region_table(lua: &Lua, r: &RegionInfo) -> mlua::Result<Table> {
     let t = lua.create_table()?;
@@ -60,11 +64,11 @@ pub fn sim_table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
     let s = session.clone();
     t.set(
         "device",
-        api_function(lua, move |_, spec: Value| {
+        api_function_fields(lua, &DEVICE_FIELDS, move |_, spec: Value| {
             const F: &str = ops::SIM_DEVICE;
             let spec = table_arg(&spec, 1, F)?;
             let name: String = match spec.get::<Value>("name")? {
-                Value::String(n) => n.to_str()?.to_string(),
+                Value::String(n) => text_field(F, "name", &n)?,
                 other => return Err(field_error(F, "name", "a string", &other)),
             };
             let base = required(&spec, F, "base")?;
@@ -91,13 +95,16 @@ pub fn sim_table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
     let s = session.clone();
     t.set(
         "claim",
-        api_function(lua, move |_, spec: Value| {
+        api_function_fields(lua, &CLAIM_FIELDS, move |_, spec: Value| {
             const F: &str = ops::SIM_CLAIM;
             let spec = table_arg(&spec, 1, F)?;
             let base = required(&spec, F, "base")?;
             let len = required(&spec, F, "len")?;
             let owner = match spec.get::<Value>("owner")? {
-                Value::String(o) => o.to_str()?.to_string(),
+                Value::String(o) => {
+                    owner_bytes(F, &o)?;
+                    text_field(F, "owner", &o)?
+                }
                 other => return Err(field_error(F, "owner", "a string", &other)),
             };
             let attr = match spec.get::<Value>("flags")? {
@@ -114,7 +121,18 @@ pub fn sim_table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
         api_function(lua, move |lua, name: Value| {
             const F: &str = ops::SIM_OUTPUT;
             let name = match &name {
-                Value::String(n) => n.to_str()?.to_string(),
+                // Device names are text: other bytes name none.
+                Value::String(n) => match n.to_str() {
+                    Ok(n) => n.to_string(),
+                    Err(_) => {
+                        return Err(RtError::new(
+                            Errno::ENOENT,
+                            F,
+                            format!("no device named '{}' (not text)", escaped(&n.as_bytes())),
+                        )
+                        .into())
+                    }
+                },
                 other => {
                     return Err(arg_error(
                         1,

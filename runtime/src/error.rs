@@ -110,14 +110,37 @@ pub struct Error {
     pub message: String,
 }
 
+/// The longest message an error keeps, in bytes: a message quoting what a
+/// script passed (a symbol name, a flag word) must not grow with it.
+pub const MESSAGE_MAX: usize = 1024;
+
+/// The longest operation name an error keeps (`host.error` takes any).
+pub const OP_MAX: usize = 64;
+
+/// `text` cut to at most `max` bytes at a character boundary, ending in
+/// "..." when cut. Every error message and operation name passes here.
+pub fn capped(mut text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let keep = max.saturating_sub(3);
+    let cut = (0..=keep)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    text.truncate(cut);
+    text.push_str("...");
+    text
+}
+
 impl Error {
     pub fn new(errno: Errno, op: impl Into<String>, message: impl Into<String>) -> Self {
         Error {
             errno,
-            op: op.into(),
+            op: capped(op.into(), OP_MAX),
             subject: None,
             done: None,
-            message: message.into(),
+            message: capped(message.into(), MESSAGE_MAX),
         }
     }
 
@@ -146,13 +169,14 @@ impl Error {
     /// The message as scripts see it (`e.message`): when a bulk transfer
     /// moved bytes before failing, it says how many, so the text alone
     /// tells a person what happened.
+    /// Capped as `message` is, keeping the count whole.
     pub fn full_message(&self) -> std::borrow::Cow<'_, str> {
         match self.done {
-            Some(n) if n > 0 => format!(
-                "{}; {n} bytes were transferred before the failure",
-                self.message
-            )
-            .into(),
+            Some(n) if n > 0 => {
+                let tail = format!("; {n} bytes were transferred before the failure");
+                let head = capped(self.message.clone(), MESSAGE_MAX - tail.len());
+                (head + &tail).into()
+            }
             _ => self.message.as_str().into(),
         }
     }
@@ -160,7 +184,7 @@ impl Error {
     /// Renames the operation, keeping everything else: the bindings use it
     /// when one runtime call serves several Lua names.
     pub fn with_op(mut self, op: impl Into<String>) -> Self {
-        self.op = op.into();
+        self.op = capped(op.into(), OP_MAX);
         self
     }
 
@@ -214,6 +238,22 @@ mod tests {
             "memrange.set: EINVAL: bad length (base=0xa0000 len=0x1000)"
         );
         assert_eq!(e.addr(), Some(0xa0000));
+    }
+
+    #[test]
+    fn messages_and_ops_are_capped() {
+        let e = Error::new(Errno::ENOENT, "o".repeat(1000), "é".repeat(1 << 20));
+        assert!(e.message.len() <= MESSAGE_MAX, "{}", e.message.len());
+        assert!(e.message.ends_with("é..."));
+        assert_eq!(e.op.len(), OP_MAX);
+        assert!(e.clone().with_op("x".repeat(100)).op.len() <= OP_MAX);
+        let done = Error::new(Errno::EIO, "mem.read", "d".repeat(5000)).done(7);
+        assert!(done.full_message().len() <= MESSAGE_MAX);
+        assert!(done
+            .full_message()
+            .ends_with("...; 7 bytes were transferred before the failure"));
+        let short = Error::new(Errno::EINVAL, "mem.read32", "fine");
+        assert_eq!(short.message, "fine");
     }
 
     #[test]

@@ -223,12 +223,13 @@ impl Repl<'_> {
 
     /// One line typed at the primary prompt: a command or the start of a
     /// chunk. `more` reads a continuation line (None at end of input or
-    /// when the user gave up on the chunk). Returns the chunk's whole
-    /// text for the history.
+    /// when the user gave up on the chunk, `Err` with what was wrong for
+    /// a line that could not be read). Returns the chunk's whole text for
+    /// the history.
     fn line(
         &mut self,
         line: String,
-        mut more: impl FnMut() -> Option<String>,
+        mut more: impl FnMut() -> Option<Result<String, String>>,
     ) -> (Next, Option<String>) {
         let trimmed = line.trim();
         if let Some(cmd) = trimmed.strip_prefix(':').filter(|c| !c.starts_with(':')) {
@@ -245,9 +246,15 @@ impl Repl<'_> {
                     return (Next::Go, Some(chunk));
                 }
                 Chunk::Incomplete => match more() {
-                    Some(l) => {
+                    Some(Ok(l)) => {
                         chunk.push('\n');
                         chunk.push_str(&l);
+                    }
+                    // Running the chunk without the line would run
+                    // something the user did not write.
+                    Some(Err(msg)) => {
+                        eprintln!("memlua: {msg}; the chunk it continued was not run");
+                        return (Next::Go, Some(chunk));
                     }
                     None => {
                         // Input ended (or Ctrl-D) inside a chunk: say so
@@ -308,7 +315,10 @@ pub fn run(s: &Interp, inv: &Invocation) {
 /// when set, as lua.c shows them), no history, no commands' echo.
 fn stream(repl: &mut Repl) {
     let stdin = std::io::stdin();
-    let mut lines = stdin.lock().lines();
+    let mut input = Lines {
+        r: stdin.lock(),
+        n: 0,
+    };
     let (s, tostring) = (repl.s, repl.tostring.clone());
     let shown = std::cell::Cell::new(false);
     let ask = |first: bool| {
@@ -320,11 +330,18 @@ fn stream(repl: &mut Repl) {
     };
     loop {
         ask(true);
-        let Some(Ok(line)) = lines.next() else { break };
+        let Some(line) = input.next() else { break };
+        let line = match line {
+            Ok(l) => l,
+            Err(msg) => {
+                eprintln!("memlua: {msg}; it was not run");
+                continue;
+            }
+        };
         let next = repl
             .line(line, || {
                 ask(false);
-                lines.next().and_then(Result::ok)
+                input.next()
             })
             .0;
         if matches!(next, Next::Quit) {
@@ -336,6 +353,66 @@ fn stream(repl: &mut Repl) {
         outln!();
     }
 }
+
+/// The lines of a stream, numbered: a line that is not UTF-8 is an `Err`
+/// naming it, and the lines after it still come.
+struct Lines<R> {
+    r: R,
+    n: u64,
+}
+
+impl<R: BufRead> Lines<R> {
+    fn next(&mut self) -> Option<Result<String, String>> {
+        let mut buf = Vec::new();
+        match self.r.read_until(b'\n', &mut buf) {
+            Ok(0) => return None,
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("memlua: stdin: {e}");
+                return None;
+            }
+        }
+        self.n += 1;
+        if buf.last() == Some(&b'\n') {
+            buf.pop();
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+        }
+        Some(String::from_utf8(buf).map_err(|e| {
+            format!(
+                "stdin:{}: the line is not valid UTF-8: {}",
+                self.n,
+                escaped(e.as_bytes())
+            )
+        }))
+    }
+}
+
+/// A line with its bytes that are not UTF-8 as `\xNN`, cut at 200
+/// characters.
+fn escaped(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    if let Some((i, _)) = out.char_indices().nth(200) {
+        out.truncate(i);
+        out.push_str("...");
+    }
+    out
+}
+
+/// A line the terminal gave that is not UTF-8: rustyline reports it as
+/// InvalidData and drops the line.
+fn not_utf8(e: &ReadlineError) -> bool {
+    matches!(e, ReadlineError::Io(io) if io.kind() == std::io::ErrorKind::InvalidData)
+}
+
+const NOT_UTF8: &str = "the line typed is not valid UTF-8 (is the terminal set to UTF-8?)";
 
 fn terminal(repl: &mut Repl, inv: &Invocation) {
     let config = match Config::builder().history_ignore_dups(true) {
@@ -389,6 +466,10 @@ fn terminal(repl: &mut Repl, inv: &Invocation) {
             // Ctrl-C at the prompt: a fresh line.
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => break,
+            Err(e) if not_utf8(&e) => {
+                eprintln!("memlua: {NOT_UTF8}; it was not run");
+                continue;
+            }
             Err(e) => {
                 eprintln!("memlua: {e}");
                 break;
@@ -399,7 +480,11 @@ fn terminal(repl: &mut Repl, inv: &Invocation) {
         let ed_cell = std::cell::RefCell::new(&mut ed);
         let (next, entry) = repl.line(line, || {
             let more = lua_prompt(s, &tostring, false).unwrap_or_else(|| ">> ".into());
-            ed_cell.borrow_mut().readline(&more).ok()
+            match ed_cell.borrow_mut().readline(&more) {
+                Ok(l) => Some(Ok(l)),
+                Err(e) if not_utf8(&e) => Some(Err(NOT_UTF8.to_string())),
+                Err(_) => None,
+            }
         });
         if let Some(entry) = entry.filter(|e| !e.trim().is_empty()) {
             let _ = ed.history_mut().add(&entry);

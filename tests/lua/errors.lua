@@ -139,6 +139,47 @@ raises("ENOENT", kmem.symbol, "nope")
 raises("EFAULT", kmem.read64, 0)
 argerr("bad argument #2 to 'hex'", hex, 1, "wide")
 
+-- Issue 12: text that is not UTF-8 is an error value, not mlua's userdata.
+raises("ENOENT", kmem.symbol, "hz\xff")
+raises("ENOENT", sim.output, "uart\xff")
+local bad_name = raises("EINVAL", sim.device, { name = "d\xff", base = 0xFE500000, len = 0x1000 })
+check(bad_name and bad_name.message:find("d\\xff", 1, true), "the bytes are shown: " .. tostring(bad_name))
+raises("EINVAL", sim.claim, { base = 0x90000000, len = 0x1000000, owner = "ow\xfe" })
+-- An owner with a NUL is refused, not cut at it (docs/MEM4.md §4).
+raises("EINVAL", memrange.set, { base = 0xC0000000, len = 0x10000000, flags = "write-combine", owner = "ab\0cd" })
+raises("EINVAL", memrange.remove, { base = 0xC0000000, len = 0x10000000, owner = "\0" })
+raises("EINVAL", sim.claim, { base = 0x90000000, len = 0x1000000, owner = "a\0" })
+for _, d in ipairs(memrange.get()) do
+  check(d.owner ~= "ab", "nothing was set under the cut owner")
+end
+
+-- A descriptor table whose __index raises: its own error value comes out.
+local mine = setmetatable({}, { __tostring = function() return "mine" end })
+local raising = setmetatable({}, { __index = function() error(mine) end })
+for name, f in pairs {
+  ["memrange.set"] = memrange.set, ["memrange.remove"] = memrange.remove,
+  ["sim.device"] = sim.device, ["sim.claim"] = sim.claim,
+} do
+  local ok4, got = pcall(f, raising)
+  check(not ok4 and rawequal(got, mine), name .. ": the __index error itself, got " .. tostring(got))
+  local ok5, msg = pcall(f, setmetatable({}, { __index = function(_, k) error("no " .. k) end }))
+  check(not ok5 and type(msg) == "string" and msg:find(": no %l+$"), name .. ": " .. tostring(msg))
+end
+-- A __index that answers is read (once per field): inherited fields work.
+memrange.set(setmetatable({ owner = "inh" }, { __index = { base = 0xC0000000, len = 0x10000000, flags = "write-combine" } }))
+local inherited
+for _, d in ipairs(memrange.get()) do if d.owner == "inh" then inherited = d end end
+eq(inherited and inherited.base, 0xC0000000)
+memrange.remove { base = 0xC0000000, len = 0x10000000 }
+
+-- Messages are capped: a 1 MB name does not make a 1 MB message.
+local long = raises("ENOENT", kmem.symbol, ("x"):rep(1 << 20))
+check(long and #long.message <= 1024 and #tostring(long) <= 1200, "capped: " .. #(long and long.message or ""))
+local longarg = argerr("bad argument #1 to 'memrange.flags'", memrange.flags, ("y"):rep(1 << 20))
+check(longarg and #longarg <= 1200, "argument errors are capped too: " .. #(longarg or ""))
+local longop = require("memlua.host").error { errno = "EIO", op = ("o"):rep(1 << 16), message = "m" }
+check(#longop.op <= 64, "op capped")
+
 -- Afterwards everything still works.
 mem.write32(A, 0xa1b2c3d4)
 eq(mem.read32(A), 0xa1b2c3d4)

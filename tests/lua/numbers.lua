@@ -12,6 +12,41 @@ eq(mem.read32("0x1000"), 0xdeadbeef, "hex string address")
 eq(mem.read32("4096"), 0xdeadbeef, "decimal string address")
 eq(mem.read32(" 0x1000 "), 0xdeadbeef, "blanks around a numeric string")
 
+-- Numeric strings convert exactly as Lua's tonumber does, on every path:
+-- the fast paths (mem.read8, w:read8), the checked ones (mem.extract, hex)
+-- and descriptor fields (issue 12: NBSP and hex floats differed).
+do
+  local win = mem.map(0, 0x2000)
+  for _, s in ipairs { "0x1p12", "0X1P+12", " 4096\t", "4096.0", "0x1000", "4.096e3", "+4096",
+                       "\u{a0}4096", "4096\u{a0}", "4096\0", "4096 x", "inf", "nan", "0x1p-2",
+                       "1e3000", "", "0x", "40_96" } do
+    local n = tonumber(s)
+    local want = n and math.tointeger(n)
+    local label = ("%q"):format(s)
+    for path, f in pairs {
+      ["mem.read8"] = function() return mem.read8(s) end,
+      ["w:read8"] = function() return win:read8(s) end,
+      ["mem.extract"] = function() return mem.extract(s).vaddr end,
+      ["hex"] = function() return hex(s) end,
+      ["sim.claim base"] = function()
+        local ok, e = pcall(sim.claim, { base = s, len = 0x1000, owner = "num" })
+        return (ok or type(e) == "table") or error(e)
+      end,
+    } do
+      local ok, v = pcall(f)
+      if want then
+        check(ok, path .. " takes " .. label .. ": " .. tostring(v))
+        local expect = ({ ["mem.read8"] = mem.read8(want), ["w:read8"] = mem.read8(want),
+                          ["mem.extract"] = want, ["hex"] = hex(want), ["sim.claim base"] = true })[path]
+        eq(v, expect, path .. " of " .. label)
+      else
+        check(not ok and type(v) == "string" and v:find("bad argument #1", 1, true),
+          path .. " refuses " .. label .. " as Lua does: " .. tostring(v))
+      end
+    end
+  end
+end
+
 -- Values: signed or unsigned, same bits.
 mem.write8(A, -1);      eq(mem.read8(A), 0xff, "write8 -1")
 mem.write8(A, 0xff);    eq(mem.read8(A), 0xff, "write8 0xff")

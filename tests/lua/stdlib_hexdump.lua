@@ -49,3 +49,27 @@ io.write = function(s) printed[#printed + 1] = s end
 hd.print(0xFFFF0, 16)
 io.write = real_write
 eq(table.concat(printed), hd.dump(0xFFFF0, 16))
+
+-- A range past the end of memory fails at once with the backend's error,
+-- not after reading everything before the end (issue 12); a wrapping one
+-- is EINVAL. Counting reads stops a dump that was not stopped.
+do
+  local real_read, real_read64, reads = mem.read, mem.read64, 0
+  local function counted(f)
+    return function(...)
+      reads = reads + 1
+      if reads > 100 then error("the dump read on instead of checking the range first") end
+      return f(...)
+    end
+  end
+  mem.read, mem.read64 = counted(real_read), counted(real_read64)
+  local e = raises("EFAULT", hd.dump, 0, 1 << 62)
+  eq(e and e.addr, (1 << 62) - 1, "the last byte was probed")
+  local e8 = raises("EFAULT", hd.print, 0x1000, 1 << 62, {group = 8})
+  eq(e8 and e8.addr, 0x1000 + (1 << 62) - 8, "the last word, with the group's width")
+  raises("EFAULT", hd.read, 0, 1 << 40, nil, 8)
+  raises("EINVAL", hd.dump, -0x10000, 0x20000)
+  mem.read, mem.read64 = real_read, real_read64
+  -- A range that is there reads as before.
+  eq(#hd.read(0x2000000, 2 * 65536 + 8, nil, 8), 2 * 65536 + 8)
+end

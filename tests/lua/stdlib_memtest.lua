@@ -45,3 +45,27 @@ argerr("'word'", memtest.run, { addr = 0x1000000, len = 64, word = 16 })
 argerr("multiples of 8 bytes", memtest.run, { addr = 0x1000000, len = 12 })
 raises("EFAULT", memtest.run, { addr = 1 << 40, len = 4096 })
 argerr("bad option 'algoritms' to 'memtest.run' (unknown;", memtest.run, { addr = 0x1000000, len = 64, algoritms = "all" })
+
+-- A range past the end of memory fails at once with the backend's error,
+-- not after testing everything before the end (issue 12). A window that
+-- counts accesses stops a run that was not stopped.
+do
+  local real_map, accesses = mem.map, 0
+  mem.map = function(a, n)
+    local w = real_map(a, n)
+    local function counted(name)
+      return function(_, ...)
+        accesses = accesses + 1
+        if accesses > 1000 then error("memtest ran on instead of checking the range first") end
+        return w[name](w, ...)
+      end
+    end
+    return { read64 = counted("read64"), write64 = counted("write64"),
+             read32 = counted("read32"), write32 = counted("write32") }
+  end
+  local e = raises("EFAULT", memtest.run, { addr = 0, len = 1 << 62 })
+  eq(e and e.addr, (1 << 62) - 8, "the last word was probed")
+  raises("EFAULT", memtest.run, { addr = 0x1000000, len = 1 << 40, word = 32, algorithms = "all" })
+  mem.map = real_map
+  check(accesses <= 2, "one probe each, nothing tested: " .. accesses)
+end

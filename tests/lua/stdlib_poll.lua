@@ -48,3 +48,21 @@ argerr("'clock'", poll.fn, function() return 0 end, 1, 1, {clock = "wall"})
 argerr("bad option 'timout' to 'poll.wait' (unknown;", poll.wait, 0xFE001008, 0xff, 0x80, {timout = 1})
 argerr("bad option 'interval' to 'poll.fn'", poll.fn, function() return 0 end, 1, 1, {interval = 5})
 argerr("bad options to 'poll.wait' (table expected, got number)", poll.wait, 0xFE001008, 0xff, 0x80, 5)
+
+-- A timeout of inf or nan (or past 2^63 ns) would never run out: refused
+-- before the first read (issue 12). The readers stop a wait that was not.
+local polls = 0
+local function reader()
+  polls = polls + 1
+  if polls > 100 then error("still polling: the timeout was taken") end
+  return 0
+end
+for _, t in ipairs { math.huge, 0 / 0, 1e300, -math.huge } do
+  argerr("bad option 'timeout' to 'poll' (seconds expected", poll.fn, reader, 1, 1, {timeout = t})
+end
+argerr("'timeout_ns'", poll.fn, reader, 1, 1, {timeout_ns = math.huge})
+local real_read32 = mem.read32
+mem.read32 = function(a) return reader() end
+argerr("bad option 'timeout' to 'poll' (seconds expected", poll.wait, 0xFE003000, 1, 1, {timeout = math.huge})
+mem.read32 = real_read32
+eq(polls, 0, "nothing was read")

@@ -76,15 +76,38 @@ pub fn pwrite_all(f: &File, off: u64, data: &[u8]) -> (usize, Option<i32>) {
 /// Moves the file position to `off` taken as unsigned: Linux's /dev/kmem
 /// takes kernel addresses (above 2^63, negative as an off_t) through lseek,
 /// while pread refuses every negative offset.
+///
+/// Offset 2^64-1 is -1 as an off_t, which is also lseek's failure: errno,
+/// cleared first, tells them apart (a regular file refuses it with EINVAL;
+/// taking that for success would read or write at the old position).
 fn seek_to(f: &File, off: u64) -> std::io::Result<()> {
     use std::os::fd::AsRawFd;
     let at = off as libc::off_t;
-    // SAFETY: lseek on a descriptor this File owns; no memory involved.
-    let r = unsafe { libc::lseek(f.as_raw_fd(), at, libc::SEEK_SET) };
-    if r == -1 && at != -1 {
-        return Err(std::io::Error::last_os_error());
+    // SAFETY: errno is this thread's; lseek on a descriptor this File
+    // owns, no memory involved.
+    let r = unsafe {
+        *errno_location() = 0;
+        libc::lseek(f.as_raw_fd(), at, libc::SEEK_SET)
+    };
+    if r == -1 {
+        let e = std::io::Error::last_os_error();
+        if at != -1 || e.raw_os_error() != Some(0) {
+            return Err(e);
+        }
     }
     Ok(())
+}
+
+#[cfg(target_os = "linux")]
+unsafe fn errno_location() -> *mut libc::c_int {
+    // SAFETY: glibc/musl's pointer to this thread's errno.
+    unsafe { libc::__errno_location() }
+}
+
+#[cfg(not(target_os = "linux"))]
+unsafe fn errno_location() -> *mut libc::c_int {
+    // SAFETY: FreeBSD's (and the BSDs') pointer to this thread's errno.
+    unsafe { libc::__error() }
 }
 
 /// `pread_all` through lseek and read, for devices with unsigned offsets.

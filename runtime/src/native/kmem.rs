@@ -98,10 +98,36 @@ impl KernelMem {
                 ),
             )
             .done(0)),
-            KernelMem::Device { file, path, .. } => match seek_write_all(file, addr, data) {
+            KernelMem::Device { file, path, .. } => {
+                past_end_of_file(file, path, addr, data.len())?;
+                match seek_write_all(file, addr, data) {
                 (n, None) if n == data.len() => Ok(()),
                 (n, code) => Err(Self::device_error(path, addr + n as u64, code).done(n as u64)),
-            },
+            }
+            }
         }
     }
+}
+
+/// A regular file standing in for kernel memory is written only inside
+/// it, checked before a byte moves (as --mem's file is): a write past its
+/// end would grow the file, and succeed where no memory is.
+fn past_end_of_file(file: &File, path: &str, addr: u64, len: usize) -> Result<()> {
+    let size = match file.metadata() {
+        Ok(m) if m.is_file() => m.len(),
+        _ => return Ok(()),
+    };
+    if addr <= size && len as u64 <= size - addr {
+        return Ok(());
+    }
+    Err(Error::new(
+        Errno::EFAULT,
+        "",
+        format!(
+            "kernel address {:#x} is past the end of {path} ({size:#x} bytes)",
+            addr.max(size)
+        ),
+    )
+    .at(addr)
+    .done(0))
 }
