@@ -28,29 +28,9 @@ use crate::calls::index_function;
 use crate::errors::{arg_error, type_name, Res};
 use crate::objects::{self, Object};
 
-fn errno_named(name: &str) -> Option<Errno> {
-    Some(match name {
-        "EFAULT" => Errno::EFAULT,
-        "EINVAL" => Errno::EINVAL,
-        "EBUSY" => Errno::EBUSY,
-        "ENOSPC" => Errno::ENOSPC,
-        "ENOENT" => Errno::ENOENT,
-        "EPERM" => Errno::EPERM,
-        "ENXIO" => Errno::ENXIO,
-        "EOPNOTSUPP" => Errno::EOPNOTSUPP,
-        "EACCES" => Errno::EACCES,
-        "EROFS" => Errno::EROFS,
-        "ENOMEM" => Errno::ENOMEM,
-        "ENOTTY" => Errno::ENOTTY,
-        "ETIMEDOUT" => Errno::ETIMEDOUT,
-        "EIO" => Errno::EIO,
-        _ => return None,
-    })
-}
-
 fn make_error(lua: &Lua, spec: Table) -> mlua::Result<Table> {
     let name: String = spec.get("errno")?;
-    let errno = errno_named(&name)
+    let errno = Errno::from_name(&name)
         .ok_or_else(|| mlua::Error::runtime(format!("host.error: unknown errno '{name}'")))?;
     let op: String = spec.get::<Option<String>>("op")?.unwrap_or_default();
     let message: String = spec.get::<Option<String>>("message")?.unwrap_or_default();

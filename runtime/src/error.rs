@@ -70,6 +70,11 @@ errnos! {
 }
 
 impl Errno {
+    /// The errno a script names (`"EFAULT"`), if memlua reports it.
+    pub fn from_name(name: &str) -> Option<Errno> {
+        Errno::ALL.iter().copied().find(|e| e.name() == name)
+    }
+
     /// Maps an OS error number to the nearest name memlua reports.
     pub fn from_code(code: i32) -> Errno {
         Errno::ALL
