@@ -22,11 +22,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 
 use memlua_runtime::{direct, ops, Errno, Error as RtError, PageState, Space, Width};
-use mlua::{ffi, Function, Lua, Value};
+use mlua::{ffi, Function, LightUserData, Lua};
 
 use crate::calls::{api_function, call_api};
 use crate::errors::Fail;
-use crate::objects::{self, Object};
+use crate::objects;
 use crate::pages::PageList;
 use crate::session::Session;
 use crate::window::Window;
@@ -45,24 +45,17 @@ const UV_RAISE: c_int = 2;
 const UV_STATES: c_int = 2;
 
 // Upvalues of `mem.read32` and friends.
-/// The session, as a tagged block ([`SessionRef`]).
+/// The session, as a light userdata: the slow function (another upvalue)
+/// holds a reference, so it lives as long as the closure. Not checked per
+/// call: the loop's budget has no room for it, and only
+/// `debug.setupvalue` can change it, which can break C functions of Lua's
+/// own library (`string.gmatch`'s iterator) the same way.
 const UV_SESSION: c_int = 1;
 const UV_SPACE_SLOW: c_int = 2;
 const UV_SPACE_RAISE: c_int = 3;
 
 const WIDTHS: [Width; 4] = [Width::W8, Width::W16, Width::W32, Width::W64];
 const SPACES: [Space; 2] = [Space::Phys, Space::Kernel];
-
-/// The session of `mem.read32` and friends, held by their closures as a
-/// tagged block so a script's `debug.setupvalue` cannot hand them anything
-/// else.
-#[derive(Clone)]
-pub struct SessionRef(pub Rc<Session>);
-
-impl Object for SessionRef {
-    const TAG: u64 = u64::from_be_bytes(*b"mlsessn\x01");
-    const NAME: &'static std::ffi::CStr = c"memlua.session";
-}
 
 /// The function that raises the parked error as an error table; one per
 /// Lua state, shared by every fast path.
@@ -154,6 +147,18 @@ fn access(
     write: Option<u64>,
 ) -> Result<Option<u64>, RtError> {
     let s = session.clone();
+    access_raw(&s, space, addr, w, write)
+}
+
+/// One access through a session the caller keeps alive.
+#[inline(always)]
+fn access_raw(
+    s: &Session,
+    space: Space,
+    addr: u64,
+    w: Width,
+    write: Option<u64>,
+) -> Result<Option<u64>, RtError> {
     guarded(|| match write {
         None => s.run(space, addr, w, false, |b| b.read(space, addr, w).map(Some)),
         Some(v) => s.run(space, addr, w, true, |b| {
@@ -251,10 +256,11 @@ unsafe fn space_access(l: *mut ffi::lua_State, space: Space, w: Width, write: bo
         } else {
             None
         };
-        let Some(s) = objects::at::<SessionRef>(l, ffi::lua_upvalueindex(UV_SESSION)) else {
+        let s = ffi::lua_touserdata(l, ffi::lua_upvalueindex(UV_SESSION)) as *const Session;
+        if s.is_null() {
             return fallback(l, UV_SPACE_SLOW);
-        };
-        let r = access(&(*s).0, space, addr, w, value);
+        }
+        let r = access_raw(&*s, space, addr, w, value);
         finish(l, UV_SPACE_RAISE, r)
     }
 }
@@ -336,15 +342,10 @@ pub fn space_function(
     slow: Function,
 ) -> mlua::Result<Function> {
     let f = space_fn(space == Space::Kernel, w, write);
-    objects::metatable::<SessionRef>(
-        lua,
-        Value::Nil,
-        lua.create_function(|_, ()| Ok("memlua session"))?,
-        &[],
-    )?;
-    let session = objects::create(lua, SessionRef(session.clone()))?;
+    let session = LightUserData(Rc::as_ptr(session) as *mut std::ffi::c_void);
     // SAFETY: three upvalues (UV_SESSION, UV_SPACE_SLOW, UV_SPACE_RAISE)
-    // pushed in order; lua_pushcclosure pops them.
+    // pushed in order; lua_pushcclosure pops them. `slow` holds the
+    // session (an Rc in its closure), so the pointer stays valid.
     unsafe {
         lua.exec_raw::<Function>((session, slow, raiser(lua)?), |state| {
             ffi::lua_pushcclosure(state, f, 3)

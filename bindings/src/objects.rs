@@ -50,13 +50,17 @@ struct Block<T> {
 pub unsafe fn at<T: Object>(l: *mut ffi::lua_State, idx: c_int) -> Option<*mut T> {
     // SAFETY: the caller's promise; the block is read only once its size
     // proves it is a Block<T>, and only its tag before the tag matched.
+    // Two calls, not three: lua_rawlen is a full userdata's size but also
+    // a string's or a table's length, and lua_touserdata is null for those
+    // (and only a light userdata's pointer, whose rawlen is 0, otherwise).
     unsafe {
-        if ffi::lua_type(l, idx) != ffi::LUA_TUSERDATA
-            || ffi::lua_rawlen(l, idx) != size_of::<Block<T>>()
-        {
+        if ffi::lua_rawlen(l, idx) != size_of::<Block<T>>() {
             return None;
         }
         let b = ffi::lua_touserdata(l, idx) as *mut Block<T>;
+        if b.is_null() {
+            return None;
+        }
         ((*b).tag == T::TAG).then(|| std::ptr::addr_of_mut!((*b).obj))
     }
 }
