@@ -361,6 +361,22 @@ pub fn parse<A: Into<Vec<u8>>>(argv: Vec<A>) -> Result<Invocation, Usage> {
     Ok(inv)
 }
 
+/// Whether `arg` is one of the options above and, if so, whether its
+/// value is the next argument (`--mem` yes; `--mem=x`, `-bsim`, `-w` no):
+/// `memlua test` passes these on to `parse`.
+pub fn option_takes_next(arg: &[u8]) -> Option<bool> {
+    if let Some(long) = arg.strip_prefix(b"--") {
+        let at = long.iter().position(|&b| b == b'=');
+        let spec = std::str::from_utf8(&long[..at.unwrap_or(long.len())])
+            .ok()
+            .and_then(find_long)?;
+        return Some(spec.value.is_some() && at.is_none());
+    }
+    let c = *arg.strip_prefix(b"-")?.first()?;
+    let spec = find_short(c as char).filter(|_| c.is_ascii())?;
+    Some(spec.value.is_some() && arg.len() == 2)
+}
+
 /// The usage line.
 pub fn usage_line() -> &'static str {
     "usage: memlua [options] [script [args]]"
