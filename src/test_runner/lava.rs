@@ -76,11 +76,13 @@ impl Reporter for Lava {
             Status::Skip | Status::Todo => "skip",
         };
         if o.failed() {
-            let at =
-                o.at.as_deref()
-                    .map(|a| format!("{a}: "))
-                    .unwrap_or_default();
-            for line in format!("{at}{}", o.message.as_deref().unwrap_or("error")).lines() {
+            let message = o.message.as_deref().unwrap_or("error");
+            // An error's message may start with its place already.
+            let at = match o.at.as_deref() {
+                Some(a) if !message.starts_with(a) => format!("{a}: "),
+                _ => String::new(),
+            };
+            for line in format!("{at}{message}").lines() {
                 outln!("# {line}");
             }
         }
