@@ -465,3 +465,24 @@ mod junit {
         assert_eq!(text.matches("<error type=\"timeout\"").count(), 2);
     }
 }
+
+/// The README's board test passes on the simulated board.
+#[test]
+fn the_readmes_board_test_passes_on_the_simulator() {
+    let (out, err) = run(&["test", "examples/board-tests"], 0);
+    assert_eq!(out.matches("\nok ").count(), 4, "{out}");
+    assert!(err.contains(" 4 passed, 0 failed"), "{err}");
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let file = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/board-tests/uart_test.lua"),
+    )
+    .unwrap();
+    // The README shows the file from its first line of code, up to the
+    // test it leaves out.
+    let shown = &file[file.find("local UART").unwrap()..file.find("\n  it(\"refuses").unwrap()];
+    assert!(
+        readme.contains(shown),
+        "README's board test differs from the file"
+    );
+}
