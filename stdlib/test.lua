@@ -591,6 +591,12 @@ function M.run_file(opts)
   for _, g in ipairs(GLOBALS) do _G[g] = M[g] end
   _G.assert = M.assert
   _G.print = capture_print
+  -- One file must not end the run of all the others.
+  if type(_G.os) == "table" then
+    _G.os.exit = function()
+      error("os.exit() would end memlua test itself; a test fails with an assertion or error()", 2)
+    end
+  end
   if opts.seed then math.randomseed(opts.seed) end
 
   local loaded = guarded(opts.chunk)
