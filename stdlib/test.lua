@@ -456,6 +456,14 @@ local function blocks_of(test)
   return chain
 end
 
+-- A timeout, at the line the test stood at (not where the runner's own
+-- code happened to be when time ran out).
+local function timeout_outcome()
+  local _, at = ctx.timed_out()
+  if at and at:find(SELF:sub(2), 1, true) then at = nil end
+  return { status = "error", kind = "timeout", message = ctx.timeout_message, at = at }
+end
+
 -- The message handler: what went wrong, as an outcome.
 local function handler(e)
   local mt = getmetatable(e)
@@ -466,10 +474,7 @@ local function handler(e)
   elseif mt == TODO then
     return { status = "todo", message = e.reason }
   end
-  if ctx.timed_out and ctx.timed_out() then
-    local _, at = ctx.timed_out()
-    return { status = "error", kind = "timeout", message = ctx.timeout_message, at = at }
-  end
+  if ctx.timed_out and ctx.timed_out() then return timeout_outcome() end
   local at = where(2)
   local message
   if type(e) == "string" then
@@ -477,7 +482,10 @@ local function handler(e)
   elseif is_memlua_error(e) then
     message = (at and at .. ": " or "") .. tostring(e)
   else
-    local ok, text = pcall(tostring, e)
+    -- As lua.c reports it: an object by its __tostring, else its type.
+    local mt = getmetatable(e)
+    local ok, text = false, nil
+    if type(mt) == "table" and mt.__tostring then ok, text = pcall(tostring, e) end
     message = ok and type(text) == "string" and text or ("(error object is a " .. type(e) .. " value)")
   end
   local stack = debug.traceback("", 2):gsub("^\n", "")
@@ -493,13 +501,16 @@ local function guarded(fn)
     return xpcall(fn, handler)
   end)
   local ok, xok, outcome = coroutine.resume(co)
+  -- Time ran out, whatever became of the coroutine: the hook may have
+  -- yielded one the test made, which then returned as if it had ended.
+  local timed = ctx.timed_out and ctx.timed_out()
   if coroutine.status(co) == "suspended" then
-    local timed, at = false, nil
-    if ctx.timed_out then timed, at = ctx.timed_out() end
     coroutine.close(co)
-    if timed then return { status = "error", kind = "timeout", message = ctx.timeout_message, at = at } end
-    return { status = "error", message = "the test yielded (coroutine.yield outside a coroutine of its own)", at = nil }
+    if not timed then
+      return { status = "error", message = "the test yielded (coroutine.yield outside a coroutine of its own)" }
+    end
   end
+  if timed then return timeout_outcome() end
   if not ok then return { status = "error", message = tostring(xok) } end
   if xok then return nil end
   -- An error in the handler itself (a stack overflow leaves it no room).
