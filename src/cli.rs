@@ -419,6 +419,9 @@ that name is in the current folder (memlua warns when one is):
   memlua -t memcontrol list
   memlua memcontrol list
 
+Tests: memlua test [options] [PATH...] runs *_test.lua files and reports
+each test as TAP, JUnit or LAVA lines (memlua test --help).
+
 Environment:
   MEMLUA_INIT     Lua run before anything else; '@FILE' runs FILE
   MEMLUA_PATH     extra module paths, ';'-separated (templates with '?', or folders)

@@ -308,6 +308,9 @@ fn usage_errors_exit_2_and_say_what_is_wrong() {
     }
     let (out, _) = run(&["test", "--help"], 0);
     assert!(out.contains("--backends A,B,..."), "{out}");
+    // memlua's own help points at it.
+    let (out, _) = run(&["--help"], 0);
+    assert!(out.contains("memlua test --help"), "{out}");
 }
 
 /// Dogfood: the project's own Lua suites written as `*_test.lua`
