@@ -474,6 +474,22 @@ fn os_string(bytes: Vec<u8>) -> OsString {
     return String::from_utf8_lossy(&bytes).into_owned().into();
 }
 
+/// Whether `arg` is one of the options above and, if so, whether its
+/// value is the next argument (`--mem` yes; `--mem=x`, `-bsim`, `-w` no):
+/// `memlua test` passes these on to `parse`.
+pub fn option_takes_next(arg: &[u8]) -> Option<bool> {
+    if let Some(long) = arg.strip_prefix(b"--") {
+        let at = long.iter().position(|&b| b == b'=');
+        let spec = std::str::from_utf8(&long[..at.unwrap_or(long.len())])
+            .ok()
+            .and_then(find_long)?;
+        return Some(spec.value.is_some() && at.is_none());
+    }
+    let c = *arg.strip_prefix(b"-")?.first()?;
+    let spec = find_short(c as char).filter(|_| c.is_ascii())?;
+    Some(spec.value.is_some() && arg.len() == 2)
+}
+
 /// The usage line.
 pub fn usage_line() -> &'static str {
     "usage: memlua [options] [script [args]]"
@@ -520,6 +536,10 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ("MEMLUA_PROGRESS", "0 turns the tools' progress bars off"),
 ];
 
+/// `memlua test`, which has its own --help.
+pub const TESTS_NOTE: &str = "Tests: memlua test [options] [PATH...] runs *_test.lua files and \
+reports each test as TAP, JUnit or LAVA lines (memlua test --help).";
+
 /// Options of the other backend are refused.
 pub const BACKEND_NOTE: &str = "An option of the other backend (--mem, --kmem or -w with the \
 simulator, --board with the native backend) is a usage error, never ignored.";
@@ -543,6 +563,7 @@ pub fn help() -> String {
     for e in TOOLS_EXAMPLES {
         let _ = writeln!(out, "  {e}");
     }
+    let _ = writeln!(out, "\n{}", wrap(TESTS_NOTE));
     let _ = writeln!(out, "\nEnvironment:");
     for (name, what) in ENVIRONMENT {
         entry(&mut out, name, 15, what);

@@ -33,6 +33,7 @@ mod interp;
 mod map;
 mod repl;
 mod run;
+mod test_runner;
 mod tools;
 
 use memlua_runtime::sim::board::BUILTIN;
@@ -207,6 +208,10 @@ fn start(inv: &Invocation) -> Result<(), Stop> {
 #[cfg_attr(test, allow(dead_code))]
 fn memlua_main(args: Vec<Vec<u8>>) -> u8 {
     memlua_runtime::native::tune_allocator();
+    // `memlua test ...` is the test runner (`memlua ./test` runs a file).
+    if args.get(1).is_some_and(|a| a == b"test") {
+        return test_runner::main(&args[2..]);
+    }
     let stop = match cli::parse(args) {
         Ok(inv) => match start(&inv) {
             Ok(()) => return 0,

@@ -1,7 +1,9 @@
 //! Runs tests/lua/*.lua, one #[test] per file, each in a fresh Lua state
 //! with a fresh simulated `pc` board installed. Suites assert with
 //! `check`/`eq`/`raises`/`argerr`, which record each failure with its file
-//! and line instead of stopping, so one run reports every failure.
+//! and line instead of stopping, so one run reports every failure; the
+//! `*_test.lua` suites are in `memlua test`'s form (tests/test_runner.rs
+//! also runs them through the binary).
 //!
 //! Besides the API, suites get `new_session(board [, {nosim=true}])`: the
 //! API of another simulator as a table (`s.memrange.count()`), `nosim`
@@ -68,7 +70,7 @@ fn portable_on_a_minimal_backend() {
 
 #[test]
 fn numbers() {
-    suite("numbers.lua");
+    suite("numbers_test.lua");
 }
 
 #[test]
@@ -78,7 +80,7 @@ fn mem() {
 
 #[test]
 fn kmem() {
-    suite("kmem.lua");
+    suite("kmem_test.lua");
 }
 
 #[test]
@@ -113,12 +115,12 @@ fn stdlib() {
 
 #[test]
 fn stdlib_bits() {
-    suite("stdlib_bits.lua");
+    suite("stdlib_bits_test.lua");
 }
 
 #[test]
 fn stdlib_hexdump() {
-    suite("stdlib_hexdump.lua");
+    suite("stdlib_hexdump_test.lua");
 }
 
 #[test]

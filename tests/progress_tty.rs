@@ -109,3 +109,18 @@ fn piped_stderr_gets_no_bar() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `memlua test` draws a progress line on a terminal, and none with
+/// MEMLUA_PROGRESS=0.
+#[test]
+fn memlua_test_shows_progress_on_a_terminal_only() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/runner/pass_test.lua"
+    );
+    let screen = on_terminal(&["test", file], &[]);
+    assert!(screen.contains("[0/1] 0 passed, 0 failed"), "{screen}");
+    assert!(screen.contains("memlua test: 7 passed"), "{screen}");
+    let quiet = on_terminal(&["test", file], &[("MEMLUA_PROGRESS", "0")]);
+    assert!(!quiet.contains("[0/1]"), "{quiet}");
+}

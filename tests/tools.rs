@@ -358,6 +358,18 @@ impl Sleeper {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         let text = text.expect("sleep's text mapping");
+        // Until it sleeps, it may not have run far enough to touch its text.
+        for _ in 0..200 {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            if stat
+                .rsplit(')')
+                .next()
+                .is_some_and(|r| r.trim_start().starts_with('S'))
+            {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         Sleeper { child, pid, text }
     }
 }
@@ -385,7 +397,9 @@ fn v2p_looks_up_another_process() {
         .and_then(|l| l.split('-').next())
         .map(|a| format!("0x{a}"))
         .expect("a stack mapping");
-    let (json, _) = run(&["v2p", "--json", "-p", pid, &s.text, "4096"], 0);
+    // 64 KiB of its text: a process just started has not necessarily
+    // touched the first page, but it ran some of these.
+    let (json, _) = run(&["v2p", "--json", "-p", pid, &s.text, "65536"], 0);
     let (unmapped, _) = run(&["v2p", "-p", pid, "0x1000"], 0);
     let (untouched, _) = run(&["v2p", "--json", "-p", pid, &stack, "4096"], 0);
     run(&["v2p", "-p", pid, "0x1000", "0"], 2);

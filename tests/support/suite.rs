@@ -2,6 +2,9 @@
 //! and tests/lua_native.rs (native backend over a file): the assertion
 //! helpers of prelude.lua with a failure recorder, `add_stdlib_module`,
 //! the harness's `new_session`, the suite itself and a final collection.
+//! A `*_test.lua` suite is written for `memlua test` (describe/it); it runs
+//! through the same Lua runner here, so it is also proven behind layers
+//! and on the native backend.
 
 use std::cell::RefCell;
 use std::path::Path;
@@ -57,9 +60,41 @@ pub fn run(
             .join("tests/lua")
             .join(file);
         let src = std::fs::read_to_string(&path).map_err(mlua::Error::external)?;
-        lua.load(src)
+        let chunk = lua
+            .load(src)
             .set_name(format!("@tests/lua/{file}"))
-            .exec()?;
+            .into_function()?;
+        if file.ends_with("_test.lua") {
+            // A suite in `memlua test`'s form: its own runner
+            // (stdlib/test.lua) runs it, and each failed or errored test
+            // is a failure here.
+            let f = failures.clone();
+            let report = lua.create_function(move |_, r: Table| {
+                let status: String = r.get("status")?;
+                if status == "fail" || status == "error" {
+                    let name: Vec<String> = r
+                        .get::<Table>("name")?
+                        .sequence_values()
+                        .collect::<mlua::Result<_>>()?;
+                    f.borrow_mut().push(format!(
+                        "{}: {}: {}",
+                        r.get::<Option<String>>("at")?.unwrap_or_else(|| "?".into()),
+                        name.join(" > "),
+                        r.get::<Option<String>>("message")?.unwrap_or_default()
+                    ));
+                }
+                Ok(())
+            })?;
+            let require: mlua::Function = lua.globals().get("require")?;
+            let runner: Table = require.call("memlua.test")?;
+            let opts = lua.create_table()?;
+            opts.set("chunk", chunk)?;
+            opts.set("name", format!("tests/lua/{file}"))?;
+            opts.set("report", report)?;
+            runner.get::<mlua::Function>("run_file")?.call::<()>(opts)?;
+        } else {
+            chunk.call::<()>(())?;
+        }
         // A suite ends with a full collection, so __gc paths run too.
         lua.gc_collect()?;
         Ok(())

@@ -1,0 +1,38 @@
+-- memlua.bits: field extraction and insertion.
+local bits = require "memlua.bits"
+
+describe("memlua.bits", function()
+  it("makes masks", function()
+    assert.equal(0, bits.mask(0))
+    assert.equal(0xff, bits.mask(8))
+    assert.equal(-1, bits.mask(64))
+    assert.equal(0x30, bits.fieldmask(4, 2))
+  end)
+
+  it("extracts and inserts fields", function()
+    assert.equal(0xbc, bits.extract(0xabcd, 4, 8))
+    assert.equal(0xf, bits.extract(-1, 60, 4), "top bits of a negative pattern")
+    assert.equal(0x0f, bits.insert(0xff, 0, 4, 4))
+    assert.equal(0xc000000000000000, bits.insert(0, 0x3, 62, 2))
+    assert.equal(-1, bits.insert(0, -1, 0, 64))
+    assert.equal(0xa, bits.field(0xa5, 7, 4))
+  end)
+
+  it("tests, sets, clears, flips and counts bits", function()
+    assert.truthy(bits.test(0x10, 4) and not bits.test(0x10, 3))
+    assert.equal(math.mininteger, bits.set(0, 63))
+    assert.equal(0xfe, bits.clear(0xff, 0))
+    assert.equal(2, bits.flip(0, 1))
+    assert.equal(64, bits.popcount(-1))
+    assert.same({ 0, 4 }, bits.list(0x11))
+  end)
+
+  it("names the argument that is wrong", function()
+    assert.error_matches(function() return bits.insert(0, 4, 0, 2) end, "does not fit in 2 bits", 1, true)
+    assert.error_matches(function() return bits.insert(0, -1, 0, 8) end, "does not fit", 1, true)
+    assert.error_matches(function() return bits.extract(1, 64, 1) end, "'lsb'", 1, true)
+    assert.error_matches(function() return bits.extract(1, 60, 5) end, "'width'", 1, true)
+    assert.error_matches(function() return bits.extract(1.5, 0, 1) end, "integer expected", 1, true)
+    assert.error_matches(function() return bits.field(1, 1, 3) end, "msb 1 below lsb 3", 1, true)
+  end)
+end)
