@@ -1,5 +1,7 @@
 //! Access traces: a [`record::Recorder`] layer writes every operation a
-//! script makes on a backend to a JSON Lines file; [`file`] reads traces.
+//! script makes on a backend to a JSON Lines file, and a
+//! [`replay::Replay`] backend answers a later run from that file, checking
+//! that the run makes the same operations. [`file`] reads traces.
 //!
 //! The format (version [`FORMAT`]), one JSON object per line:
 //!
@@ -24,6 +26,7 @@ pub mod b64;
 pub mod file;
 mod line;
 pub mod record;
+pub mod replay;
 
 /// The trace format this memlua writes and reads.
 pub const FORMAT: u64 = 1;
