@@ -1,0 +1,132 @@
+//! `trace`: the Lua side of access traces (`memlua --record` / `--replay`,
+//! runtime/src/trace/). `trace.mark(text)` writes a marker line into the
+//! recording, and does nothing when there is none, so the table exists on
+//! every backend. [`attach`] connects a recording or replay to the state
+//! and tells it where the script is (`src` of each line), which the layers
+//! below the API cannot see.
+
+use std::ffi::CStr;
+use std::rc::Rc;
+
+use memlua_runtime::trace::{Control, Position};
+use mlua::{ffi, Lua, Table, Value};
+
+use crate::calls::api_function;
+use crate::numbers::bytes_arg;
+
+/// The recording or replay this state runs under.
+struct Attached(Rc<dyn Control>);
+
+/// The `trace` table.
+pub fn table(lua: &Lua) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    t.set(
+        "mark",
+        api_function(lua, |lua, text: Value| {
+            let text = bytes_arg(&text, 1, "trace.mark")?;
+            if let Some(a) = lua.app_data_ref::<Attached>() {
+                a.0.mark(&text.to_string_lossy());
+            }
+            Ok(())
+        })?,
+    )?;
+    Ok(t)
+}
+
+/// Runs the state under `control`: `trace.mark` reaches it, and it learns
+/// each operation's script position from this state.
+pub fn attach(lua: &Lua, control: Rc<dyn Control>) -> mlua::Result<()> {
+    control.set_position(Some(position(lua)?));
+    lua.set_app_data(Attached(control));
+    Ok(())
+}
+
+/// The running script's position, read from the main thread's call stack:
+/// the first Lua frame above the API call that is not memlua's own stdlib
+/// (a `poll.wait` is reported where the script called it), else the first
+/// Lua frame. A coroutine's accesses are reported where it was resumed.
+fn position(lua: &Lua) -> mlua::Result<Position> {
+    let main = crate::state::main_thread(lua)?;
+    let weak = lua.weak();
+    Ok(Box::new(move |out: &mut String| {
+        // The state closing (its Lua value gone) has no script running.
+        let Some(_alive) = weak.try_upgrade() else {
+            return;
+        };
+        // SAFETY: `main` is the main thread of the state `_alive` keeps
+        // open; this runs inside an API call on it (a recorder or replay
+        // asks while it handles the call), when its call stack is
+        // consistent. lua_getstack and lua_getinfo("Sl") only read that
+        // stack and push nothing.
+        unsafe { script_position(main, out) }
+    }))
+}
+
+/// Where a frame is, and whose code it is.
+struct Frame {
+    src: String,
+    line: i32,
+    /// memlua's stdlib (`@stdlib/...`).
+    library: bool,
+    /// memlua's own wrappers (`=docall`, the `os.exit` of src/trace.rs).
+    wrapper: bool,
+}
+
+/// The Lua frame at `level` of `l`; Some(None) for a C frame; None past
+/// the bottom of the stack.
+///
+/// # Safety
+/// `l` is a live thread whose call stack is consistent (see `position`).
+unsafe fn frame(l: *mut ffi::lua_State, level: i32) -> Option<Option<Frame>> {
+    // SAFETY: the caller's promise; a zeroed lua_Debug is what
+    // lua_getstack fills, and the strings lua_getinfo points at live in
+    // the function's prototype, which the running frame keeps.
+    unsafe {
+        let mut ar: ffi::lua_Debug = std::mem::zeroed();
+        if ffi::lua_getstack(l, level, &mut ar) == 0 {
+            return None;
+        }
+        if ffi::lua_getinfo(l, c"Sl".as_ptr(), &mut ar) == 0 || ar.currentline < 0 {
+            return Some(None);
+        }
+        let source = if ar.source.is_null() {
+            &[][..]
+        } else {
+            CStr::from_ptr(ar.source).to_bytes()
+        };
+        Some(Some(Frame {
+            src: CStr::from_ptr(ar.short_src.as_ptr())
+                .to_string_lossy()
+                .into_owned(),
+            line: ar.currentline,
+            library: source.starts_with(b"@stdlib/"),
+            wrapper: source == b"=docall" || source == b"=os.exit",
+        }))
+    }
+}
+
+/// # Safety
+/// As [`frame`].
+unsafe fn script_position(l: *mut ffi::lua_State, out: &mut String) {
+    let mut library: Option<Frame> = None;
+    for level in 1..256 {
+        // SAFETY: the caller's promise.
+        match unsafe { frame(l, level) } {
+            None => break,
+            Some(None) => continue,
+            Some(Some(f)) if f.wrapper => continue,
+            Some(Some(f)) if f.library => {
+                library.get_or_insert(f);
+            }
+            Some(Some(f)) => return push(out, &f.src, f.line),
+        }
+    }
+    if let Some(f) = library {
+        push(out, &f.src, f.line);
+    }
+}
+
+fn push(out: &mut String, src: &str, line: i32) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "{src}:{line}");
+}
