@@ -263,7 +263,12 @@ impl Entry {
                 Some(More::Text(t)) => format!("trace.mark({t:?})"),
                 _ => "trace.mark()".into(),
             },
-            (Kind::End, _) => "the end of the run".into(),
+            (Kind::End, _) => match self.more.as_deref() {
+                Some(More::End { status, how, .. }) => {
+                    format!("the end of the run ({how}, status {status})")
+                }
+                _ => "the end of the run".into(),
+            },
             (Kind::Read | Kind::Write, None) => format!("{}?", self.kind.name()),
         };
         if self.repeat > 1 {

@@ -1,7 +1,8 @@
 //! Access traces: a [`record::Recorder`] layer writes every operation a
 //! script makes on a backend to a JSON Lines file, and a
 //! [`replay::Replay`] backend answers a later run from that file, checking
-//! that the run makes the same operations. [`file`] reads traces.
+//! that the run makes the same operations. [`file`] reads traces,
+//! [`tool`] prints, compares and exports them (`memlua trace`).
 //!
 //! The format (version [`FORMAT`]), one JSON object per line:
 //!
@@ -27,6 +28,7 @@ pub mod file;
 mod line;
 pub mod record;
 pub mod replay;
+pub mod tool;
 
 /// The trace format this memlua writes and reads.
 pub const FORMAT: u64 = 1;
