@@ -28,6 +28,9 @@ enum Opt {
     Mem,
     Kmem,
     Write,
+    Record,
+    Replay,
+    ReplayMode,
     ListBoards,
     ListTools,
     Tool,
@@ -127,6 +130,30 @@ const OPTIONS: &[OptSpec] = &[
     },
     OptSpec {
         short: None,
+        long: Some("record"),
+        value: Some("FILE"),
+        help: "record every access to FILE (JSON Lines, one line per access; `memlua trace show FILE` reads it), with any backend",
+        example: "memlua -b native --mem dump.bin --record probe.jsonl probe.lua",
+        id: Opt::Record,
+    },
+    OptSpec {
+        short: None,
+        long: Some("replay"),
+        value: Some("FILE"),
+        help: "answer every access from the trace FILE instead of a machine; the run must make the recorded accesses, or it stops (backend.name is \"replay\")",
+        example: "memlua --replay probe.jsonl probe.lua",
+        id: Opt::Replay,
+    },
+    OptSpec {
+        short: None,
+        long: Some("replay-mode"),
+        value: Some("strict|relaxed"),
+        help: "strict (default): the recorded order exactly, nothing left over; relaxed: the order at each address only, and polls may read more or fewer times",
+        example: "memlua --replay probe.jsonl --replay-mode relaxed probe.lua",
+        id: Opt::ReplayMode,
+    },
+    OptSpec {
+        short: None,
         long: Some("list-boards"),
         value: None,
         help: "list the built-in boards",
@@ -207,6 +234,12 @@ pub struct Invocation {
     pub mem: Option<String>,
     pub kmem: Option<String>,
     pub write: bool,
+    /// `--record FILE`.
+    pub record: Option<String>,
+    /// `--replay FILE`.
+    pub replay: Option<String>,
+    /// `--replay-mode`: "strict" or "relaxed".
+    pub replay_mode: Option<String>,
     pub list_boards: bool,
     pub list_tools: bool,
     pub map: bool,
@@ -336,6 +369,16 @@ pub fn parse<A: Into<Vec<u8>>>(argv: Vec<A>) -> Result<Invocation, Usage> {
             Opt::Mem => inv.mem = Some(text()),
             Opt::Kmem => inv.kmem = Some(text()),
             Opt::Write => inv.write = true,
+            Opt::Record => inv.record = Some(text()),
+            Opt::Replay => inv.replay = Some(text()),
+            Opt::ReplayMode => match text().as_str() {
+                "strict" | "relaxed" => inv.replay_mode = Some(text()),
+                other => {
+                    return Err(Usage(format!(
+                        "unknown replay mode '{other}'; expected strict or relaxed"
+                    )))
+                }
+            },
             Opt::ListBoards => inv.list_boards = true,
             Opt::ListTools => inv.list_tools = true,
             Opt::Tool => {
@@ -411,7 +454,9 @@ Environment:
   LUA_PATH, LUA_CPATH  Lua's own module paths (as for lua; LUA_PATH_5_4 first)
 
 An option of the other backend (--mem, --kmem or -w with the simulator,
---board with the native backend) is a usage error, never ignored.
+--board with the native backend) is a usage error, never ignored; so are
+-b, --board, --mem, --kmem, -w and --record with --replay, whose trace
+answers every access.
 
 Exit status: 0 success, 1 the script raised an error, 2 usage error.
 "
@@ -495,6 +540,10 @@ mod tests {
             .0
             .contains("sim or native"));
         assert!(parse(argv(&["--map=1"])).is_err());
+        assert_eq!(
+            parse(argv(&["--replay-mode", "loose"])).unwrap_err().0,
+            "unknown replay mode 'loose'; expected strict or relaxed"
+        );
         assert!(parse(argv(&["-ix"])).is_err());
     }
 

@@ -297,6 +297,10 @@ impl State {
         if let Some(e) = &self.diverged {
             return Err(e.clone());
         }
+        if self.finished {
+            // Finalizers after os.exit: nothing is checked any more.
+            return Err(Error::new(Errno::EIO, "", "the replay is over"));
+        }
         if a.kind == Kind::ProcessUnmap {
             return self.unmap(a);
         }
