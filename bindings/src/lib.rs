@@ -62,6 +62,7 @@ pub fn install(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<()> {
         g.set(name, api.get::<mlua::Value>(name)?)?;
     }
     stdlib::install(lua)?;
+    trace_api::install(lua)?;
     host::install(lua)
 }
 

@@ -3,15 +3,18 @@
 //! recording, and does nothing when there is none, so the table exists on
 //! every backend. [`attach`] connects a recording or replay to the state
 //! and tells it where the script is (`src` of each line), which the layers
-//! below the API cannot see.
+//! below the API cannot see. `require "memlua.tracefile"` serves the
+//! `memlua trace` tool.
 
 use std::ffi::CStr;
+use std::io::Write;
 use std::rc::Rc;
 
-use memlua_runtime::trace::{Control, Position};
+use memlua_runtime::trace::{file, tool, Control, Position};
 use mlua::{ffi, Lua, Table, Value};
 
 use crate::calls::api_function;
+use crate::errors::{Fail, Res};
 use crate::numbers::bytes_arg;
 
 /// The recording or replay this state runs under.
@@ -129,4 +132,82 @@ unsafe fn script_position(l: *mut ffi::lua_State, out: &mut String) {
 fn push(out: &mut String, src: &str, line: i32) {
     use std::fmt::Write as _;
     let _ = write!(out, "{src}:{line}");
+}
+
+fn load(path: &str) -> Res<file::Trace> {
+    file::load(path).map_err(Fail::Arg)
+}
+
+/// Writes `f`'s output to stdout.
+fn to_stdout(f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Res<()> {
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    f(&mut w)
+        .and_then(|()| w.flush())
+        .map_err(|e| Fail::Arg(format!("cannot write the output: {e}")))
+}
+
+/// `require "memlua.tracefile"`: what `memlua trace` (scripts/trace.lua)
+/// needs. Each function takes trace paths; a trace that cannot be read
+/// raises its message (file and line).
+fn module(lua: &Lua) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    t.set(
+        "show",
+        api_function(lua, |_, path: String| {
+            let t = load(&path)?;
+            to_stdout(|w| tool::show(&t, w))
+        })?,
+    )?;
+    t.set(
+        "stats",
+        api_function(lua, |_, path: String| {
+            let t = load(&path)?;
+            to_stdout(|w| tool::stats(&t, w))
+        })?,
+    )?;
+    t.set(
+        "diff",
+        api_function(lua, |_, (a, b): (String, String)| {
+            let (ta, tb) = (load(&a)?, load(&b)?);
+            let (same, diff) = tool::diff(&ta, &tb);
+            Ok((same, diff))
+        })?,
+    )?;
+    // qtest(path [, out]): the script to `out` (a path) or stdout; the
+    // counts as a table {commands=, failed=, other_space=, not_access=}.
+    t.set(
+        "qtest",
+        api_function(lua, |lua, (path, out): (String, Option<String>)| {
+            let t = load(&path)?;
+            let n = match out {
+                Some(o) => {
+                    let f = std::fs::File::create(&o)
+                        .map_err(|e| Fail::Arg(format!("cannot create {o}: {e}")))?;
+                    let mut w = std::io::BufWriter::new(f);
+                    let n = tool::qtest(&t, &mut w)
+                        .and_then(|n| w.flush().map(|()| n))
+                        .map_err(|e| Fail::Arg(format!("cannot write {o}: {e}")))?;
+                    n
+                }
+                None => {
+                    let mut n = tool::Exported::default();
+                    to_stdout(|w| tool::qtest(&t, w).map(|x| n = x))?;
+                    n
+                }
+            };
+            let r = lua.create_table()?;
+            r.set("commands", n.commands)?;
+            r.set("failed", n.failed)?;
+            r.set("other_space", n.other_space)?;
+            r.set("not_access", n.not_access)?;
+            Ok(r)
+        })?,
+    )?;
+    Ok(t)
+}
+
+/// Registers `memlua.tracefile`.
+pub fn install(lua: &Lua) -> mlua::Result<()> {
+    crate::stdlib::preload(lua, "memlua.tracefile", module)
 }
