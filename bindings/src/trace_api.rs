@@ -47,7 +47,8 @@ pub fn attach(lua: &Lua, control: Rc<dyn Control>) -> mlua::Result<()> {
 /// The running script's position, read from the main thread's call stack:
 /// the first Lua frame above the API call that is not memlua's own stdlib
 /// (a `poll.wait` is reported where the script called it), else the first
-/// Lua frame. A coroutine's accesses are reported where it was resumed.
+/// in the stdlib. A coroutine's accesses are reported where it was
+/// resumed: the main thread's stack is the one read.
 fn position(lua: &Lua) -> mlua::Result<Position> {
     let main = crate::state::main_thread(lua)?;
     let weak = lua.weak();
@@ -65,73 +66,55 @@ fn position(lua: &Lua) -> mlua::Result<Position> {
     }))
 }
 
-/// Where a frame is, and whose code it is.
-struct Frame {
-    src: String,
-    line: i32,
-    /// memlua's stdlib (`@stdlib/...`).
-    library: bool,
-    /// memlua's own wrappers (`=docall`, the `os.exit` of src/trace.rs).
-    wrapper: bool,
-}
-
-/// The Lua frame at `level` of `l`; Some(None) for a C frame; None past
-/// the bottom of the stack.
+/// Appends the position of the first Lua frame of `l` above the API call
+/// (level 1 up) that is script code, or failing that of the first in
+/// memlua's stdlib; memlua's own wrappers are passed over. Writes straight
+/// into `out`: this runs for every line a recording writes.
 ///
 /// # Safety
 /// `l` is a live thread whose call stack is consistent (see `position`).
-unsafe fn frame(l: *mut ffi::lua_State, level: i32) -> Option<Option<Frame>> {
-    // SAFETY: the caller's promise; a zeroed lua_Debug is what
-    // lua_getstack fills, and the strings lua_getinfo points at live in
-    // the function's prototype, which the running frame keeps.
-    unsafe {
-        let mut ar: ffi::lua_Debug = std::mem::zeroed();
-        if ffi::lua_getstack(l, level, &mut ar) == 0 {
-            return None;
-        }
-        if ffi::lua_getinfo(l, c"Sl".as_ptr(), &mut ar) == 0 || ar.currentline < 0 {
-            return Some(None);
-        }
-        let source = if ar.source.is_null() {
-            &[][..]
-        } else {
-            CStr::from_ptr(ar.source).to_bytes()
-        };
-        Some(Some(Frame {
-            src: CStr::from_ptr(ar.short_src.as_ptr())
-                .to_string_lossy()
-                .into_owned(),
-            line: ar.currentline,
-            library: source.starts_with(b"@stdlib/"),
-            wrapper: source == b"=docall" || source == b"=os.exit",
-        }))
-    }
-}
-
-/// # Safety
-/// As [`frame`].
 unsafe fn script_position(l: *mut ffi::lua_State, out: &mut String) {
-    let mut library: Option<Frame> = None;
+    let start = out.len();
+    let mut have_library = false;
     for level in 1..256 {
-        // SAFETY: the caller's promise.
-        match unsafe { frame(l, level) } {
-            None => break,
-            Some(None) => continue,
-            Some(Some(f)) if f.wrapper => continue,
-            Some(Some(f)) if f.library => {
-                library.get_or_insert(f);
+        // SAFETY: the caller's promise; a zeroed lua_Debug is what
+        // lua_getstack fills, and the strings lua_getinfo points at live
+        // in the running function's prototype and in `ar`.
+        unsafe {
+            let mut ar: ffi::lua_Debug = std::mem::zeroed();
+            if ffi::lua_getstack(l, level, &mut ar) == 0 {
+                return;
             }
-            Some(Some(f)) => return push(out, &f.src, f.line),
+            if ffi::lua_getinfo(l, c"Sl".as_ptr(), &mut ar) == 0 || ar.currentline < 0 {
+                continue; // a C function
+            }
+            let source = if ar.source.is_null() {
+                &[][..]
+            } else {
+                CStr::from_ptr(ar.source).to_bytes()
+            };
+            if source == b"=docall" || source == b"=os.exit" {
+                continue;
+            }
+            let library = source.starts_with(b"@stdlib/");
+            if library && have_library {
+                continue;
+            }
+            out.truncate(start);
+            out.push_str(&CStr::from_ptr(ar.short_src.as_ptr()).to_string_lossy());
+            out.push(':');
+            push_int(out, ar.currentline);
+            if !library {
+                return;
+            }
+            have_library = true;
         }
-    }
-    if let Some(f) = library {
-        push(out, &f.src, f.line);
     }
 }
 
-fn push(out: &mut String, src: &str, line: i32) {
+fn push_int(out: &mut String, v: i32) {
     use std::fmt::Write as _;
-    let _ = write!(out, "{src}:{line}");
+    let _ = write!(out, "{v}");
 }
 
 fn load(path: &str) -> Res<file::Trace> {
