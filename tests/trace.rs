@@ -807,3 +807,26 @@ fn options_that_do_not_apply_to_a_replay_are_usage_errors() {
     assert_eq!(code, 1);
     assert!(err.contains("cannot create the trace"), "{err}");
 }
+
+/// README.md's recipe ("Recording and replaying"), as it is printed there.
+#[test]
+fn the_readme_recipe() {
+    let d = Dir::new("readme");
+    std::fs::create_dir_all(d.0.join("examples")).unwrap();
+    let recipe = std::fs::read_to_string(Path::new(ROOT).join("examples/uart-hello.lua")).unwrap();
+    d.write("examples/uart-hello.lua", &recipe);
+    let ok = "LCR = 0x03 (WLS=3 8BITS, STB=0, PEN=0, DLAB=0)\nuart-hello: OK\n";
+    let (code, out, _) = d.run(&["--record", "uart.jsonl", "examples/uart-hello.lua"]);
+    assert_eq!((code, out.as_str()), (0, ok));
+    let (code, out, _) = d.run(&["--replay", "uart.jsonl", "examples/uart-hello.lua"]);
+    assert_eq!((code, out.as_str()), (0, ok));
+    d.write(
+        "uart-2.lua",
+        &recipe.replace("uart.DLL = 1", "uart.DLL = 2"),
+    );
+    let (code, _, err) = d.run(&["--replay", "uart.jsonl", "uart-2.lua"]);
+    assert_eq!(code, 1);
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
+    let first = err.lines().next().unwrap();
+    assert!(readme.contains(first), "README.md does not show: {first}");
+}
