@@ -14,10 +14,15 @@
 //!   the machine because of it.
 //! - $MEMLUA_BOARD is a default too: the native backend has no board and
 //!   ignores it, so a profile that sets it never breaks `-b native`.
+//! - `--replay FILE` answers every access from a trace: every option that
+//!   picks or sets up a machine (`-b`, `--board`, `--mem`, `--kmem`, `-w`)
+//!   and `--record` are usage errors with it, the environment's defaults
+//!   are ignored, and `--replay-mode` is an error without it.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use memlua_runtime::trace::replay::{Mode, Replay};
 use memlua_runtime::Backend;
 
 use crate::cli::{Invocation, Usage};
@@ -33,6 +38,8 @@ pub enum Choice {
         kmem: Option<PathBuf>,
         write: bool,
     },
+    /// The trace of an earlier run (`--replay`).
+    Replay { file: String, mode: Mode },
 }
 
 /// What chose the backend, for messages.
@@ -45,6 +52,14 @@ enum By {
 /// The backend `inv` asks for; `env` reads an environment variable (None
 /// when unset, empty, or hidden by -E).
 pub fn choose(inv: &Invocation, env: impl Fn(&str) -> Option<String>) -> Result<Choice, Usage> {
+    if let Some(file) = &inv.replay {
+        return replay(inv, file);
+    }
+    if inv.replay_mode.is_some() {
+        return Err(Usage(
+            "'--replay-mode' is for --replay FILE, which is not given".into(),
+        ));
+    }
     let native_opt = if inv.mem.is_some() {
         Some("--mem")
     } else if inv.kmem.is_some() {
@@ -111,6 +126,37 @@ pub fn choose(inv: &Invocation, env: impl Fn(&str) -> Option<String>) -> Result<
     }
 }
 
+/// `--replay FILE`: nothing that sets up a machine applies.
+fn replay(inv: &Invocation, file: &str) -> Result<Choice, Usage> {
+    let machine = [
+        (inv.backend.is_some(), "-b/--backend"),
+        (inv.board.is_some(), "--board"),
+        (inv.mem.is_some(), "--mem"),
+        (inv.kmem.is_some(), "--kmem"),
+        (inv.write, "-w/--write"),
+    ];
+    if let Some((_, opt)) = machine.iter().find(|(given, _)| *given) {
+        return Err(Usage(format!(
+            "'{opt}' does not apply to --replay, which answers every access from the trace"
+        )));
+    }
+    if inv.record.is_some() {
+        return Err(Usage(
+            "'--record' and '--replay' cannot be combined: a replay makes the trace's accesses, \
+             it has nothing new to record"
+                .into(),
+        ));
+    }
+    let mode = match inv.replay_mode.as_deref() {
+        Some("relaxed") => Mode::Relaxed,
+        _ => Mode::Strict,
+    };
+    Ok(Choice::Replay {
+        file: file.to_string(),
+        mode,
+    })
+}
+
 /// Why a backend could not be opened.
 pub enum OpenError {
     /// The board named on the command line (or by $MEMLUA_BOARD) cannot
@@ -143,7 +189,18 @@ pub fn open(choice: &Choice) -> Result<Box<dyn Backend>, OpenError> {
         Choice::Native { .. } => Err(OpenError::Failed(
             "the native backend needs a Unix system".into(),
         )),
+        Choice::Replay { file, mode } => open_replay(file, *mode).map(|t| t.backend),
     }
+}
+
+/// The replay backend on `file`, and its handle (src/layers.rs keeps it
+/// to finish the replay).
+pub fn open_replay(file: &str, mode: Mode) -> Result<crate::trace::Traced, OpenError> {
+    let (replay, handle) = Replay::open(file, mode).map_err(OpenError::Failed)?;
+    Ok(crate::trace::Traced {
+        backend: Box::new(replay),
+        trace: handle,
+    })
 }
 
 #[cfg(test)]
@@ -217,6 +274,41 @@ mod tests {
             .unwrap_err()
             .0;
         assert!(e.contains("MEMLUA_BACKEND=sim chose the simulator"), "{e}");
+    }
+
+    #[test]
+    fn replay_takes_no_machine_and_no_recording() {
+        let vars = env(&[("MEMLUA_BACKEND", "native"), ("MEMLUA_BOARD", "arm64-virt")]);
+        assert_eq!(
+            choose(
+                &inv(&["--replay", "t.jsonl", "--replay-mode", "relaxed"]),
+                vars
+            ),
+            Ok(Choice::Replay {
+                file: "t.jsonl".into(),
+                mode: Mode::Relaxed
+            })
+        );
+        for (args, says) in [
+            (
+                &["--replay", "t", "-b", "sim"][..],
+                "'-b/--backend' does not apply to --replay",
+            ),
+            (
+                &["--replay", "t", "--board", "pc"],
+                "'--board' does not apply",
+            ),
+            (&["--replay", "t", "--mem", "d"], "'--mem' does not apply"),
+            (&["--replay", "t", "-w"], "'-w/--write' does not apply"),
+            (&["--replay", "t", "--record", "u"], "cannot be combined"),
+            (
+                &["--replay-mode", "strict"],
+                "'--replay-mode' is for --replay",
+            ),
+        ] {
+            let e = choose(&inv(args), no_env).unwrap_err().0;
+            assert!(e.contains(says), "{args:?}: {e}");
+        }
     }
 
     #[test]

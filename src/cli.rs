@@ -77,6 +77,9 @@ enum Opt {
     Mem,
     Kmem,
     Write,
+    Record,
+    Replay,
+    ReplayMode,
     ListBoards,
     ListTools,
     Tool,
@@ -193,6 +196,33 @@ pub const OPTIONS: &[OptSpec] = &[
     },
     OptSpec {
         short: None,
+        long: Some("record"),
+        value: Some("FILE"),
+        help: "record every access to FILE (JSON Lines, one line per access; `memlua trace show FILE` reads it), with any backend",
+        example: "memlua -b native --mem dump.bin --record probe.jsonl probe.lua",
+        values: Values::File,
+        id: Opt::Record,
+    },
+    OptSpec {
+        short: None,
+        long: Some("replay"),
+        value: Some("FILE"),
+        help: "answer every access from the trace FILE instead of a machine; the run must make the recorded accesses, or it stops (backend.name is \"replay\")",
+        example: "memlua --replay probe.jsonl probe.lua",
+        values: Values::File,
+        id: Opt::Replay,
+    },
+    OptSpec {
+        short: None,
+        long: Some("replay-mode"),
+        value: Some("strict|relaxed"),
+        help: "strict (default): the recorded order exactly, nothing left over; relaxed: the order at each address only, and polls may read more or fewer times",
+        example: "memlua --replay probe.jsonl --replay-mode relaxed probe.lua",
+        values: Values::Choices,
+        id: Opt::ReplayMode,
+    },
+    OptSpec {
+        short: None,
         long: Some("list-boards"),
         value: None,
         help: "list the built-in boards",
@@ -299,6 +329,12 @@ pub struct Invocation {
     pub mem: Option<PathBuf>,
     pub kmem: Option<PathBuf>,
     pub write: bool,
+    /// `--record FILE`.
+    pub record: Option<String>,
+    /// `--replay FILE`.
+    pub replay: Option<String>,
+    /// `--replay-mode`: "strict" or "relaxed".
+    pub replay_mode: Option<String>,
     pub list_boards: bool,
     pub list_tools: bool,
     pub map: bool,
@@ -431,6 +467,16 @@ pub fn parse<A: Into<Vec<u8>>>(argv: Vec<A>) -> Result<Invocation, Usage> {
             Opt::Mem => inv.mem = Some(os_string(value).into()),
             Opt::Kmem => inv.kmem = Some(os_string(value).into()),
             Opt::Write => inv.write = true,
+            Opt::Record => inv.record = Some(text()),
+            Opt::Replay => inv.replay = Some(text()),
+            Opt::ReplayMode => match text().as_str() {
+                "strict" | "relaxed" => inv.replay_mode = Some(text()),
+                other => {
+                    return Err(Usage(format!(
+                        "unknown replay mode '{other}'; expected strict or relaxed"
+                    )))
+                }
+            },
             Opt::ListBoards => inv.list_boards = true,
             Opt::ListTools => inv.list_tools = true,
             Opt::Tool => {
@@ -542,7 +588,8 @@ reports each test as TAP, JUnit or LAVA lines (memlua test --help).";
 
 /// Options of the other backend are refused.
 pub const BACKEND_NOTE: &str = "An option of the other backend (--mem, --kmem or -w with the \
-simulator, --board with the native backend) is a usage error, never ignored.";
+simulator, --board with the native backend) is a usage error, never ignored; so are -b, --board, \
+--mem, --kmem, -w and --record with --replay, whose trace answers every access.";
 
 pub const EXIT_STATUS: &str = "0 success, 1 the script raised an error, 2 usage error.";
 
@@ -678,6 +725,10 @@ mod tests {
             .0
             .contains("sim or native"));
         assert!(parse(argv(&["--map=1"])).is_err());
+        assert_eq!(
+            parse(argv(&["--replay-mode", "loose"])).unwrap_err().0,
+            "unknown replay mode 'loose'; expected strict or relaxed"
+        );
         assert!(parse(argv(&["-ix"])).is_err());
     }
 

@@ -30,11 +30,13 @@ mod docs;
 #[cfg(not(test))]
 mod entry;
 mod interp;
+mod layers;
 mod map;
 mod repl;
 mod run;
 mod test_runner;
 mod tools;
+mod trace;
 
 use memlua_runtime::sim::board::BUILTIN;
 
@@ -161,6 +163,7 @@ fn print_map(choice: &Choice) -> Result<(), Stop> {
             map::sim(&mut sim).map_err(|e| Stop::Failed(e.to_string()))?
         }
         Choice::Native { mem, .. } => map::native(mem.as_deref()).map_err(Stop::Failed)?,
+        Choice::Replay { file, .. } => trace::map(file).map_err(Stop::Failed)?,
     };
     out!("{text}");
     Ok(())
@@ -189,9 +192,12 @@ fn start(inv: &Invocation) -> Result<(), Stop> {
             std::env::remove_var(name);
         }
     }
-    let backend = backend::open(&choice)?;
+    let stack = layers::open(&choice, inv)?;
     let lua = memlua_bindings::new_state().map_err(|e| Failure(e.to_string()))?;
-    memlua_bindings::install(&lua, backend).map_err(|e| Failure(e.to_string()))?;
+    memlua_bindings::install(&lua, stack.backend).map_err(|e| Failure(e.to_string()))?;
+    if let Some(t) = &stack.trace {
+        trace::attach(&lua, t.clone()).map_err(|e| Failure(e.to_string()))?;
+    }
     let interp = Interp::new(lua).map_err(|e| Failure(e.to_string()))?;
     let outcome = run::run(&interp, inv).map(|then| {
         if then == Then::Repl {
@@ -199,7 +205,8 @@ fn start(inv: &Invocation) -> Result<(), Stop> {
         }
     });
     interp.close_for_exit();
-    Ok(outcome?)
+    // After the close: buffers the collector unmapped there are recorded.
+    Ok(trace::finish(stack.trace.as_deref(), outcome)?)
 }
 
 /// memlua run with `args` (argv as bytes, program name first): the exit

@@ -1,12 +1,13 @@
 //! memlua's Lua API (docs/API.md) in an mlua Lua 5.4 state: `mem`,
-//! `kmem`, `memrange`, `backend`, `sim` and `hex`, over any
+//! `kmem`, `memrange`, `backend`, `sim`, `hex` and `trace`, over any
 //! [`memlua_runtime::Backend`], plus the loader of the stdlib.
 //!
 //! Modules, bottom to top (each uses only those above it): `errors` (what a
 //! failure is), `calls` (how an API function raises), `numbers` and `args`
 //! (argument readers), `session` (the shared backend and buffer table),
 //! `fast` (the C fast paths), `window`, `pages`, `buffer`, then the API
-//! tables `mem_api`, `memrange_api`, `sim_api` and `hex`; `stdlib`, `host`,
+//! tables `mem_api`, `memrange_api`, `sim_api`, `hex` and `trace_api`
+//! (which also connects a recording or replay); `stdlib`, `host`,
 //! `hexfmt`, `progress` and `svd` load the Lua modules.
 
 pub use memlua_runtime;
@@ -30,12 +31,14 @@ mod sim_api;
 pub mod state;
 pub mod stdlib;
 mod svd;
+mod trace_api;
 mod window;
 
 use memlua_runtime::Backend;
 use mlua::{Lua, LuaOptions, StdLib, Table};
 
 pub use errors::is_error_value;
+pub use trace_api::attach as attach_trace;
 
 /// A Lua state as lua.c opens one: every standard library, `debug`
 /// included (scripts and lua.c's message handler use `debug.traceback`),
@@ -56,15 +59,16 @@ pub fn new_state() -> mlua::Result<Lua> {
 pub fn install(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<()> {
     let api = api_table(lua, backend)?;
     let g = lua.globals();
-    for name in ["mem", "kmem", "memrange", "backend", "sim", "hex"] {
+    for name in ["mem", "kmem", "memrange", "backend", "sim", "hex", "trace"] {
         g.set(name, api.get::<mlua::Value>(name)?)?;
     }
     stdlib::install(lua)?;
+    trace_api::install(lua)?;
     host::install(lua)
 }
 
 /// The API over `backend` as one table (`{mem=, kmem=, memrange=, backend=,
-/// sim=, hex=}`) without touching globals: for hosts and tests that hold
+/// sim=, hex=, trace=}`) without touching globals: for hosts and tests that hold
 /// several sessions in one state.
 pub fn api_table(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<Table> {
     errors::install(lua)?;
@@ -79,6 +83,7 @@ pub fn api_table(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<Table> {
     t.set("backend", backend_table(lua, &session)?)?;
     t.set("sim", sim_api::sim_table(lua, &session)?)?;
     t.set("hex", hex::function(lua)?)?;
+    t.set("trace", trace_api::table(lua)?)?;
     Ok(t)
 }
 

@@ -12,6 +12,7 @@ pub mod native;
 pub mod ops;
 pub mod range_rules;
 pub mod sim;
+pub mod trace;
 pub mod types;
 
 pub use error::{Errno, Error, Result, Subject};

@@ -251,7 +251,7 @@ pub const ENTRIES: &[Entry] = &[
         "(bits) -> string",
         "MDF bits to \"write-combine active\"",
     ),
-    e("backend.name", "", "\"sim\" or \"native\""),
+    e("backend.name", "", "\"sim\", \"native\" or \"replay\""),
     e("backend.writable", "", "whether writes are allowed"),
     e("backend.board", "", "the simulator's board name"),
     e(
@@ -282,6 +282,11 @@ pub const ENTRIES: &[Entry] = &[
     ),
     e("sim.clock", "() -> ns", "the virtual clock"),
     e("sim.advance", "(ns) -> ns", "moves the virtual clock"),
+    e(
+        "trace.mark",
+        "(text)",
+        "a marker line in the --record trace (nothing without one)",
+    ),
     e(
         "hex",
         "(v [, width]) -> string",

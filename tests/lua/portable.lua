@@ -1,11 +1,12 @@
 -- One script, every backend: everything here holds on the simulator's pc
 -- board, on the native backend over a 64 MiB file (tests/lua_suites.rs
--- and tests/lua_native.rs both run it) and on a backend that only moves
+-- and tests/lua_native.rs both run it), on a replay of its run on the
+-- simulator (tests/trace.rs) and on a backend that only moves
 -- bytes ("vec", where the rest is EOPNOTSUPP). It uses memory at 1-2 MiB.
 
 local B = 0x100000
 local bare = backend.name == "vec"
-check(backend.name == "sim" or backend.name == "native" or bare, "backend.name")
+check(backend.name == "sim" or backend.name == "native" or backend.name == "replay" or bare, "backend.name")
 eq(backend.writable, true)
 
 -- Every width round-trips; values fit signed or unsigned.
