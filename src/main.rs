@@ -121,6 +121,16 @@ fn print_map(choice: &Choice) -> Result<(), Stop> {
             map::sim(&mut sim).map_err(|e| Stop::Failed(e.to_string()))?
         }
         Choice::Native { mem, .. } => map::native(mem.as_deref()).map_err(Stop::Failed)?,
+        #[cfg(unix)]
+        Choice::Qemu { .. } => {
+            let mut q = backend::open_qemu(choice)?;
+            map::qemu(&mut q)
+                .map_err(|e| Stop::Failed(format!("--map: {}: {}", e.errno, e.message)))?
+        }
+        #[cfg(not(unix))]
+        Choice::Qemu { .. } => {
+            return Err(Stop::Failed("the qemu backend needs a Unix system".into()))
+        }
     };
     out!("{text}");
     Ok(())
