@@ -64,6 +64,10 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 /// Bytes per b64read/b64write: bounds what either side holds at once.
 const CHUNK: usize = 256 << 10;
 
+/// Chunks of a bulk transfer sent before the first reply is read: QEMU
+/// encodes the next while memlua decodes the last.
+const IN_FLIGHT: usize = 3;
+
 /// The address width assumed when QEMU does not say (no QMP, or a CPU
 /// without a `phys-bits` property): the most x86-64 and AArch64 define,
 /// so no address the guest could have is refused.
@@ -402,14 +406,15 @@ impl Qemu {
         self.cmd.push(b'\n');
         let cmd = std::mem::take(&mut self.cmd);
         let r = self.qtest.call(&cmd, f);
+        let r = r.map_err(|f| self.fault(f, &cmd));
         self.cmd = cmd;
-        r.map_err(|f| self.fault(f))
+        r
     }
 
-    /// The memlua error for a fault on the command in `self.cmd`.
+    /// The memlua error for a fault on the command `cmd`.
     #[cold]
-    fn fault(&mut self, f: Fault) -> Error {
-        let cmd = String::from_utf8_lossy(&self.cmd);
+    fn fault(&mut self, f: Fault, cmd: &[u8]) -> Error {
+        let cmd = String::from_utf8_lossy(cmd);
         let cmd = cmd.trim_end();
         let shown = if cmd.chars().count() > 60 {
             format!("{}...", cmd.chars().take(60).collect::<String>())
@@ -875,23 +880,38 @@ impl Backend for Qemu {
         }
         self.check_span(addr, buf.len() as u64)
             .map_err(|e| e.done(0))?;
-        let mut done = 0;
-        for chunk in buf.chunks_mut(CHUNK) {
-            let at = addr + done as u64;
-            let n = chunk.len();
-            self.command(format_args!("b64read {at:#x} {n:#x}"), |text| {
-                if b64::decode_into(text, chunk) {
-                    Ok(())
-                } else {
-                    Err(Fault::Garbled(format!(
-                        "a b64read reply that is not base64 of {n} bytes"
-                    )))
+        let len = buf.len();
+        let cmd_of = |k: usize| {
+            let at = addr + (k * CHUNK) as u64;
+            let n = (len - k * CHUNK).min(CHUNK);
+            format!("b64read {at:#x} {n:#x}\n")
+        };
+        let chunks = len.div_ceil(CHUNK);
+        let mut sent = 0;
+        let qtest = &mut self.qtest;
+        let r = (|| {
+            qtest.sync().map_err(|f| (f, 0))?;
+            for (k, chunk) in buf.chunks_mut(CHUNK).enumerate() {
+                while sent < chunks && sent < k + IN_FLIGHT {
+                    qtest.send(cmd_of(sent).as_bytes()).map_err(|f| (f, k))?;
+                    sent += 1;
                 }
-            })
-            .map_err(|e| e.done(done as u64))?;
-            done += n;
-        }
-        Ok(())
+                let n = chunk.len();
+                qtest
+                    .recv(|text| {
+                        if b64::decode_into(text, chunk) {
+                            Ok(())
+                        } else {
+                            Err(Fault::Garbled(format!(
+                                "a b64read reply that is not base64 of {n} bytes"
+                            )))
+                        }
+                    })
+                    .map_err(|f| (f, k))?;
+            }
+            Ok(())
+        })();
+        r.map_err(|(f, k)| self.fault(f, cmd_of(k).as_bytes()).done((k * CHUNK) as u64))
     }
 
     fn write_bytes(&mut self, space: Space, addr: u64, buf: &[u8]) -> Result<()> {
@@ -902,20 +922,36 @@ impl Backend for Qemu {
         }
         self.check_span(addr, buf.len() as u64)
             .map_err(|e| e.done(0))?;
-        let mut done = 0;
-        for chunk in buf.chunks(CHUNK) {
-            let at = addr + done as u64;
-            self.cmd.clear();
-            let _ = write!(self.cmd, "b64write {at:#x} {:#x} ", chunk.len());
-            b64::encode(chunk, &mut self.cmd);
-            self.cmd.push(b'\n');
-            let cmd = std::mem::take(&mut self.cmd);
-            let r = self.qtest.call(&cmd, |_| Ok(()));
-            self.cmd = cmd;
-            r.map_err(|f| self.fault(f).done(done as u64))?;
-            done += chunk.len();
-        }
-        Ok(())
+        let chunks: Vec<&[u8]> = buf.chunks(CHUNK).collect();
+        let mut cmd = std::mem::take(&mut self.cmd);
+        let mut answered = 0;
+        let qtest = &mut self.qtest;
+        let r = (|| {
+            qtest.sync().map_err(|f| (f, 0))?;
+            for (k, chunk) in chunks.iter().enumerate() {
+                cmd.clear();
+                let at = addr + (k * CHUNK) as u64;
+                let _ = write!(cmd, "b64write {at:#x} {:#x} ", chunk.len());
+                b64::encode(chunk, &mut cmd);
+                cmd.push(b'\n');
+                qtest.send(&cmd).map_err(|f| (f, answered))?;
+                if k + 1 >= IN_FLIGHT {
+                    qtest.recv(|_| Ok(())).map_err(|f| (f, answered))?;
+                    answered += 1;
+                }
+            }
+            while answered < chunks.len() {
+                qtest.recv(|_| Ok(())).map_err(|f| (f, answered))?;
+                answered += 1;
+            }
+            Ok(())
+        })();
+        self.cmd = cmd;
+        r.map_err(|(f, k)| {
+            let at = addr + (k * CHUNK) as u64;
+            let what = format!("b64write {at:#x} {:#x} ...", chunks[k].len());
+            self.fault(f, what.as_bytes()).done((k * CHUNK) as u64)
+        })
     }
 
     fn extract(&mut self, _pages: &mut [MemExtract]) -> Result<()> {

@@ -102,7 +102,14 @@ impl Qtest {
         cmd: &[u8],
         f: impl FnOnce(&[u8]) -> Result<T, Fault>,
     ) -> Result<T, Fault> {
-        debug_assert!(cmd.ends_with(b"\n") && !cmd[..cmd.len() - 1].contains(&b'\n'));
+        self.sync()?;
+        self.send(cmd)?;
+        self.recv(f)
+    }
+
+    /// Reads and drops the replies still owed, so the next one read
+    /// answers the next command sent.
+    pub fn sync(&mut self) -> Result<(), Fault> {
         if self.closed {
             return Err(Fault::Closed);
         }
@@ -111,8 +118,24 @@ impl Qtest {
             self.consume(r.end + 1);
             self.owed -= 1;
         }
+        Ok(())
+    }
+
+    /// Sends one command without waiting for its reply (`recv` takes the
+    /// replies in order): bulk transfers keep a few chunks in flight, so
+    /// QEMU prepares one while memlua decodes the last.
+    pub fn send(&mut self, cmd: &[u8]) -> Result<(), Fault> {
+        debug_assert!(cmd.ends_with(b"\n") && !cmd[..cmd.len() - 1].contains(&b'\n'));
+        if self.closed {
+            return Err(Fault::Closed);
+        }
         child::send_all(&self.sock, cmd).map_err(|e| self.fault(e))?;
         self.owed += 1;
+        Ok(())
+    }
+
+    /// The reply to the oldest command sent and not yet answered.
+    pub fn recv<T>(&mut self, f: impl FnOnce(&[u8]) -> Result<T, Fault>) -> Result<T, Fault> {
         let r = self.reply()?;
         self.owed -= 1;
         let line = &self.buf[r.clone()];
@@ -285,6 +308,21 @@ mod tests {
         assert!(matches!(q.call(b"readl 0x0\n", number), Err(Fault::Closed)));
         assert!(matches!(q.call(b"readl 0x0\n", number), Err(Fault::Closed)));
         assert!(t.elapsed() < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn pipelined_replies_come_in_order_and_a_failure_leaves_the_rest_owed() {
+        let (mut q, _t) = peer(|l| match l {
+            "two" => vec!["FAIL no\n".into()],
+            _ => vec![format!("OK {}\n", l.len())],
+        });
+        for c in [&b"one\n"[..], b"two\n", b"three\n"] {
+            q.send(c).unwrap();
+        }
+        assert_eq!(q.recv(number).unwrap(), 3);
+        assert!(matches!(q.recv(number), Err(Fault::Refused(_))));
+        // "three"'s reply is still owed: the next call skips it.
+        assert_eq!(q.call(b"four!\n", number).unwrap(), 5);
     }
 
     #[test]
