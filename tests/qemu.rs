@@ -368,7 +368,7 @@ fn qemu_that_cannot_start_is_a_failure_naming_why() {
     ]));
     assert_eq!(code, 1, "{err}");
     assert!(
-        err.contains("ENOENT") && err.contains("no program '/nonexistent/qemu-system-x86_64'"),
+        err.contains("EIO") && err.contains("no program '/nonexistent/qemu-system-x86_64'"),
         "{err}"
     );
     let (code, _, err) =

@@ -229,7 +229,7 @@ impl Qemu {
         let mut child = child::spawn_tied(&mut cmd).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 Error::new(
-                    Errno::ENOENT,
+                    Errno::EIO,
                     "",
                     format!(
                         "cannot start QEMU: no program '{program}'{} (Debian: apt-get install qemu-system-x86 qemu-system-arm; or name it with --qemu PATH)",
