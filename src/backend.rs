@@ -4,20 +4,24 @@
 //! simulator while believing they had read their file.
 //!
 //! - `-b` decides. Without it, `--mem` or `--kmem` choose the native
-//!   backend and `--board` the simulator: an option typed on the command
-//!   line outranks $MEMLUA_BACKEND, which is only a default. Failing both,
-//!   $MEMLUA_BACKEND, else the simulator.
-//! - An option of the other backend (`--mem`, `--kmem`, `-w` on the
-//!   simulator; `--board` on the native backend) is a usage error naming
-//!   the backend it belongs to. `-w` alone does not choose the native
-//!   backend: a script meant for the simulator must not start writing to
-//!   the machine because of it.
-//! - $MEMLUA_BOARD is a default too: the native backend has no board and
-//!   ignores it, so a profile that sets it never breaks `-b native`.
+//!   backend, `--board` the simulator and the qemu options (`--machine`,
+//!   `--qemu`, `--qemu-arg`, `--qtest`, `--qmp`) the qemu backend: an
+//!   option typed on the command line outranks $MEMLUA_BACKEND, which is
+//!   only a default. Options of two backends without `-b` are a usage
+//!   error. Failing all, $MEMLUA_BACKEND, else the simulator.
+//! - An option of another backend (`--mem`, `--kmem`, `-w` on the
+//!   simulator; `--board` on the native backend; the qemu options off the
+//!   qemu backend, and `--board`, `--mem`, `--kmem`, `-w` on it) is a usage
+//!   error naming the backend it belongs to. `-w` alone does not choose the
+//!   native backend: a script meant for the simulator must not start
+//!   writing to the machine because of it.
+//! - $MEMLUA_BOARD is a default too: the native and qemu backends have no
+//!   board file and ignore it, so a profile that sets it never breaks them.
 //! - `--replay FILE` answers every access from a trace: every option that
-//!   picks or sets up a machine (`-b`, `--board`, `--mem`, `--kmem`, `-w`)
-//!   and `--record` are usage errors with it, the environment's defaults
-//!   are ignored, and `--replay-mode` is an error without it.
+//!   picks or sets up a machine (`-b`, `--board`, `--mem`, `--kmem`, `-w`,
+//!   the qemu options) and `--record` are usage errors with it, the
+//!   environment's defaults are ignored, and `--replay-mode` is an error
+//!   without it.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -40,6 +44,15 @@ pub enum Choice {
     },
     /// The trace of an earlier run (`--replay`).
     Replay { file: String, mode: Mode },
+    /// A QEMU machine: started on `machine` (with `program` and `args`), or
+    /// attached to at `qtest` (and `qmp`), socket paths without `unix:`.
+    Qemu {
+        machine: String,
+        program: Option<String>,
+        args: Vec<String>,
+        qtest: Option<String>,
+        qmp: Option<String>,
+    },
 }
 
 /// What chose the backend, for messages.
@@ -67,25 +80,43 @@ pub fn choose(inv: &Invocation, env: impl Fn(&str) -> Option<String>) -> Result<
     } else {
         None
     };
-    let (which, by) = match (&inv.backend, native_opt, &inv.board) {
-        (Some(b), _, _) => (b.clone(), By::Flag),
-        (None, Some(opt), Some(_)) => {
-            return Err(Usage(format!(
-                "'{opt}' is for the native backend and '--board' for the simulator; \
-                 choose one with -b native or -b sim"
-            )))
+    let sim_opt = inv.board.as_ref().map(|_| "--board");
+    let qemu_opt = qemu_option(inv);
+    let (which, by) = match &inv.backend {
+        Some(b) => (b.clone(), By::Flag),
+        None => {
+            let implied: Vec<(&str, &str)> =
+                [(native_opt, "native"), (sim_opt, "sim"), (qemu_opt, "qemu")]
+                    .into_iter()
+                    .filter_map(|(o, b)| o.map(|o| (o, b)))
+                    .collect();
+            match implied.as_slice() {
+                [] => match env("MEMLUA_BACKEND") {
+                    Some(b) => (b, By::Env),
+                    None => ("sim".into(), By::Default),
+                },
+                [(_, b)] => (b.to_string(), By::Flag),
+                [(o1, b1), (o2, b2), ..] => {
+                    return Err(Usage(format!(
+                        "'{o1}' is for {} and '{o2}' for {}; choose one with -b {b1} or -b {b2}",
+                        backend_words(b1),
+                        backend_words(b2)
+                    )))
+                }
+            }
         }
-        (None, Some(_), None) => ("native".into(), By::Flag),
-        (None, None, Some(_)) => ("sim".into(), By::Flag),
-        (None, None, None) => match env("MEMLUA_BACKEND") {
-            Some(b) => (b, By::Env),
-            None => ("sim".into(), By::Default),
-        },
     };
     let chosen = |name: &str| match by {
         By::Flag => format!("-b {which} chose {name}"),
         By::Env => format!("MEMLUA_BACKEND={which} chose {name}"),
         By::Default => format!("the default is {name}"),
+    };
+    let not_qemu = |name: &str| match qemu_opt {
+        Some(opt) => Err(Usage(format!(
+            "'{opt}' is for the qemu backend (-b qemu); {}",
+            chosen(name)
+        ))),
+        None => Ok(()),
     };
     match which.as_str() {
         "sim" => {
@@ -100,6 +131,7 @@ pub fn choose(inv: &Invocation, env: impl Fn(&str) -> Option<String>) -> Result<
                     chosen("the simulator")
                 )));
             }
+            not_qemu("the simulator")?;
             let board = inv
                 .board
                 .clone()
@@ -114,14 +146,16 @@ pub fn choose(inv: &Invocation, env: impl Fn(&str) -> Option<String>) -> Result<
                     chosen("the native backend")
                 )));
             }
+            not_qemu("the native backend")?;
             Ok(Choice::Native {
                 mem: inv.mem.clone(),
                 kmem: inv.kmem.clone(),
                 write: inv.write,
             })
         }
+        "qemu" => choose_qemu(inv, &chosen("the qemu backend")),
         other => Err(Usage(format!(
-            "unknown backend '{other}' in MEMLUA_BACKEND; expected sim or native"
+            "unknown backend '{other}' in MEMLUA_BACKEND; expected sim, native or qemu"
         ))),
     }
 }
@@ -135,7 +169,12 @@ fn replay(inv: &Invocation, file: &str) -> Result<Choice, Usage> {
         (inv.kmem.is_some(), "--kmem"),
         (inv.write, "-w/--write"),
     ];
-    if let Some((_, opt)) = machine.iter().find(|(given, _)| *given) {
+    let given = machine
+        .iter()
+        .find(|(given, _)| *given)
+        .map(|(_, opt)| *opt)
+        .or_else(|| qemu_option(inv));
+    if let Some(opt) = given {
         return Err(Usage(format!(
             "'{opt}' does not apply to --replay, which answers every access from the trace"
         )));
@@ -154,6 +193,114 @@ fn replay(inv: &Invocation, file: &str) -> Result<Choice, Usage> {
     Ok(Choice::Replay {
         file: file.to_string(),
         mode,
+    })
+}
+
+/// The first qemu option given, for messages.
+fn qemu_option(inv: &Invocation) -> Option<&'static str> {
+    [
+        (inv.machine.is_some(), "--machine"),
+        (inv.qemu.is_some(), "--qemu"),
+        (!inv.qemu_args.is_empty(), "--qemu-arg"),
+        (inv.qtest.is_some(), "--qtest"),
+        (inv.qmp.is_some(), "--qmp"),
+    ]
+    .into_iter()
+    .find_map(|(given, opt)| given.then_some(opt))
+}
+
+fn backend_words(b: &str) -> &'static str {
+    match b {
+        "native" => "the native backend",
+        "sim" => "the simulator",
+        _ => "the qemu backend",
+    }
+}
+
+/// `-b qemu`: start a machine or attach to one, with options that agree.
+fn choose_qemu(inv: &Invocation, chosen: &str) -> Result<Choice, Usage> {
+    let others = [
+        (inv.board.is_some(), "--board", "the simulator (-b sim)", ""),
+        (
+            inv.mem.is_some(),
+            "--mem",
+            "the native backend (-b native)",
+            "",
+        ),
+        (
+            inv.kmem.is_some(),
+            "--kmem",
+            "the native backend (-b native)",
+            "",
+        ),
+        (
+            inv.write,
+            "-w/--write",
+            "the native backend (-b native)",
+            ", which is always writable",
+        ),
+    ];
+    if let Some((_, opt, owner, note)) = others.iter().find(|(given, ..)| *given) {
+        let hint = if *opt == "--board" {
+            "; a QEMU machine is chosen with --machine"
+        } else {
+            ""
+        };
+        return Err(Usage(format!(
+            "'{opt}' is for {owner}; {chosen}{note}{hint}"
+        )));
+    }
+    let socket = |opt: &str, v: &Option<String>| -> Result<Option<String>, Usage> {
+        match v.as_deref().map(|v| v.strip_prefix("unix:")) {
+            None => Ok(None),
+            Some(Some(p)) if !p.is_empty() => Ok(Some(p.to_string())),
+            Some(_) => Err(Usage(format!(
+                "'{opt}' takes unix:PATH, the path of a socket QEMU listens on (got '{}')",
+                v.as_deref().unwrap_or_default()
+            ))),
+        }
+    };
+    let qtest = socket("--qtest", &inv.qtest)?;
+    let qmp = socket("--qmp", &inv.qmp)?;
+    if qtest.is_some() {
+        let starts = [
+            (inv.machine.is_some(), "--machine"),
+            (inv.qemu.is_some(), "--qemu"),
+            (!inv.qemu_args.is_empty(), "--qemu-arg"),
+        ];
+        if let Some((_, opt)) = starts.iter().find(|(given, _)| *given) {
+            return Err(Usage(format!(
+                "'{opt}' is for a QEMU memlua starts, and '--qtest' attaches to a running one; give one or the other"
+            )));
+        }
+    } else if qmp.is_some() {
+        return Err(Usage(
+            "'--qmp' names the QMP socket of a QEMU attached to with --qtest; a QEMU memlua starts has its own"
+                .into(),
+        ));
+    }
+    let machine = inv.machine.clone().unwrap_or_else(|| "q35".into());
+    let known = memlua_runtime::qemu::program_for(&machine).is_some();
+    let name_ok = !machine.is_empty()
+        && machine
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if !name_ok || (!known && inv.qemu.is_none()) {
+        let known: Vec<&str> = memlua_runtime::qemu::MACHINES
+            .iter()
+            .map(|(m, _)| *m)
+            .collect();
+        return Err(Usage(format!(
+            "unknown machine '{machine}'; expected {} (another machine of QEMU's needs its program named with --qemu; QEMU's own options go in --qemu-arg)",
+            known.join(", ")
+        )));
+    }
+    Ok(Choice::Qemu {
+        machine,
+        program: inv.qemu.clone(),
+        args: inv.qemu_args.clone(),
+        qtest,
+        qmp,
     })
 }
 
@@ -190,6 +337,12 @@ pub fn open(choice: &Choice) -> Result<Box<dyn Backend>, OpenError> {
             "the native backend needs a Unix system".into(),
         )),
         Choice::Replay { file, mode } => open_replay(file, *mode).map(|t| t.backend),
+        #[cfg(unix)]
+        Choice::Qemu { .. } => Ok(Box::new(open_qemu(choice)?)),
+        #[cfg(not(unix))]
+        Choice::Qemu { .. } => Err(OpenError::Failed(
+            "the qemu backend needs a Unix system".into(),
+        )),
     }
 }
 
@@ -201,6 +354,36 @@ pub fn open_replay(file: &str, mode: Mode) -> Result<crate::trace::Traced, OpenE
         backend: Box::new(replay),
         trace: handle,
     })
+}
+
+/// The QEMU machine chosen, started or attached to.
+#[cfg(unix)]
+pub fn open_qemu(choice: &Choice) -> Result<memlua_runtime::qemu::Qemu, OpenError> {
+    use memlua_runtime::qemu::{AttachOptions, Qemu, StartOptions, DEFAULT_TIMEOUT};
+    let Choice::Qemu {
+        machine,
+        program,
+        args,
+        qtest,
+        qmp,
+    } = choice
+    else {
+        return Err(OpenError::Failed("not the qemu backend".into()));
+    };
+    let opened = match qtest {
+        Some(qtest) => Qemu::attach(&AttachOptions {
+            qtest: qtest.into(),
+            qmp: qmp.as_ref().map(Into::into),
+            timeout: DEFAULT_TIMEOUT,
+        }),
+        None => Qemu::start(&StartOptions {
+            machine: machine.clone(),
+            program: program.clone(),
+            args: args.clone(),
+            timeout: DEFAULT_TIMEOUT,
+        }),
+    };
+    opened.map_err(|e| OpenError::Failed(format!("-b qemu: {}: {}", e.errno, e.message)))
 }
 
 #[cfg(test)]
@@ -265,7 +448,7 @@ mod tests {
             (&["-b", "sim", "--kmem", "k"], "'--kmem' is for the native backend"),
             (&["-w"], "'-w/--write' is for the native backend (-b native); the default is the simulator, which is always writable"),
             (&["-b", "native", "--board", "pc"], "'--board' is for the simulator (-b sim); -b native chose the native backend"),
-            (&["--mem", "d", "--board", "pc"], "choose one with -b"),
+            (&["--mem", "d", "--board", "pc"], "choose one with -b native or -b sim"),
         ] {
             let e = choose(&inv(args), no_env).unwrap_err().0;
             assert!(e.contains(says), "{args:?}: {e}");
@@ -333,9 +516,79 @@ mod tests {
                 board: "arm64-virt".into()
             })
         );
-        assert!(choose(&inv(&[]), env(&[("MEMLUA_BACKEND", "qemu")]))
+        assert!(choose(&inv(&[]), env(&[("MEMLUA_BACKEND", "kvm")]))
             .unwrap_err()
             .0
             .contains("MEMLUA_BACKEND"));
+        // The qemu backend has no board file either.
+        assert!(matches!(
+            choose(&inv(&["-b", "qemu"]), &board_env),
+            Ok(Choice::Qemu { .. })
+        ));
+    }
+
+    #[test]
+    fn qemu_options_choose_the_qemu_backend() {
+        let native_env = env(&[("MEMLUA_BACKEND", "native")]);
+        assert_eq!(
+            choose(
+                &inv(&["--machine", "virt", "--qemu-arg", "-m", "--qemu-arg", "1G"]),
+                native_env
+            ),
+            Ok(Choice::Qemu {
+                machine: "virt".into(),
+                program: None,
+                args: vec!["-m".into(), "1G".into()],
+                qtest: None,
+                qmp: None
+            })
+        );
+        assert_eq!(
+            choose(
+                &inv(&["--qtest", "unix:/run/vm.qtest", "--qmp", "unix:/run/vm.qmp"]),
+                no_env
+            ),
+            Ok(Choice::Qemu {
+                machine: "q35".into(),
+                program: None,
+                args: vec![],
+                qtest: Some("/run/vm.qtest".into()),
+                qmp: Some("/run/vm.qmp".into())
+            })
+        );
+        assert!(matches!(
+            choose(&inv(&["-b", "qemu"]), no_env),
+            Ok(Choice::Qemu { machine, .. }) if machine == "q35"
+        ));
+        // Any machine of QEMU's, once its program is named.
+        assert!(matches!(
+            choose(
+                &inv(&["--machine", "sifive_u", "--qemu", "qemu-system-riscv64"]),
+                no_env
+            ),
+            Ok(Choice::Qemu { .. })
+        ));
+    }
+
+    #[test]
+    fn qemu_options_that_do_not_apply_are_usage_errors() {
+        for (args, says) in [
+            (&["-b", "sim", "--machine", "q35"][..], "'--machine' is for the qemu backend (-b qemu); -b sim chose the simulator"),
+            (&["-b", "native", "--qemu-arg", "-m"], "'--qemu-arg' is for the qemu backend (-b qemu); -b native chose the native backend"),
+            (&["--board", "pc", "--machine", "q35"], "'--board' is for the simulator and '--machine' for the qemu backend; choose one with -b sim or -b qemu"),
+            (&["--mem", "f", "--qtest", "unix:/x"], "choose one with -b native or -b qemu"),
+            (&["-b", "qemu", "--board", "q35"], "'--board' is for the simulator (-b sim); -b qemu chose the qemu backend; a QEMU machine is chosen with --machine"),
+            (&["--machine", "q35", "-w"], "'-w/--write' is for the native backend (-b native); -b qemu chose the qemu backend, which is always writable"),
+            (&["--machine", "q35", "--mem", "f"], "choose one with -b"),
+            (&["--qtest", "unix:/x", "--machine", "q35"], "'--machine' is for a QEMU memlua starts, and '--qtest' attaches"),
+            (&["--qmp", "unix:/x"], "'--qmp' names the QMP socket of a QEMU attached to with --qtest"),
+            (&["--qtest", "/x"], "'--qtest' takes unix:PATH"),
+            (&["--qtest", "unix:"], "'--qtest' takes unix:PATH"),
+            (&["--machine", "sifive_u"], "unknown machine 'sifive_u'; expected q35, pc, virt"),
+            (&["--machine", "q35,accel=kvm"], "unknown machine 'q35,accel=kvm'"),
+        ] {
+            let e = choose(&inv(args), no_env).unwrap_err().0;
+            assert!(e.contains(says), "{args:?}: {e}");
+        }
     }
 }

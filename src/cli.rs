@@ -80,6 +80,11 @@ enum Opt {
     Record,
     Replay,
     ReplayMode,
+    Machine,
+    QemuProgram,
+    QemuArg,
+    Qtest,
+    Qmp,
     ListBoards,
     ListTools,
     Tool,
@@ -152,8 +157,8 @@ pub const OPTIONS: &[OptSpec] = &[
     OptSpec {
         short: Some('b'),
         long: Some("backend"),
-        value: Some("sim|native"),
-        help: "where memory lives: the simulator or this machine (default: what --mem, --kmem or --board imply, else $MEMLUA_BACKEND, else sim)",
+        value: Some("sim|native|qemu"),
+        help: "where memory lives: the simulator, this machine or a QEMU machine (default: what --mem, --kmem, --board or the qemu options imply, else $MEMLUA_BACKEND, else sim)",
         example: "memlua -b native --mem /sys/bus/pci/devices/0000:00:02.0/resource0 probe.lua",
         values: Values::Choices,
         id: Opt::Backend,
@@ -223,6 +228,51 @@ pub const OPTIONS: &[OptSpec] = &[
     },
     OptSpec {
         short: None,
+        long: Some("machine"),
+        value: Some("q35|pc|virt"),
+        help: "qemu: start QEMU on this machine, stopped, and reach its guest memory (default q35); implies -b qemu",
+        example: "memlua --machine q35 -e 'print(hex(mem.read32(0xfed00000)))'",
+        values: Values::Choices,
+        id: Opt::Machine,
+    },
+    OptSpec {
+        short: None,
+        long: Some("qemu"),
+        value: Some("PATH"),
+        help: "qemu: the QEMU program (default qemu-system-x86_64 for q35 and pc, qemu-system-aarch64 for virt, from PATH); implies -b qemu",
+        example: "memlua --qemu /opt/qemu/bin/qemu-system-x86_64 --machine q35 probe.lua",
+        values: Values::File,
+        id: Opt::QemuProgram,
+    },
+    OptSpec {
+        short: None,
+        long: Some("qemu-arg"),
+        value: Some("ARG"),
+        help: "qemu: one more argument for QEMU, after memlua's (repeat it for more); implies -b qemu",
+        example: "memlua --machine q35 --qemu-arg=-device --qemu-arg=e1000 probe.lua",
+        values: Values::Text,
+        id: Opt::QemuArg,
+    },
+    OptSpec {
+        short: None,
+        long: Some("qtest"),
+        value: Some("unix:PATH"),
+        help: "qemu: attach to a QEMU someone started with -qtest unix:PATH,server=on,wait=off instead of starting one; implies -b qemu",
+        example: "memlua --qtest unix:/tmp/vm.qtest --qmp unix:/tmp/vm.qmp probe.lua",
+        values: Values::Text,
+        id: Opt::Qtest,
+    },
+    OptSpec {
+        short: None,
+        long: Some("qmp"),
+        value: Some("unix:PATH"),
+        help: "qemu, with --qtest: that QEMU's QMP socket (-qmp unix:PATH,server=on,wait=off), for qemu.qmp, qemu.hmp, qemu.run and qemu.irq_intercept",
+        example: "memlua --qtest unix:/tmp/vm.qtest --qmp unix:/tmp/vm.qmp -e 'print(qemu.hmp(\"info mtree -f\"))'",
+        values: Values::Text,
+        id: Opt::Qmp,
+    },
+    OptSpec {
+        short: None,
         long: Some("list-boards"),
         value: None,
         help: "list the built-in boards",
@@ -252,7 +302,7 @@ pub const OPTIONS: &[OptSpec] = &[
         short: None,
         long: Some("map"),
         value: None,
-        help: "print the memory map: the board's (sim), or /proc/iomem or the --mem file's size (native)",
+        help: "print the memory map: the board's (sim), /proc/iomem or the --mem file's size (native), or QEMU's info mtree -f (qemu)",
         example: "memlua --board pc --map",
         values: Values::None,
         id: Opt::Map,
@@ -335,6 +385,12 @@ pub struct Invocation {
     pub replay: Option<String>,
     /// `--replay-mode`: "strict" or "relaxed".
     pub replay_mode: Option<String>,
+    /// qemu: `--machine`, `--qemu`, `--qemu-arg`s, `--qtest`, `--qmp`.
+    pub machine: Option<String>,
+    pub qemu: Option<String>,
+    pub qemu_args: Vec<String>,
+    pub qtest: Option<String>,
+    pub qmp: Option<String>,
     pub list_boards: bool,
     pub list_tools: bool,
     pub map: bool,
@@ -456,10 +512,10 @@ pub fn parse<A: Into<Vec<u8>>>(argv: Vec<A>) -> Result<Invocation, Usage> {
             Opt::IgnoreEnv => inv.ignore_env = true,
             Opt::Warnings => inv.warnings = true,
             Opt::Backend => match text().as_str() {
-                "sim" | "native" => inv.backend = Some(text()),
+                "sim" | "native" | "qemu" => inv.backend = Some(text()),
                 other => {
                     return Err(Usage(format!(
-                        "unknown backend '{other}'; expected sim or native"
+                        "unknown backend '{other}'; expected sim, native or qemu"
                     )))
                 }
             },
@@ -477,6 +533,11 @@ pub fn parse<A: Into<Vec<u8>>>(argv: Vec<A>) -> Result<Invocation, Usage> {
                     )))
                 }
             },
+            Opt::Machine => inv.machine = Some(text()),
+            Opt::QemuProgram => inv.qemu = Some(text()),
+            Opt::QemuArg => inv.qemu_args.push(text()),
+            Opt::Qtest => inv.qtest = Some(text()),
+            Opt::Qmp => inv.qmp = Some(text()),
             Opt::ListBoards => inv.list_boards = true,
             Opt::ListTools => inv.list_tools = true,
             Opt::Tool => {
@@ -573,7 +634,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         "MEMLUA_BOARD",
-        "default for --board (the simulator's; the native backend ignores it)",
+        "default for --board (the simulator's; the other backends ignore it)",
     ),
     (
         "LUA_PATH, LUA_CPATH",
@@ -587,9 +648,10 @@ pub const TESTS_NOTE: &str = "Tests: memlua test [options] [PATH...] runs *_test
 reports each test as TAP, JUnit or LAVA lines (memlua test --help).";
 
 /// Options of the other backend are refused.
-pub const BACKEND_NOTE: &str = "An option of the other backend (--mem, --kmem or -w with the \
-simulator, --board with the native backend) is a usage error, never ignored; so are -b, --board, \
---mem, --kmem, -w and --record with --replay, whose trace answers every access.";
+pub const BACKEND_NOTE: &str = "An option of another backend (--mem, --kmem or -w with the \
+simulator, --board with the native backend, --machine with either) is a usage error, never \
+ignored; so are -b, --board, --mem, --kmem, -w, the qemu options and --record with --replay, \
+whose trace answers every access.";
 
 pub const EXIT_STATUS: &str = "0 success, 1 the script raised an error, 2 usage error.";
 
@@ -720,10 +782,10 @@ mod tests {
             parse(argv(&["-e"])).unwrap_err().0,
             "'-e' needs argument (CHUNK)"
         );
-        assert!(parse(argv(&["-b", "qemu"]))
+        assert!(parse(argv(&["-b", "kvm"]))
             .unwrap_err()
             .0
-            .contains("sim or native"));
+            .contains("sim, native or qemu"));
         assert!(parse(argv(&["--map=1"])).is_err());
         assert_eq!(
             parse(argv(&["--replay-mode", "loose"])).unwrap_err().0,
@@ -764,6 +826,30 @@ mod tests {
         );
         assert!(parse(argv(&["--man"])).unwrap().man);
         assert!(parse(argv(&["--man=1"])).is_err());
+    }
+
+    #[test]
+    fn qemu_options_collect_and_take_dashed_values() {
+        let inv = parse(argv(&[
+            "--machine",
+            "virt",
+            "--qemu-arg",
+            "-m",
+            "--qemu-arg=1G",
+            "--qemu",
+            "/opt/q",
+        ]))
+        .unwrap();
+        assert_eq!(inv.machine.as_deref(), Some("virt"));
+        assert_eq!(inv.qemu.as_deref(), Some("/opt/q"));
+        assert_eq!(inv.qemu_args, ["-m", "1G"]);
+        let inv = parse(argv(&["--qtest", "unix:/a", "--qmp=unix:/b"])).unwrap();
+        assert_eq!(inv.qtest.as_deref(), Some("unix:/a"));
+        assert_eq!(inv.qmp.as_deref(), Some("unix:/b"));
+        assert_eq!(
+            parse(argv(&["-b", "qemu"])).unwrap().backend.as_deref(),
+            Some("qemu")
+        );
     }
 
     #[test]

@@ -164,6 +164,16 @@ fn print_map(choice: &Choice) -> Result<(), Stop> {
         }
         Choice::Native { mem, .. } => map::native(mem.as_deref()).map_err(Stop::Failed)?,
         Choice::Replay { file, .. } => trace::map(file).map_err(Stop::Failed)?,
+        #[cfg(unix)]
+        Choice::Qemu { .. } => {
+            let mut q = backend::open_qemu(choice)?;
+            map::qemu(&mut q)
+                .map_err(|e| Stop::Failed(format!("--map: {}: {}", e.errno, e.message)))?
+        }
+        #[cfg(not(unix))]
+        Choice::Qemu { .. } => {
+            return Err(Stop::Failed("the qemu backend needs a Unix system".into()))
+        }
     };
     out!("{text}");
     Ok(())

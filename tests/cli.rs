@@ -265,7 +265,21 @@ fn usage_errors_are_exit_two() {
         "{e}"
     );
     out(memlua().arg("-e"), 2);
-    out(memlua().args(["-b", "qemu"]), 2);
+    out(memlua().args(["-b", "kvm"]), 2);
+    // An option of another backend, the qemu one's too.
+    out(
+        memlua().args(["-b", "qemu", "--board", "q35", "-e", "1"]),
+        2,
+    );
+    out(memlua().args(["--machine", "q35", "-w", "-e", "1"]), 2);
+    let (_, e) = out(
+        memlua().args(["-b", "sim", "--machine", "q35", "-e", "1"]),
+        2,
+    );
+    assert!(
+        e.contains("'--machine' is for the qemu backend (-b qemu)"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -414,7 +428,7 @@ fn environment_defaults_that_do_not_apply_give_way_to_options() {
         0,
     );
     assert_eq!(o, "native\t0\n");
-    let (_, e) = out(memlua().env("MEMLUA_BACKEND", "qemu").args(["-e", "1"]), 2);
+    let (_, e) = out(memlua().env("MEMLUA_BACKEND", "kvm").args(["-e", "1"]), 2);
     assert!(e.contains("in MEMLUA_BACKEND"), "{e}");
 }
 
@@ -684,7 +698,7 @@ fn bash_completes_options_values_tools_and_their_flags() {
     // What bash offers after each command line (the last word completed).
     let cases: &[(&[&str], &str)] = &[
         (&["memlua", "--b"], "--backend --board"),
-        (&["memlua", "-b", ""], "sim native"),
+        (&["memlua", "-b", ""], "sim native qemu"),
         (&["memlua", "--board", "=", "arm"], "arm64-virt"),
         (&["memlua", "--completions", ""], "bash zsh fish"),
         (&["memlua", "-t", "me"], "memcontrol memtest"),

@@ -40,7 +40,7 @@ fn map_says_why_there_are_no_ranges() {
 #[test]
 fn list_boards_names_every_built_in() {
     let out = stdout_of(&["--list-boards"]);
-    for name in ["pc ", "pc-nomtrr ", "arm64-virt "] {
+    for name in ["pc ", "pc-nomtrr ", "arm64-virt ", "q35 "] {
         assert!(out.contains(name), "{out}");
     }
 }

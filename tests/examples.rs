@@ -38,6 +38,24 @@ fn mtrr_audit() {
     assert!(out.contains("conflicts: 0"));
 }
 
+/// The same recipe runs on QEMU's q35 (tests/qemu.rs).
+#[test]
+fn hpet_on_the_q35_board() {
+    let path = format!("{}/examples/hpet.lua", env!("CARGO_MANIFEST_DIR"));
+    let o = memlua()
+        .args(["--board", "q35", &path])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        out.contains("id 0x8086a201 (vendor 0x8086, 3 timers, rev 1)"),
+        "{out}"
+    );
+    assert!(out.ends_with("hpet: OK\n"), "{out}");
+}
+
 #[test]
 fn kernel_peek() {
     let out = example("kernel-peek");

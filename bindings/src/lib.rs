@@ -1,14 +1,14 @@
 //! memlua's Lua API (docs/API.md) in an mlua Lua 5.4 state: `mem`,
-//! `kmem`, `memrange`, `backend`, `sim`, `hex` and `trace`, over any
+//! `kmem`, `memrange`, `backend`, `sim`, `qemu`, `hex` and `trace`, over any
 //! [`memlua_runtime::Backend`], plus the loader of the stdlib.
 //!
 //! Modules, bottom to top (each uses only those above it): `errors` (what a
 //! failure is), `calls` (how an API function raises), `numbers` and `args`
 //! (argument readers), `session` (the shared backend and buffer table),
 //! `fast` (the C fast paths), `window`, `pages`, `buffer`, then the API
-//! tables `mem_api`, `memrange_api`, `sim_api`, `hex` and `trace_api`
-//! (which also connects a recording or replay); `stdlib`, `host`,
-//! `hexfmt`, `progress` and `svd` load the Lua modules.
+//! tables `mem_api`, `memrange_api`, `sim_api`, `qemu_api`, `hex` and
+//! `trace_api` (which also connects a recording or replay); `stdlib`,
+//! `host`, `hexfmt`, `progress` and `svd` load the Lua modules.
 
 pub use memlua_runtime;
 
@@ -26,6 +26,8 @@ pub mod numbers;
 mod objects;
 mod pages;
 mod progress;
+#[cfg(unix)]
+mod qemu_api;
 mod session;
 mod sim_api;
 pub mod state;
@@ -59,7 +61,9 @@ pub fn new_state() -> mlua::Result<Lua> {
 pub fn install(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<()> {
     let api = api_table(lua, backend)?;
     let g = lua.globals();
-    for name in ["mem", "kmem", "memrange", "backend", "sim", "hex", "trace"] {
+    for name in [
+        "mem", "kmem", "memrange", "backend", "sim", "qemu", "hex", "trace",
+    ] {
         g.set(name, api.get::<mlua::Value>(name)?)?;
     }
     stdlib::install(lua)?;
@@ -68,7 +72,7 @@ pub fn install(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<()> {
 }
 
 /// The API over `backend` as one table (`{mem=, kmem=, memrange=, backend=,
-/// sim=, hex=, trace=}`) without touching globals: for hosts and tests that hold
+/// sim=, qemu=, hex=, trace=}`) without touching globals: for hosts and tests that hold
 /// several sessions in one state.
 pub fn api_table(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<Table> {
     errors::install(lua)?;
@@ -82,6 +86,8 @@ pub fn api_table(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<Table> {
     t.set("memrange", memrange_api::table(lua, &session)?)?;
     t.set("backend", backend_table(lua, &session)?)?;
     t.set("sim", sim_api::sim_table(lua, &session)?)?;
+    #[cfg(unix)]
+    t.set("qemu", qemu_api::qemu_table(lua, &session)?)?;
     t.set("hex", hex::function(lua)?)?;
     t.set("trace", trace_api::table(lua)?)?;
     Ok(t)

@@ -93,6 +93,28 @@ impl Session {
         })
     }
 
+    /// Runs `f` on the QEMU machine, or fails with EOPNOTSUPP off it.
+    #[cfg(unix)]
+    pub fn with_qemu<T>(
+        &self,
+        op: &str,
+        f: impl FnOnce(&mut memlua_runtime::qemu::Qemu) -> RtResult<T>,
+    ) -> Res<T> {
+        self.with(op, |b| {
+            let name = b.name().to_string();
+            match b.as_qemu() {
+                Some(q) => f(q),
+                None => Err(RtError::new(
+                    Errno::EOPNOTSUPP,
+                    op,
+                    format!(
+                        "{op} needs a QEMU machine (-b qemu), but this session runs on the '{name}' backend"
+                    ),
+                )),
+            }
+        })
+    }
+
     /// The buffer table, for a check that does not touch the backend.
     pub fn buffers(&self) -> std::cell::Ref<'_, BufferTable> {
         self.buffers.borrow()

@@ -1,8 +1,8 @@
 //! Layers: a backend wrapped around another (a recorder, an allow-list, a
 //! dry run, ...), as docs/DESIGN.md describes. A [`Layer`] passes every
 //! call through to the backend it wraps unless it overrides it, direct
-//! maps and the simulator included, so a layer loses no feature of what it
-//! wraps and costs one call where it does nothing.
+//! maps, the simulator and the QEMU machine included, so a layer loses no
+//! feature of what it wraps and costs one call where it does nothing.
 
 use crate::{sim, Backend, DirectMap, MemExtract, MemRangeDesc, RangeOp, Result, Space, Width};
 
@@ -68,6 +68,10 @@ pub trait Layer {
     fn as_sim(&mut self) -> Option<&mut sim::Sim> {
         self.inner_mut().as_sim()
     }
+    #[cfg(unix)]
+    fn as_qemu(&mut self) -> Option<&mut crate::qemu::Qemu> {
+        self.inner_mut().as_qemu()
+    }
 }
 
 impl<L: Layer> Backend for L {
@@ -126,6 +130,10 @@ impl<L: Layer> Backend for L {
     }
     fn as_sim(&mut self) -> Option<&mut sim::Sim> {
         Layer::as_sim(self)
+    }
+    #[cfg(unix)]
+    fn as_qemu(&mut self) -> Option<&mut crate::qemu::Qemu> {
+        Layer::as_qemu(self)
     }
 }
 

@@ -10,6 +10,8 @@ pub mod layer;
 #[cfg(unix)]
 pub mod native;
 pub mod ops;
+#[cfg(unix)]
+pub mod qemu;
 pub mod range_rules;
 pub mod sim;
 pub mod trace;
@@ -144,6 +146,13 @@ pub trait Backend {
     /// The simulator behind this backend, for the `sim.*` controls; `None`
     /// elsewhere (those calls then fail with EOPNOTSUPP).
     fn as_sim(&mut self) -> Option<&mut sim::Sim> {
+        None
+    }
+
+    /// The QEMU machine behind this backend, for the `qemu.*` calls; `None`
+    /// elsewhere (those calls then fail with EOPNOTSUPP).
+    #[cfg(unix)]
+    fn as_qemu(&mut self) -> Option<&mut qemu::Qemu> {
         None
     }
 }

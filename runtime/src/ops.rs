@@ -26,6 +26,25 @@ pub const SIM_CLAIM: &str = "sim.claim";
 pub const SIM_OUTPUT: &str = "sim.output";
 pub const SIM_CLOCK: &str = "sim.clock";
 pub const SIM_ADVANCE: &str = "sim.advance";
+pub const QEMU_IRQ_INTERCEPT: &str = "qemu.irq_intercept";
+pub const QEMU_IRQS: &str = "qemu.irqs";
+pub const QEMU_QMP: &str = "qemu.qmp";
+pub const QEMU_HMP: &str = "qemu.hmp";
+pub const QEMU_RUN: &str = "qemu.run";
+pub const QEMU_TIMEOUT: &str = "qemu.timeout";
+pub const QEMU_PID: &str = "qemu.pid";
+
+/// `qemu.io_read8` .. `qemu.io_write32`: x86 port I/O (no 64-bit ports).
+const QEMU_IO: [&str; 8] = [
+    "qemu.io_read8",
+    "qemu.io_read16",
+    "qemu.io_read32",
+    "qemu.io_read64",
+    "qemu.io_write8",
+    "qemu.io_write16",
+    "qemu.io_write32",
+    "qemu.io_write64",
+];
 
 /// Single accesses per space (mem, kmem, buffer): reads by width, then
 /// writes by width.
@@ -118,6 +137,11 @@ pub const fn bulk(space: Space, write: bool) -> &'static str {
 /// `window.read32`: a window's own single access.
 pub const fn window(w: Width, write: bool) -> &'static str {
     WINDOW[width_index(w, write)]
+}
+
+/// `qemu.io_read8`, `qemu.io_write32`: one port access.
+pub const fn qemu_io(w: Width, write: bool) -> &'static str {
+    QEMU_IO[width_index(w, write)]
 }
 
 /// `mem.map` or `kmem.map` (buffers are not mapped: `mem.alloc` makes them).

@@ -5,7 +5,7 @@
 use memlua_runtime::sim::board::{Board, BUILTIN};
 use memlua_runtime::sim::space::HolePolicy;
 use memlua_runtime::sim::Sim;
-use memlua_runtime::{Backend, Errno};
+use memlua_runtime::{Backend, Errno, Space, Width};
 
 const HEAD: &str = r#"name = "t"
 maxphyaddr = 36
@@ -27,6 +27,49 @@ fn built_in_boards_build() {
         let s = Sim::from_board_name(name).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(s.board(), Some(name));
     }
+}
+
+/// The q35 board answers what QEMU's q35 answers (tests/qemu.rs reads the
+/// same addresses from QEMU itself).
+#[test]
+fn q35_board_has_qemus_reset_vector_and_hpet() {
+    let mut s = Sim::from_board_name("q35").unwrap();
+    let mut top = [0u8; 16];
+    s.read_bytes(Space::Phys, 0xffff0, &mut top).unwrap();
+    assert_eq!(top, *b"\xea\x5b\xe0\x00\xf006/23/99\x00\xfc\x00");
+    let mut high = [0u8; 16];
+    s.read_bytes(Space::Phys, 0xfffffff0, &mut high).unwrap();
+    assert_eq!(
+        high, top,
+        "the BIOS at 0xe0000 is the top of the one below 4 GiB"
+    );
+    assert_eq!(
+        s.read(Space::Phys, 0xfed00000, Width::W32).unwrap(),
+        0x8086a201
+    );
+    assert_eq!(
+        s.read(Space::Phys, 0xfed00004, Width::W32).unwrap(),
+        0x00989680
+    );
+    // The counter stands until enabled, then follows the clock: 10 ns a tick.
+    assert_eq!(s.read(Space::Phys, 0xfed000f0, Width::W64).unwrap(), 0);
+    s.write(Space::Phys, 0xfed00010, Width::W32, 1).unwrap();
+    let c0 = s.read(Space::Phys, 0xfed000f0, Width::W64).unwrap();
+    s.advance(1_000_000);
+    let c1 = s.read(Space::Phys, 0xfed000f0, Width::W64).unwrap();
+    assert!((100_000..100_100).contains(&(c1 - c0)), "{c0} {c1}");
+    assert_eq!(
+        s.read(Space::Phys, 0x7ffffffc, Width::W32).unwrap(),
+        0,
+        "RAM to 2 GiB"
+    );
+    assert_eq!(
+        s.read(Space::Phys, 0xfed00000, Width::W8)
+            .unwrap_err()
+            .errno,
+        Errno::EINVAL,
+        "the HPET takes 32- and 64-bit accesses only"
+    );
 }
 
 #[test]
@@ -160,7 +203,7 @@ fn bad_maxphyaddr_holes_and_missing_ram_are_refused() {
 #[test]
 fn missing_board_file_names_the_built_ins() {
     let e = Board::load("/nonexistent/board.toml").unwrap_err();
-    assert!(e.message.contains("pc, pc-nomtrr, arm64-virt"), "{e}");
+    assert!(e.message.contains("pc, pc-nomtrr, arm64-virt, q35"), "{e}");
 }
 
 #[test]
@@ -169,7 +212,7 @@ fn an_unknown_board_name_has_no_bogus_position() {
     assert_eq!((e.line, e.column), (0, 0));
     assert_eq!(
         e.to_string(),
-        "no built-in board or file named 'nosuch' (built-in: pc, pc-nomtrr, arm64-virt)"
+        "no built-in board or file named 'nosuch' (built-in: pc, pc-nomtrr, arm64-virt, q35)"
     );
     let e = Board::load("/").unwrap_err();
     assert!(

@@ -251,7 +251,11 @@ pub const ENTRIES: &[Entry] = &[
         "(bits) -> string",
         "MDF bits to \"write-combine active\"",
     ),
-    e("backend.name", "", "\"sim\", \"native\" or \"replay\""),
+    e(
+        "backend.name",
+        "",
+        "\"sim\", \"native\", \"qemu\" or \"replay\"",
+    ),
     e("backend.writable", "", "whether writes are allowed"),
     e("backend.board", "", "the simulator's board name"),
     e(
@@ -286,6 +290,63 @@ pub const ENTRIES: &[Entry] = &[
         "trace.mark",
         "(text)",
         "a marker line in the --record trace (nothing without one)",
+    ),
+    e(
+        "qemu.io_read8",
+        "(port) -> int",
+        "one 8-bit x86 port read (io_read16, io_read32 alike)",
+    ),
+    e(
+        "qemu.io_read16",
+        "(port) -> int",
+        "one 16-bit x86 port read",
+    ),
+    e(
+        "qemu.io_read32",
+        "(port) -> int",
+        "one 32-bit x86 port read",
+    ),
+    e(
+        "qemu.io_write8",
+        "(port, v)",
+        "one 8-bit x86 port write (io_write16, io_write32 alike)",
+    ),
+    e("qemu.io_write16", "(port, v)", "one 16-bit x86 port write"),
+    e("qemu.io_write32", "(port, v)", "one 32-bit x86 port write"),
+    e(
+        "qemu.qmp",
+        "(command [, args]) -> value",
+        "a QMP command; its decoded return",
+    ),
+    e(
+        "qemu.hmp",
+        "(cmdline) -> string",
+        "a human monitor command (\"info mtree -f\"); its text",
+    ),
+    e(
+        "qemu.irq_intercept",
+        "(path [, \"in\"|\"out\"])",
+        "report the IRQ lines of the device at a QOM path",
+    ),
+    e(
+        "qemu.irqs",
+        "() -> {[n] = level}",
+        "the last level seen on each intercepted line",
+    ),
+    e(
+        "qemu.run",
+        "(ns)",
+        "lets the machine run for ns of its time",
+    ),
+    e(
+        "qemu.timeout",
+        "([seconds]) -> seconds",
+        "how long QEMU has to answer each command",
+    ),
+    e(
+        "qemu.pid",
+        "() -> pid",
+        "the QEMU memlua started (nil when attached)",
     ),
     e(
         "hex",

@@ -21,10 +21,11 @@ use super::space::HolePolicy;
 use crate::{Errno, Error, MdfFlags, MemRangeDesc, PAGE_SIZE};
 
 /// The boards compiled into memlua: (name, TOML text).
-pub const BUILTIN: [(&str, &str); 3] = [
+pub const BUILTIN: [(&str, &str); 4] = [
     ("pc", include_str!("../../boards/pc.toml")),
     ("pc-nomtrr", include_str!("../../boards/pc-nomtrr.toml")),
     ("arm64-virt", include_str!("../../boards/arm64-virt.toml")),
+    ("q35", include_str!("../../boards/q35.toml")),
 ];
 
 /// A board refused, with where and why.

@@ -7,6 +7,7 @@ use crate::{Result, Width};
 
 mod dma;
 mod framebuffer;
+mod hpet;
 mod pl011;
 mod scratch;
 mod timer;
@@ -14,6 +15,7 @@ mod uart16550;
 
 pub use dma::Dma;
 pub use framebuffer::Framebuffer;
+pub use hpet::Hpet;
 pub use pl011::Pl011;
 pub use scratch::Scratch;
 pub use timer::Timer;
@@ -107,6 +109,7 @@ pub fn build(kind: &str, size: u64, freq_hz: Option<u64>) -> Result<Box<dyn Devi
         "dma" => Box::new(Dma::new()),
         "scratch" => Box::new(Scratch::new()),
         "framebuffer" => Box::new(Framebuffer::new(size)),
+        "hpet" => Box::new(Hpet::new()),
         other => return Err(unknown_kind(other)),
     })
 }
@@ -155,13 +158,14 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// Every kind `build` knows.
-pub const KINDS: [&str; 6] = [
+pub const KINDS: [&str; 7] = [
     "uart16550",
     "pl011",
     "timer",
     "dma",
     "scratch",
     "framebuffer",
+    "hpet",
 ];
 
 #[cfg(test)]
