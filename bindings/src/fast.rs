@@ -73,17 +73,15 @@ fn raiser(lua: &Lua) -> mlua::Result<Function> {
     Ok(f)
 }
 
-/// Runs a backend access, turning a panic into an error: a Rust panic must
-/// never unwind into Lua's C frames.
-#[inline(always)]
-fn guarded<T>(f: impl FnOnce() -> Result<T, RtError>) -> Result<T, RtError> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
-        Err(RtError::new(
-            Errno::EIO,
-            "memlua",
-            "internal error: the access panicked; please report it",
-        ))
-    })
+/// The error of an access that panicked: a Rust panic must never unwind
+/// into Lua's C frames, so every access runs under catch_unwind.
+#[cold]
+fn panicked() -> RtError {
+    RtError::new(
+        Errno::EIO,
+        "memlua",
+        "internal error: the access panicked; please report it",
+    )
 }
 
 /// Calls the ordinary implementation (upvalue `slow`) with this call's
@@ -95,31 +93,34 @@ unsafe fn fallback(l: *mut ffi::lua_State, slow: c_int) -> c_int {
     unsafe { call_api(l, ffi::lua_upvalueindex(slow), ffi::lua_gettop(l)) }
 }
 
-/// Parks `e` and calls the raiser (upvalue `raise`), which does not return.
-unsafe fn raise(l: *mut ffi::lua_State, raise: c_int, e: RtError) -> c_int {
+/// A backend error already parked in [`PENDING`]: the hot path's result
+/// stays two words, the error's many bytes are moved only when it happens.
+struct Parked;
+
+#[cold]
+fn park(e: RtError) -> Parked {
     PENDING.set(Some(e));
-    // SAFETY: as in `fallback`; nothing in this frame needs dropping now
-    // (`e` was moved into PENDING).
-    unsafe { call_api(l, ffi::lua_upvalueindex(raise), 0) }
+    Parked
 }
 
-/// Pushes a backend result: the value read, or nothing for a write; an
-/// error is raised.
+/// Pushes a backend result: the value read (`write` false), or nothing
+/// for a write; a parked error is raised.
 #[inline(always)]
 unsafe fn finish(
     l: *mut ffi::lua_State,
     uv_raise: c_int,
-    r: Result<Option<u64>, RtError>,
+    write: bool,
+    r: Result<u64, Parked>,
 ) -> c_int {
-    // SAFETY: as in `fallback`.
+    // SAFETY: as in `fallback`; the raiser raises the parked error.
     unsafe {
         match r {
-            Ok(Some(v)) => {
+            Ok(_) if write => 0,
+            Ok(v) => {
                 ffi::lua_pushinteger(l, v as ffi::lua_Integer);
                 1
             }
-            Ok(None) => 0,
-            Err(e) => raise(l, uv_raise, e),
+            Err(Parked) => call_api(l, ffi::lua_upvalueindex(uv_raise), 0),
         }
     }
 }
@@ -145,7 +146,7 @@ fn access(
     addr: u64,
     w: Width,
     write: Option<u64>,
-) -> Result<Option<u64>, RtError> {
+) -> Result<u64, Parked> {
     let s = session.clone();
     access_raw(&s, space, addr, w, write)
 }
@@ -158,13 +159,17 @@ fn access_raw(
     addr: u64,
     w: Width,
     write: Option<u64>,
-) -> Result<Option<u64>, RtError> {
-    guarded(|| match write {
-        None => s.run(space, addr, w, false, |b| b.read(space, addr, w).map(Some)),
-        Some(v) => s.run(space, addr, w, true, |b| {
-            b.write(space, addr, w, v).map(|()| None)
-        }),
-    })
+) -> Result<u64, Parked> {
+    catch_unwind(AssertUnwindSafe(|| match write {
+        None => s
+            .run(space, addr, w, false, |b| b.read(space, addr, w))
+            .map_err(park),
+        Some(v) => s
+            .run(space, addr, w, true, |b| b.write(space, addr, w, v))
+            .map(|()| 0)
+            .map_err(park),
+    }))
+    .unwrap_or_else(|_| Err(park(panicked())))
 }
 
 /// A window access at argument 2 (and a value at 3 for writes): the
@@ -204,14 +209,14 @@ unsafe fn window_access(l: *mut ffi::lua_State, w: Width, write: bool) -> c_int 
             // error for this access; the window then stops using the
             // mapping (the backend maps afresh and sees the new size).
             let r = match value {
-                None => direct::load_checked(p, w).map(Some),
+                None => direct::load_checked(p, w),
                 Some(v) if win.direct_write && w.fits(v) => {
-                    direct::store_checked(p, w, v & w.mask()).map(|()| None)
+                    direct::store_checked(p, w, v & w.mask()).map(|()| 0)
                 }
                 Some(_) => return fallback(l, UV_SLOW),
             };
             return match r {
-                Ok(v) => finish(l, UV_RAISE, Ok(v)),
+                Ok(v) => finish(l, UV_RAISE, write, Ok(v)),
                 Err(f) => {
                     let space = win.space;
                     (*winp).ptr = std::ptr::null_mut();
@@ -220,13 +225,13 @@ unsafe fn window_access(l: *mut ffi::lua_State, w: Width, write: bool) -> c_int 
                         // memory, so the backend may do it again.
                         return fallback(l, UV_SLOW);
                     }
-                    let e = f.error().with_op(ops::access(space, w, write)).at(addr);
-                    finish(l, UV_RAISE, Err(e))
+                    let e = park(f.error().with_op(ops::access(space, w, write)).at(addr));
+                    finish(l, UV_RAISE, write, Err(e))
                 }
             };
         }
         let r = access(&win.session, win.space, addr, w, value);
-        finish(l, UV_RAISE, r)
+        finish(l, UV_RAISE, write, r)
     }
 }
 
@@ -261,7 +266,7 @@ unsafe fn space_access(l: *mut ffi::lua_State, space: Space, w: Width, write: bo
             return fallback(l, UV_SPACE_SLOW);
         }
         let r = access_raw(&*s, space, addr, w, value);
-        finish(l, UV_SPACE_RAISE, r)
+        finish(l, UV_SPACE_RAISE, write, r)
     }
 }
 

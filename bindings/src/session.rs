@@ -69,10 +69,9 @@ impl Session {
         write: bool,
         f: impl FnOnce(&mut dyn Backend) -> RtResult<T>,
     ) -> RtResult<T> {
-        let op = ops::access(space, w, write);
         match self.backend.try_borrow_mut() {
-            Ok(mut b) => f(&mut **b).map_err(|e| placed(named(e, op), addr)),
-            Err(_) => Err(busy_error(op)),
+            Ok(mut b) => f(&mut **b).map_err(|e| access_error(e, space, addr, w, write)),
+            Err(_) => Err(busy_error(ops::access(space, w, write))),
         }
     }
 
@@ -171,6 +170,14 @@ fn named(e: RtError, op: &str) -> RtError {
     } else {
         e
     }
+}
+
+/// A single access's error, named and placed where the backend left that
+/// out; out of line, so the fast paths stay small.
+#[cold]
+#[inline(never)]
+fn access_error(e: RtError, space: Space, addr: u64, w: Width, write: bool) -> RtError {
+    placed(named(e, ops::access(space, w, write)), addr)
 }
 
 /// A backend's error with the address filled in where it gave none.
