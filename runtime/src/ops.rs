@@ -26,6 +26,8 @@ pub const SIM_CLAIM: &str = "sim.claim";
 pub const SIM_OUTPUT: &str = "sim.output";
 pub const SIM_CLOCK: &str = "sim.clock";
 pub const SIM_ADVANCE: &str = "sim.advance";
+pub const MEMRANGE_SCOPED: &str = "memrange.scoped";
+pub const UIO_WAIT_IRQ: &str = "uio.wait_irq";
 
 /// Single accesses per space (mem, kmem, buffer): reads by width, then
 /// writes by width.
