@@ -7,9 +7,11 @@
 //!   backend and `--board` the simulator: an option typed on the command
 //!   line outranks $MEMLUA_BACKEND, which is only a default. Failing both,
 //!   $MEMLUA_BACKEND, else the simulator.
-//! - An option of the other backend (`--mem`, `--kmem`, `-w` on the
-//!   simulator; `--board` on the native backend) is a usage error naming
-//!   the backend it belongs to. `-w` alone does not choose the native
+//! - An option of the other backend (`--mem`, `--kmem`, `-w`, `--pci`,
+//!   `--wc`, `--uio` on the simulator; `--board` on the native backend) is
+//!   a usage error naming the backend it belongs to. `--pci` and `--uio`
+//!   choose the native backend as `--mem` does, and each says what
+//!   physical memory is, so no two of them go together. `-w` alone does not choose the native
 //!   backend: a script meant for the simulator must not start writing to
 //!   the machine because of it.
 //! - $MEMLUA_BOARD is a default too: the native backend has no board and
@@ -32,7 +34,19 @@ pub enum Choice {
         mem: Option<PathBuf>,
         kmem: Option<PathBuf>,
         write: bool,
+        /// `--pci`, `--wc`, `--uio`, and where sysfs and /dev are for them.
+        aperture: Aperture,
     },
+}
+
+/// What `--pci`/`--uio` open, if either is given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Aperture {
+    pub pci: Option<String>,
+    pub wc: bool,
+    pub uio: Option<String>,
+    pub sysfs: Option<PathBuf>,
+    pub devdir: Option<PathBuf>,
 }
 
 /// What chose the backend, for messages.
@@ -45,13 +59,14 @@ enum By {
 /// The backend `inv` asks for; `env` reads an environment variable (None
 /// when unset, empty, or hidden by -E).
 pub fn choose(inv: &Invocation, env: impl Fn(&str) -> Option<String>) -> Result<Choice, Usage> {
-    let native_opt = if inv.mem.is_some() {
-        Some("--mem")
-    } else if inv.kmem.is_some() {
-        Some("--kmem")
-    } else {
-        None
-    };
+    let native_opt = [
+        (inv.mem.is_some(), "--mem"),
+        (inv.kmem.is_some(), "--kmem"),
+        (inv.pci.is_some(), "--pci"),
+        (inv.uio.is_some(), "--uio"),
+    ]
+    .into_iter()
+    .find_map(|(given, opt)| given.then_some(opt));
     let (which, by) = match (&inv.backend, native_opt, &inv.board) {
         (Some(b), _, _) => (b.clone(), By::Flag),
         (None, Some(opt), Some(_)) => {
@@ -78,6 +93,9 @@ pub fn choose(inv: &Invocation, env: impl Fn(&str) -> Option<String>) -> Result<
                 (inv.mem.is_some(), "--mem", ""),
                 (inv.kmem.is_some(), "--kmem", ""),
                 (inv.write, "-w/--write", ", which is always writable"),
+                (inv.pci.is_some(), "--pci", ""),
+                (inv.uio.is_some(), "--uio", ""),
+                (inv.wc, "--wc", ""),
             ];
             if let Some((_, opt, note)) = native_only.iter().find(|(given, _, _)| *given) {
                 return Err(Usage(format!(
@@ -99,10 +117,36 @@ pub fn choose(inv: &Invocation, env: impl Fn(&str) -> Option<String>) -> Result<
                     chosen("the native backend")
                 )));
             }
+            let memory = [
+                (inv.mem.is_some(), "--mem"),
+                (inv.pci.is_some(), "--pci"),
+                (inv.uio.is_some(), "--uio"),
+            ];
+            let given: Vec<&str> = memory.iter().filter_map(|(g, o)| g.then_some(*o)).collect();
+            if given.len() > 1 {
+                return Err(Usage(format!(
+                    "'{}' and '{}' each say what physical memory is; give one",
+                    given[0], given[1]
+                )));
+            }
+            if inv.wc && inv.pci.is_none() {
+                return Err(Usage(
+                    "'--wc' maps a PCI BAR write-combining; it goes with --pci".into(),
+                ));
+            }
             Ok(Choice::Native {
                 mem: inv.mem.clone(),
                 kmem: inv.kmem.clone(),
-                write: inv.write,
+                // A dry run opens the device read-only: nothing below the
+                // dry-run layer could write even if a path were missed.
+                write: inv.write && !inv.dry_run,
+                aperture: Aperture {
+                    pci: inv.pci.clone(),
+                    wc: inv.wc,
+                    uio: inv.uio.clone(),
+                    sysfs: env("MEMLUA_SYSFS").map(PathBuf::from),
+                    devdir: env("MEMLUA_DEV").map(PathBuf::from),
+                },
             })
         }
         other => Err(Usage(format!(
@@ -120,6 +164,18 @@ pub enum OpenError {
     Failed(String),
 }
 
+/// An error opening the native backend, as the user reads it: an
+/// aperture's message says what failed without the `open: ` of the
+/// runtime's error.
+#[cfg(unix)]
+fn open_message(e: &memlua_runtime::Error) -> String {
+    if e.op == "open" {
+        format!("{}: {}", e.errno, e.message)
+    } else {
+        e.to_string()
+    }
+}
+
 /// Opens the backend chosen.
 pub fn open(choice: &Choice) -> Result<Box<dyn Backend>, OpenError> {
     match choice {
@@ -128,15 +184,28 @@ pub fn open(choice: &Choice) -> Result<Box<dyn Backend>, OpenError> {
             Ok(Box::new(sim))
         }
         #[cfg(unix)]
-        Choice::Native { mem, kmem, write } => {
+        Choice::Native {
+            mem,
+            kmem,
+            write,
+            aperture,
+        } => {
             let opts = memlua_runtime::native::Options {
                 mem: mem.clone(),
                 kmem: kmem.clone(),
                 write: *write,
+                pci: aperture.pci.clone(),
+                wc: aperture.wc,
+                uio: aperture.uio.clone(),
+                sysfs: aperture.sysfs.clone(),
+                devdir: aperture.devdir.clone(),
                 ..Default::default()
             };
             let native = memlua_runtime::native::Native::open(&opts)
-                .map_err(|e| OpenError::Failed(e.to_string()))?;
+                .map_err(|e| OpenError::Failed(open_message(&e)))?;
+            for w in native.warnings() {
+                eprintln!("memlua: warning: {w}");
+            }
             Ok(Box::new(native))
         }
         #[cfg(not(unix))]
@@ -185,7 +254,8 @@ mod tests {
             Ok(Choice::Native {
                 mem: Some("d.bin".into()),
                 kmem: None,
-                write: false
+                write: false,
+                aperture: Aperture::default(),
             })
         );
     }
@@ -220,6 +290,46 @@ mod tests {
     }
 
     #[test]
+    fn pci_and_uio_choose_the_native_backend_and_exclude_each_other() {
+        let c = choose(&inv(&["--pci", "0000:00:02.0", "--wc"]), no_env).unwrap();
+        assert!(
+            matches!(c, Choice::Native { ref aperture, .. } if aperture.pci.is_some() && aperture.wc)
+        );
+        assert!(matches!(
+            choose(&inv(&["--uio", "uio0"]), no_env),
+            Ok(Choice::Native { .. })
+        ));
+        for (args, says) in [
+            (
+                &["--mem", "d", "--pci", "0000:00:02.0"][..],
+                "'--mem' and '--pci' each say what physical memory is",
+            ),
+            (
+                &["--pci", "0000:00:02.0", "--uio", "uio0"],
+                "'--pci' and '--uio'",
+            ),
+            (
+                &["--wc", "-b", "native"],
+                "'--wc' maps a PCI BAR write-combining",
+            ),
+            (
+                &["-b", "sim", "--uio", "uio0"],
+                "'--uio' is for the native backend",
+            ),
+            (&["--wc"], "'--wc' is for the native backend"),
+        ] {
+            let e = choose(&inv(args), no_env).unwrap_err().0;
+            assert!(e.contains(says), "{args:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_dry_run_opens_the_native_backend_read_only() {
+        let c = choose(&inv(&["--mem", "d", "-w", "--dry-run"]), no_env).unwrap();
+        assert!(matches!(c, Choice::Native { write: false, .. }));
+    }
+
+    #[test]
     fn defaults_from_the_environment_that_do_not_apply_are_ignored() {
         let vars = env(&[("MEMLUA_BACKEND", "native"), ("MEMLUA_BOARD", "arm64-virt")]);
         assert_eq!(
@@ -227,7 +337,8 @@ mod tests {
             Ok(Choice::Native {
                 mem: None,
                 kmem: None,
-                write: true
+                write: true,
+                aperture: Aperture::default(),
             })
         );
         let board_env = env(&[("MEMLUA_BOARD", "arm64-virt")]);

@@ -77,6 +77,14 @@ enum Opt {
     Mem,
     Kmem,
     Write,
+    Pci,
+    Wc,
+    Uio,
+    DryRun,
+    Allow,
+    AllowWrite,
+    Policy,
+    RestoreRanges,
     ListBoards,
     ListTools,
     Tool,
@@ -193,6 +201,78 @@ pub const OPTIONS: &[OptSpec] = &[
     },
     OptSpec {
         short: None,
+        long: Some("pci"),
+        value: Some("BDF[:BAR]"),
+        help: "native: physical memory is this PCI device's BAR (default its first memory BAR), at the addresses in its sysfs resource file; implies -b native",
+        example: "memlua --pci 0000:00:02.0:0 -e 'print(hex(mem.read32(0xfe000000)))'",
+        values: Values::Text,
+        id: Opt::Pci,
+    },
+    OptSpec {
+        short: None,
+        long: Some("wc"),
+        value: None,
+        help: "native: with --pci, map a prefetchable BAR write-combining (resourceN_wc)",
+        example: "memlua --pci 0000:01:00.0:2 --wc -w fill.lua",
+        values: Values::None,
+        id: Opt::Wc,
+    },
+    OptSpec {
+        short: None,
+        long: Some("uio"),
+        value: Some("uioN[:mapN]"),
+        help: "native: physical memory is this UIO device's map (default map0), at its physical addresses; uio.wait_irq waits for its interrupts; implies -b native",
+        example: "memlua --uio uio0:map1 -w irq.lua",
+        values: Values::Text,
+        id: Opt::Uio,
+    },
+    OptSpec {
+        short: None,
+        long: Some("dry-run"),
+        value: None,
+        help: "do every read, but only report each write and memory-range change on stderr (with its script line), counted at the end; the native backend opens read-only",
+        example: "memlua --dry-run -b native --mem /dev/mem init-uart.lua",
+        values: Values::None,
+        id: Opt::DryRun,
+    },
+    OptSpec {
+        short: None,
+        long: Some("allow"),
+        value: Some("RANGE[,RANGE...]"),
+        help: "refuse (EACCES) every access outside these physical ranges: BASE-LAST, BASE+LEN (hex or decimal) or a region name (a board region, an /proc/iomem name, a PCI address)",
+        example: "memlua --allow 0xfe000000+0x1000,uart0 probe.lua",
+        values: Values::Text,
+        id: Opt::Allow,
+    },
+    OptSpec {
+        short: None,
+        long: Some("allow-write"),
+        value: Some("RANGE[,RANGE...]"),
+        help: "refuse (EACCES) every write and memory-range change outside these ranges; reads are not limited",
+        example: "memlua --allow-write uart0 -b native -w init-uart.lua",
+        values: Values::Text,
+        id: Opt::AllowWrite,
+    },
+    OptSpec {
+        short: None,
+        long: Some("policy"),
+        value: Some("FILE"),
+        help: "the allow and allow-write lists from a TOML file (allow = [\"0xfe000000+0x1000\"]); they apply along with --allow and --allow-write",
+        example: "memlua --policy lab.toml recipe.lua",
+        values: Values::File,
+        id: Opt::Policy,
+    },
+    OptSpec {
+        short: None,
+        long: Some("restore-ranges"),
+        value: None,
+        help: "give back every memory range the run changed when it ends (normal exit, error, Ctrl-C, os.exit); a range another owner changed meanwhile is left alone, with a warning",
+        example: "memlua --restore-ranges framebuffer-wc.lua",
+        values: Values::None,
+        id: Opt::RestoreRanges,
+    },
+    OptSpec {
+        short: None,
         long: Some("list-boards"),
         value: None,
         help: "list the built-in boards",
@@ -299,6 +379,16 @@ pub struct Invocation {
     pub mem: Option<PathBuf>,
     pub kmem: Option<PathBuf>,
     pub write: bool,
+    /// `--pci BDF[:BAR]`, `--wc`, `--uio uioN[:mapN]`.
+    pub pci: Option<String>,
+    pub wc: bool,
+    pub uio: Option<String>,
+    pub dry_run: bool,
+    /// `--allow` and `--allow-write`, each as often as given.
+    pub allow: Vec<String>,
+    pub allow_write: Vec<String>,
+    pub policy: Option<PathBuf>,
+    pub restore_ranges: bool,
     pub list_boards: bool,
     pub list_tools: bool,
     pub map: bool,
@@ -431,6 +521,14 @@ pub fn parse<A: Into<Vec<u8>>>(argv: Vec<A>) -> Result<Invocation, Usage> {
             Opt::Mem => inv.mem = Some(os_string(value).into()),
             Opt::Kmem => inv.kmem = Some(os_string(value).into()),
             Opt::Write => inv.write = true,
+            Opt::Pci => inv.pci = Some(text()),
+            Opt::Wc => inv.wc = true,
+            Opt::Uio => inv.uio = Some(text()),
+            Opt::DryRun => inv.dry_run = true,
+            Opt::Allow => inv.allow.push(text()),
+            Opt::AllowWrite => inv.allow_write.push(text()),
+            Opt::Policy => inv.policy = Some(os_string(value).into()),
+            Opt::RestoreRanges => inv.restore_ranges = true,
             Opt::ListBoards => inv.list_boards = true,
             Opt::ListTools => inv.list_tools = true,
             Opt::Tool => {
@@ -518,11 +616,15 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "Lua's own module paths (as for lua; LUA_PATH_5_4 first; ';;' stands for the default)",
     ),
     ("MEMLUA_PROGRESS", "0 turns the tools' progress bars off"),
+    (
+        "MEMLUA_SYSFS, MEMLUA_DEV",
+        "where sysfs (/sys) and the device nodes (/dev) are, for --pci and --uio",
+    ),
 ];
 
 /// Options of the other backend are refused.
-pub const BACKEND_NOTE: &str = "An option of the other backend (--mem, --kmem or -w with the \
-simulator, --board with the native backend) is a usage error, never ignored.";
+pub const BACKEND_NOTE: &str = "An option of the other backend (--mem, --kmem, -w, --pci, --wc or \
+--uio with the simulator, --board with the native backend) is a usage error, never ignored.";
 
 pub const EXIT_STATUS: &str = "0 success, 1 the script raised an error, 2 usage error.";
 

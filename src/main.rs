@@ -30,6 +30,7 @@ mod docs;
 #[cfg(not(test))]
 mod entry;
 mod interp;
+mod layers;
 mod map;
 mod repl;
 mod run;
@@ -86,7 +87,13 @@ impl From<OpenError> for Stop {
 /// UTF-8 is a usage error before anything starts: skipping it would run
 /// with a default the user did not choose, and a lossy conversion would
 /// name another board or folder.
-const TEXT_VARS: [&str; 3] = ["MEMLUA_BACKEND", "MEMLUA_BOARD", "MEMLUA_PATH"];
+const TEXT_VARS: [&str; 5] = [
+    "MEMLUA_BACKEND",
+    "MEMLUA_BOARD",
+    "MEMLUA_PATH",
+    "MEMLUA_SYSFS",
+    "MEMLUA_DEV",
+];
 
 fn check_env(inv: &Invocation) -> Result<(), Usage> {
     if inv.ignore_env {
@@ -189,14 +196,21 @@ fn start(inv: &Invocation) -> Result<(), Stop> {
         }
     }
     let backend = backend::open(&choice)?;
+    let (backend, finishing) = layers::stack(backend, inv)?;
     let lua = memlua_bindings::new_state().map_err(|e| Failure(e.to_string()))?;
     memlua_bindings::install(&lua, backend).map_err(|e| Failure(e.to_string()))?;
+    if finishing {
+        memlua_bindings::finish_on_exit(&lua).map_err(|e| Failure(e.to_string()))?;
+    }
     let interp = Interp::new(lua).map_err(|e| Failure(e.to_string()))?;
     let outcome = run::run(&interp, inv).map(|then| {
         if then == Then::Repl {
             repl::run(&interp, inv);
         }
     });
+    // However the run ended (an error and Ctrl-C included), before the
+    // finalizers: memory ranges put back, a dry run's count said.
+    memlua_bindings::finish(&interp.lua);
     interp.close_for_exit();
     Ok(outcome?)
 }

@@ -21,7 +21,7 @@ use std::ffi::c_int;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 
-use memlua_runtime::{direct, ops, Errno, Error as RtError, PageState, Space, Width};
+use memlua_runtime::{direct, ops, Cleared, Errno, Error as RtError, PageState, Space, Width};
 use mlua::{ffi, Function, Lua, Value};
 
 use crate::calls::{api_function, call_api};
@@ -144,7 +144,8 @@ unsafe fn int_at(l: *mut ffi::lua_State, idx: c_int) -> Option<u64> {
 
 /// One access through the session, holding a reference of its own for the
 /// call (a device callback could drop the object's), dropped before any
-/// error is raised.
+/// error is raised. `cleared`: the backend's layers cleared this access
+/// when its window was made (`Backend::cleared`).
 #[inline(always)]
 fn access(
     session: &Rc<Session>,
@@ -152,10 +153,17 @@ fn access(
     addr: u64,
     w: Width,
     write: Option<u64>,
+    cleared: Cleared,
 ) -> Result<Option<u64>, RtError> {
     let s = session.clone();
     guarded(|| match write {
+        None if cleared.read => s.run(space, addr, w, false, |b| {
+            b.read_cleared(space, addr, w).map(Some)
+        }),
         None => s.run(space, addr, w, false, |b| b.read(space, addr, w).map(Some)),
+        Some(v) if cleared.write => s.run(space, addr, w, true, |b| {
+            b.write_cleared(space, addr, w, v).map(|()| None)
+        }),
         Some(v) => s.run(space, addr, w, true, |b| {
             b.write(space, addr, w, v).map(|()| None)
         }),
@@ -220,7 +228,7 @@ unsafe fn window_access(l: *mut ffi::lua_State, w: Width, write: bool) -> c_int 
                 }
             };
         }
-        let r = access(&win.session, win.space, addr, w, value);
+        let r = access(&win.session, win.space, addr, w, value, win.cleared);
         finish(l, UV_RAISE, r)
     }
 }
@@ -254,7 +262,7 @@ unsafe fn space_access(l: *mut ffi::lua_State, space: Space, w: Width, write: bo
         let Some(s) = objects::at::<SessionRef>(l, ffi::lua_upvalueindex(UV_SESSION)) else {
             return fallback(l, UV_SPACE_SLOW);
         };
-        let r = access(&(*s).0, space, addr, w, value);
+        let r = access(&(*s).0, space, addr, w, value, Cleared::NONE);
         finish(l, UV_SPACE_RAISE, r)
     }
 }

@@ -229,26 +229,12 @@ impl Allow {
     /// first list it is outside of.
     #[inline]
     fn check(&self, space: Space, addr: u64, n: u64, write: bool) -> Result<()> {
-        let what = if write { "written" } else { "read" };
+        if space == Space::Process {
+            return Ok(());
+        }
         for l in self.lists.iter().filter(|l| l.applies(write)) {
-            match space {
-                Space::Process => return Ok(()),
-                Space::Phys if l.contains(addr, n) => {}
-                Space::Phys => {
-                    return Err(refused(format!(
-                        "{addr:#x}..{:#x} is outside {} ({}); nothing was {what}",
-                        addr.saturating_add(n.max(1) - 1),
-                        l.source,
-                        l.text
-                    )))
-                }
-                Space::Kernel => {
-                    return Err(refused(format!(
-                        "{} limits accesses to physical ranges ({}), and a kernel address \
-                             does not say which physical memory it reaches; nothing was {what}",
-                        l.source, l.text
-                    )))
-                }
+            if space != Space::Phys || !l.contains(addr, n) {
+                return Err(refused(l, space, addr, n, write));
             }
         }
         Ok(())
@@ -259,8 +245,27 @@ impl Allow {
     }
 }
 
+/// EACCES for an access outside `l`, in words.
 #[cold]
-fn refused(msg: String) -> Error {
+#[inline(never)]
+fn refused(l: &List, space: Space, addr: u64, n: u64, write: bool) -> Error {
+    let what = if write { "written" } else { "read" };
+    let msg = if space == Space::Phys {
+        let span = match n {
+            0 | 1 => format!("{addr:#x}"),
+            n => format!("{addr:#x}..{:#x}", addr.saturating_add(n - 1)),
+        };
+        format!(
+            "{span} is outside {} ({}); nothing was {what}",
+            l.source, l.text
+        )
+    } else {
+        format!(
+            "{} limits accesses to physical ranges ({}), and a kernel address does not say \
+             which physical memory it reaches; nothing was {what}",
+            l.source, l.text
+        )
+    };
     Error::new(Errno::EACCES, "", msg)
 }
 

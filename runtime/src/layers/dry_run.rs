@@ -22,6 +22,8 @@ pub struct DryRun {
     say: Say,
     position: Option<Position>,
     writes: u64,
+    /// Of `writes`, the bulk ones, and the bytes they held.
+    bulk: u64,
     bytes: u64,
     ranges: u64,
     finished: bool,
@@ -36,6 +38,7 @@ impl DryRun {
             say,
             position: None,
             writes: 0,
+            bulk: 0,
             bytes: 0,
             ranges: 0,
             finished: false,
@@ -50,9 +53,10 @@ impl DryRun {
             "dry run: {} not performed",
             plural(self.writes, "write", "writes")
         );
-        if self.bytes > 0 {
+        if self.bulk > 0 {
             s.push_str(&format!(
-                " ({} of them bulk)",
+                " ({} bulk, {})",
+                self.bulk,
                 plural(self.bytes, "byte", "bytes")
             ));
         }
@@ -103,6 +107,7 @@ impl Layer for DryRun {
         let op = ops::bulk(space, true);
         self.report(format!("{} {addr:#x} <- {} bytes", verb(op), data.len()));
         self.writes += 1;
+        self.bulk += 1;
         self.bytes += data.len() as u64;
         Ok(())
     }
@@ -200,7 +205,7 @@ mod tests {
                 "would write32 0x1000 <- 0x1 (uart.lua:12)",
                 "would write 0x2000 <- 3 bytes (uart.lua:12)",
                 "would kmem.write8 0x10 <- 0xff (uart.lua:12)",
-                "memlua: dry run: 3 writes not performed (3 bytes of them bulk)",
+                "memlua: dry run: 3 writes not performed (1 bulk, 3 bytes)",
             ]
         );
         assert!(Backend::writable(&d));
