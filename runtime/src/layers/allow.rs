@@ -159,6 +159,9 @@ struct List {
     text: String,
     writes_only: bool,
     spans: Vec<(u64, u64)>,
+    /// The span the last access fell in: a loop over one device looks
+    /// there first and never searches.
+    hint: std::cell::Cell<usize>,
 }
 
 impl List {
@@ -168,8 +171,17 @@ impl List {
         let Some(last) = addr.checked_add(n.max(1) - 1) else {
             return false;
         };
+        if let Some(&(b, l)) = self.spans.get(self.hint.get()) {
+            if b <= addr && last <= l {
+                return true;
+            }
+        }
         let i = self.spans.partition_point(|&(b, _)| b <= addr);
-        i > 0 && last <= self.spans[i - 1].1
+        if i > 0 && last <= self.spans[i - 1].1 {
+            self.hint.set(i - 1);
+            return true;
+        }
+        false
     }
 
     fn applies(&self, write: bool) -> bool {
@@ -220,6 +232,7 @@ impl Allow {
                 text: spec.text.clone(),
                 writes_only: spec.writes_only,
                 spans: merge(spans),
+                hint: std::cell::Cell::new(0),
             });
         }
         Ok(Allow { inner, lists })
@@ -232,8 +245,8 @@ impl Allow {
         if space == Space::Process {
             return Ok(());
         }
-        for l in self.lists.iter().filter(|l| l.applies(write)) {
-            if space != Space::Phys || !l.contains(addr, n) {
+        for l in &self.lists {
+            if l.applies(write) && (space != Space::Phys || !l.contains(addr, n)) {
                 return Err(refused(l, space, addr, n, write));
             }
         }
