@@ -261,7 +261,7 @@ impl ApertureDev {
                 return None;
             }
             let a = addr + pos as u64;
-            let w = if a % 4 == 0 && len - pos >= 4 {
+            let w = if a.is_multiple_of(4) && len - pos >= 4 {
                 Width::W32
             } else {
                 Width::W8

@@ -46,7 +46,7 @@ impl Bar {
     pub fn prefetchable(&self) -> bool {
         self.flags & IORESOURCE_PREFETCH != 0
     }
-    pub fn len(&self) -> u64 {
+    pub fn size(&self) -> u64 {
         self.end.wrapping_sub(self.start).wrapping_add(1)
     }
     fn describe(&self) -> String {
@@ -317,7 +317,7 @@ pub fn open(sysfs: &Path, spec: &str, wc: bool) -> Result<(Aperture, Vec<String>
             what,
             path: dir.join(file),
             phys: chosen.start,
-            len: chosen.len(),
+            len: chosen.size(),
             map_offset: 0,
             skip: 0,
             port_io: chosen.is_io(),
@@ -336,7 +336,7 @@ pub fn regions(sysfs: &Path, spec: &str) -> Result<Vec<(u64, u64)>> {
     let out: Vec<(u64, u64)> = bars
         .iter()
         .filter(|b| b.implemented() && !b.is_io() && bar.is_none_or(|i| i == b.index))
-        .map(|b| (b.start, b.len()))
+        .map(|b| (b.start, b.size()))
         .collect();
     if out.is_empty() {
         return Err(Error::new(
