@@ -7,7 +7,11 @@
 //!   `lua_CFunction` reading a u32 from a plain 4 KiB buffer, the fastest
 //!   method binding Lua 5.4 allows;
 //! - `bench.read32(addr)`: the same as a plain function;
-//! - `bench.now()`: a monotonic clock in seconds.
+//! - `bench.now()`: a monotonic clock in seconds;
+//! - `bench.session(kind)`: the API of another simulated `pc` board in the
+//!   same state, `"through"` behind the pass-through layer, `"allow16"`
+//!   behind an allow-list of 16 ranges (issue 17);
+//! - `bench.layered`: whether this run's own session is behind a layer.
 //!
 //! Run: `cargo bench --bench lua_api` (optionally a script name to filter).
 
@@ -15,6 +19,7 @@ use std::ffi::c_int;
 use std::time::Instant;
 
 use memlua_runtime::layer::Through;
+use memlua_runtime::layers::allow::{Allow, ListSpec};
 use memlua_runtime::sim::Sim;
 use memlua_runtime::Backend;
 use mlua::{ffi, Function, Lua, Table};
@@ -75,8 +80,33 @@ unsafe extern "C-unwind" fn new_buffer(l: *mut ffi::lua_State) -> c_int {
     }
 }
 
-fn bench_table(lua: &Lua) -> mlua::Result<Table> {
+/// 16 ranges of 64 KiB, 256 MiB apart; the first holds `BASE`.
+fn sixteen_ranges() -> String {
+    (0..16u64)
+        .map(|i| format!("{:#x}+0x10000", BASE as u64 + i * 0x1000_0000))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn bench_table(lua: &Lua, layered: bool) -> mlua::Result<Table> {
     let t = lua.create_table()?;
+    t.set("layered", layered)?;
+    t.set(
+        "session",
+        lua.create_function(|lua, kind: String| {
+            let sim = Sim::from_board_name("pc").map_err(mlua::Error::external)?;
+            let backend: Box<dyn Backend> = match kind.as_str() {
+                "through" => Box::new(Through(Box::new(sim))),
+                "allow16" => {
+                    let spec = ListSpec::parse("--allow", &sixteen_ranges(), false)
+                        .map_err(mlua::Error::runtime)?;
+                    Box::new(Allow::new(Box::new(sim), &[spec]).map_err(mlua::Error::runtime)?)
+                }
+                _ => Box::new(sim),
+            };
+            memlua_bindings::api_table(lua, backend)
+        })?,
+    )?;
     let start = Instant::now();
     t.set(
         "now",
@@ -122,7 +152,7 @@ fn main() -> mlua::Result<()> {
                 Box::new(sim)
             };
             memlua_bindings::install(&lua, backend)?;
-            lua.globals().set("bench", bench_table(&lua)?)?;
+            lua.globals().set("bench", bench_table(&lua, layered)?)?;
             let label = if layered {
                 ", behind a pass-through layer"
             } else {

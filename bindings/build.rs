@@ -69,4 +69,10 @@ fn main() {
     let source = fs::read_to_string(&searcher).expect("searcher.lua is readable");
     let bc = memlua_luac::compile(&source, "=memlua.stdlib").expect("searcher.lua compiles");
     fs::write(out_dir.join("searcher.luac"), bc).expect("OUT_DIR is writable");
+
+    let scoped = manifest.join("src").join("scoped.lua");
+    println!("cargo:rerun-if-changed={}", scoped.display());
+    let source = fs::read_to_string(&scoped).expect("scoped.lua is readable");
+    let bc = memlua_luac::compile(&source, "=memrange.scoped").expect("scoped.lua compiles");
+    fs::write(out_dir.join("scoped.luac"), bc).expect("OUT_DIR is writable");
 }

@@ -9,8 +9,8 @@
 //!   option typed on the command line outranks $MEMLUA_BACKEND, which is
 //!   only a default. Options of two backends without `-b` are a usage
 //!   error. Failing all, $MEMLUA_BACKEND, else the simulator.
-//! - An option of another backend (`--mem`, `--kmem`, `-w` on the
-//!   simulator; `--board` on the native backend; the qemu options off the
+//! - An option of another backend (`--mem`, `--kmem`, `-w`, `--pci`,
+//!   `--wc`, `--uio` on the simulator; `--board` on the native backend; the qemu options off the
 //!   qemu backend, and `--board`, `--mem`, `--kmem`, `-w` on it) is a usage
 //!   error naming the backend it belongs to. `-w` alone does not choose the
 //!   native backend: a script meant for the simulator must not start
@@ -22,6 +22,8 @@
 //!   the qemu options) and `--record` are usage errors with it, the
 //!   environment's defaults are ignored, and `--replay-mode` is an error
 //!   without it.
+//! - `--pci` and `--uio` choose the native backend as `--mem` does, and
+//!   each says what physical memory is, so no two of them go together.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -41,6 +43,8 @@ pub enum Choice {
         mem: Option<PathBuf>,
         kmem: Option<PathBuf>,
         write: bool,
+        /// `--pci`, `--wc`, `--uio`, and where sysfs and /dev are for them.
+        aperture: Aperture,
     },
     /// The trace of an earlier run (`--replay`).
     Replay { file: String, mode: Mode },
@@ -53,6 +57,16 @@ pub enum Choice {
         qtest: Option<String>,
         qmp: Option<String>,
     },
+}
+
+/// What `--pci`/`--uio` open, if either is given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Aperture {
+    pub pci: Option<String>,
+    pub wc: bool,
+    pub uio: Option<String>,
+    pub sysfs: Option<PathBuf>,
+    pub devdir: Option<PathBuf>,
 }
 
 /// What chose the backend, for messages.
@@ -73,13 +87,14 @@ pub fn choose(inv: &Invocation, env: impl Fn(&str) -> Option<String>) -> Result<
             "'--replay-mode' is for --replay FILE, which is not given".into(),
         ));
     }
-    let native_opt = if inv.mem.is_some() {
-        Some("--mem")
-    } else if inv.kmem.is_some() {
-        Some("--kmem")
-    } else {
-        None
-    };
+    let native_opt = [
+        (inv.mem.is_some(), "--mem"),
+        (inv.kmem.is_some(), "--kmem"),
+        (inv.pci.is_some(), "--pci"),
+        (inv.uio.is_some(), "--uio"),
+    ]
+    .into_iter()
+    .find_map(|(given, opt)| given.then_some(opt));
     let sim_opt = inv.board.as_ref().map(|_| "--board");
     let qemu_opt = qemu_option(inv);
     let (which, by) = match &inv.backend {
@@ -124,6 +139,9 @@ pub fn choose(inv: &Invocation, env: impl Fn(&str) -> Option<String>) -> Result<
                 (inv.mem.is_some(), "--mem", ""),
                 (inv.kmem.is_some(), "--kmem", ""),
                 (inv.write, "-w/--write", ", which is always writable"),
+                (inv.pci.is_some(), "--pci", ""),
+                (inv.uio.is_some(), "--uio", ""),
+                (inv.wc, "--wc", ""),
             ];
             if let Some((_, opt, note)) = native_only.iter().find(|(given, _, _)| *given) {
                 return Err(Usage(format!(
@@ -147,10 +165,36 @@ pub fn choose(inv: &Invocation, env: impl Fn(&str) -> Option<String>) -> Result<
                 )));
             }
             not_qemu("the native backend")?;
+            let memory = [
+                (inv.mem.is_some(), "--mem"),
+                (inv.pci.is_some(), "--pci"),
+                (inv.uio.is_some(), "--uio"),
+            ];
+            let given: Vec<&str> = memory.iter().filter_map(|(g, o)| g.then_some(*o)).collect();
+            if given.len() > 1 {
+                return Err(Usage(format!(
+                    "'{}' and '{}' each say what physical memory is; give one",
+                    given[0], given[1]
+                )));
+            }
+            if inv.wc && inv.pci.is_none() {
+                return Err(Usage(
+                    "'--wc' maps a PCI BAR write-combining; it goes with --pci".into(),
+                ));
+            }
             Ok(Choice::Native {
                 mem: inv.mem.clone(),
                 kmem: inv.kmem.clone(),
-                write: inv.write,
+                // A dry run opens the device read-only: nothing below the
+                // dry-run layer could write even if a path were missed.
+                write: inv.write && !inv.dry_run,
+                aperture: Aperture {
+                    pci: inv.pci.clone(),
+                    wc: inv.wc,
+                    uio: inv.uio.clone(),
+                    sysfs: env("MEMLUA_SYSFS").map(PathBuf::from),
+                    devdir: env("MEMLUA_DEV").map(PathBuf::from),
+                },
             })
         }
         "qemu" => choose_qemu(inv, &chosen("the qemu backend")),
@@ -168,6 +212,9 @@ fn replay(inv: &Invocation, file: &str) -> Result<Choice, Usage> {
         (inv.mem.is_some(), "--mem"),
         (inv.kmem.is_some(), "--kmem"),
         (inv.write, "-w/--write"),
+        (inv.pci.is_some(), "--pci"),
+        (inv.uio.is_some(), "--uio"),
+        (inv.wc, "--wc"),
     ];
     let given = machine
         .iter()
@@ -239,6 +286,19 @@ fn choose_qemu(inv: &Invocation, chosen: &str) -> Result<Choice, Usage> {
             "the native backend (-b native)",
             ", which is always writable",
         ),
+        (
+            inv.pci.is_some(),
+            "--pci",
+            "the native backend (-b native)",
+            "",
+        ),
+        (
+            inv.uio.is_some(),
+            "--uio",
+            "the native backend (-b native)",
+            "",
+        ),
+        (inv.wc, "--wc", "the native backend (-b native)", ""),
     ];
     if let Some((_, opt, owner, note)) = others.iter().find(|(given, ..)| *given) {
         let hint = if *opt == "--board" {
@@ -313,6 +373,18 @@ pub enum OpenError {
     Failed(String),
 }
 
+/// An error opening the native backend, as the user reads it: an
+/// aperture's message says what failed without the `open: ` of the
+/// runtime's error.
+#[cfg(unix)]
+fn open_message(e: &memlua_runtime::Error) -> String {
+    if e.op == "open" {
+        format!("{}: {}", e.errno, e.message)
+    } else {
+        e.to_string()
+    }
+}
+
 /// Opens the backend chosen.
 pub fn open(choice: &Choice) -> Result<Box<dyn Backend>, OpenError> {
     match choice {
@@ -321,15 +393,28 @@ pub fn open(choice: &Choice) -> Result<Box<dyn Backend>, OpenError> {
             Ok(Box::new(sim))
         }
         #[cfg(unix)]
-        Choice::Native { mem, kmem, write } => {
+        Choice::Native {
+            mem,
+            kmem,
+            write,
+            aperture,
+        } => {
             let opts = memlua_runtime::native::Options {
                 mem: mem.clone(),
                 kmem: kmem.clone(),
                 write: *write,
+                pci: aperture.pci.clone(),
+                wc: aperture.wc,
+                uio: aperture.uio.clone(),
+                sysfs: aperture.sysfs.clone(),
+                devdir: aperture.devdir.clone(),
                 ..Default::default()
             };
             let native = memlua_runtime::native::Native::open(&opts)
-                .map_err(|e| OpenError::Failed(e.to_string()))?;
+                .map_err(|e| OpenError::Failed(open_message(&e)))?;
+            for w in native.warnings() {
+                eprintln!("memlua: warning: {w}");
+            }
             Ok(Box::new(native))
         }
         #[cfg(not(unix))]
@@ -425,7 +510,8 @@ mod tests {
             Ok(Choice::Native {
                 mem: Some("d.bin".into()),
                 kmem: None,
-                write: false
+                write: false,
+                aperture: Aperture::default(),
             })
         );
     }
@@ -495,6 +581,46 @@ mod tests {
     }
 
     #[test]
+    fn pci_and_uio_choose_the_native_backend_and_exclude_each_other() {
+        let c = choose(&inv(&["--pci", "0000:00:02.0", "--wc"]), no_env).unwrap();
+        assert!(
+            matches!(c, Choice::Native { ref aperture, .. } if aperture.pci.is_some() && aperture.wc)
+        );
+        assert!(matches!(
+            choose(&inv(&["--uio", "uio0"]), no_env),
+            Ok(Choice::Native { .. })
+        ));
+        for (args, says) in [
+            (
+                &["--mem", "d", "--pci", "0000:00:02.0"][..],
+                "'--mem' and '--pci' each say what physical memory is",
+            ),
+            (
+                &["--pci", "0000:00:02.0", "--uio", "uio0"],
+                "'--pci' and '--uio'",
+            ),
+            (
+                &["--wc", "-b", "native"],
+                "'--wc' maps a PCI BAR write-combining",
+            ),
+            (
+                &["-b", "sim", "--uio", "uio0"],
+                "'--uio' is for the native backend",
+            ),
+            (&["--wc"], "'--wc' is for the native backend"),
+        ] {
+            let e = choose(&inv(args), no_env).unwrap_err().0;
+            assert!(e.contains(says), "{args:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_dry_run_opens_the_native_backend_read_only() {
+        let c = choose(&inv(&["--mem", "d", "-w", "--dry-run"]), no_env).unwrap();
+        assert!(matches!(c, Choice::Native { write: false, .. }));
+    }
+
+    #[test]
     fn defaults_from_the_environment_that_do_not_apply_are_ignored() {
         let vars = env(&[("MEMLUA_BACKEND", "native"), ("MEMLUA_BOARD", "arm64-virt")]);
         assert_eq!(
@@ -502,7 +628,8 @@ mod tests {
             Ok(Choice::Native {
                 mem: None,
                 kmem: None,
-                write: true
+                write: true,
+                aperture: Aperture::default(),
             })
         );
         let board_env = env(&[("MEMLUA_BOARD", "arm64-virt")]);

@@ -85,6 +85,14 @@ enum Opt {
     QemuArg,
     Qtest,
     Qmp,
+    Pci,
+    Wc,
+    Uio,
+    DryRun,
+    Allow,
+    AllowWrite,
+    Policy,
+    RestoreRanges,
     ListBoards,
     ListTools,
     Tool,
@@ -273,6 +281,78 @@ pub const OPTIONS: &[OptSpec] = &[
     },
     OptSpec {
         short: None,
+        long: Some("pci"),
+        value: Some("BDF[:BAR]"),
+        help: "native: physical memory is this PCI device's BAR (default its first memory BAR), at the addresses in its sysfs resource file; implies -b native",
+        example: "memlua --pci 0000:00:02.0:0 -e 'print(hex(mem.read32(0xfe000000)))'",
+        values: Values::Text,
+        id: Opt::Pci,
+    },
+    OptSpec {
+        short: None,
+        long: Some("wc"),
+        value: None,
+        help: "native: with --pci, map a prefetchable BAR write-combining (resourceN_wc)",
+        example: "memlua --pci 0000:01:00.0:2 --wc -w fill.lua",
+        values: Values::None,
+        id: Opt::Wc,
+    },
+    OptSpec {
+        short: None,
+        long: Some("uio"),
+        value: Some("uioN[:mapN]"),
+        help: "native: physical memory is this UIO device's map (default map0), at its physical addresses; uio.wait_irq waits for its interrupts; implies -b native",
+        example: "memlua --uio uio0:map1 -w irq.lua",
+        values: Values::Text,
+        id: Opt::Uio,
+    },
+    OptSpec {
+        short: None,
+        long: Some("dry-run"),
+        value: None,
+        help: "do every read, but only report each write and memory-range change on stderr (with its script line), counted at the end; the native backend opens read-only",
+        example: "memlua --dry-run -b native --mem /dev/mem init-uart.lua",
+        values: Values::None,
+        id: Opt::DryRun,
+    },
+    OptSpec {
+        short: None,
+        long: Some("allow"),
+        value: Some("RANGE[,RANGE...]"),
+        help: "refuse (EACCES) every access outside these physical ranges: BASE-LAST, BASE+LEN (hex or decimal) or a region name (a board region, an /proc/iomem name, a PCI address)",
+        example: "memlua --allow 0xfe000000+0x1000,uart0 probe.lua",
+        values: Values::Text,
+        id: Opt::Allow,
+    },
+    OptSpec {
+        short: None,
+        long: Some("allow-write"),
+        value: Some("RANGE[,RANGE...]"),
+        help: "refuse (EACCES) every write and memory-range change outside these ranges; reads are not limited",
+        example: "memlua --allow-write uart0 -b native -w init-uart.lua",
+        values: Values::Text,
+        id: Opt::AllowWrite,
+    },
+    OptSpec {
+        short: None,
+        long: Some("policy"),
+        value: Some("FILE"),
+        help: "the allow and allow-write lists from a TOML file (allow = [\"0xfe000000+0x1000\"]); they apply along with --allow and --allow-write",
+        example: "memlua --policy lab.toml recipe.lua",
+        values: Values::File,
+        id: Opt::Policy,
+    },
+    OptSpec {
+        short: None,
+        long: Some("restore-ranges"),
+        value: None,
+        help: "give back every memory range the run changed when it ends (normal exit, error, Ctrl-C, os.exit); a range another owner changed meanwhile is left alone, with a warning",
+        example: "memlua --restore-ranges framebuffer-wc.lua",
+        values: Values::None,
+        id: Opt::RestoreRanges,
+    },
+    OptSpec {
+        short: None,
         long: Some("list-boards"),
         value: None,
         help: "list the built-in boards",
@@ -391,6 +471,16 @@ pub struct Invocation {
     pub qemu_args: Vec<String>,
     pub qtest: Option<String>,
     pub qmp: Option<String>,
+    /// `--pci BDF[:BAR]`, `--wc`, `--uio uioN[:mapN]`.
+    pub pci: Option<String>,
+    pub wc: bool,
+    pub uio: Option<String>,
+    pub dry_run: bool,
+    /// `--allow` and `--allow-write`, each as often as given.
+    pub allow: Vec<String>,
+    pub allow_write: Vec<String>,
+    pub policy: Option<PathBuf>,
+    pub restore_ranges: bool,
     pub list_boards: bool,
     pub list_tools: bool,
     pub map: bool,
@@ -538,6 +628,14 @@ pub fn parse<A: Into<Vec<u8>>>(argv: Vec<A>) -> Result<Invocation, Usage> {
             Opt::QemuArg => inv.qemu_args.push(text()),
             Opt::Qtest => inv.qtest = Some(text()),
             Opt::Qmp => inv.qmp = Some(text()),
+            Opt::Pci => inv.pci = Some(text()),
+            Opt::Wc => inv.wc = true,
+            Opt::Uio => inv.uio = Some(text()),
+            Opt::DryRun => inv.dry_run = true,
+            Opt::Allow => inv.allow.push(text()),
+            Opt::AllowWrite => inv.allow_write.push(text()),
+            Opt::Policy => inv.policy = Some(os_string(value).into()),
+            Opt::RestoreRanges => inv.restore_ranges = true,
             Opt::ListBoards => inv.list_boards = true,
             Opt::ListTools => inv.list_tools = true,
             Opt::Tool => {
@@ -641,6 +739,10 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "Lua's own module paths (as for lua; LUA_PATH_5_4 first; ';;' stands for the default)",
     ),
     ("MEMLUA_PROGRESS", "0 turns the tools' progress bars off"),
+    (
+        "MEMLUA_SYSFS, MEMLUA_DEV",
+        "where sysfs (/sys) and the device nodes (/dev) are, for --pci and --uio",
+    ),
 ];
 
 /// `memlua test`, which has its own --help.
@@ -648,10 +750,10 @@ pub const TESTS_NOTE: &str = "Tests: memlua test [options] [PATH...] runs *_test
 reports each test as TAP, JUnit or LAVA lines (memlua test --help).";
 
 /// Options of the other backend are refused.
-pub const BACKEND_NOTE: &str = "An option of another backend (--mem, --kmem or -w with the \
-simulator, --board with the native backend, --machine with either) is a usage error, never \
-ignored; so are -b, --board, --mem, --kmem, -w, the qemu options and --record with --replay, \
-whose trace answers every access.";
+pub const BACKEND_NOTE: &str = "An option of another backend (--mem, --kmem, -w, --pci, --wc or \
+--uio with the simulator, --board with the native backend, --machine with either) is a usage \
+error, never ignored; so are -b, --board, --mem, --kmem, -w, --pci, --uio, the qemu options and \
+--record with --replay, whose trace answers every access.";
 
 pub const EXIT_STATUS: &str = "0 success, 1 the script raised an error, 2 usage error.";
 

@@ -76,6 +76,15 @@ impl From<Usage> for Stop {
     }
 }
 
+impl From<layers::StackError> for Stop {
+    fn from(e: layers::StackError) -> Stop {
+        match e {
+            layers::StackError::Open(e) => e.into(),
+            layers::StackError::Usage(u) => u.into(),
+        }
+    }
+}
+
 impl From<OpenError> for Stop {
     fn from(e: OpenError) -> Stop {
         match e {
@@ -89,7 +98,13 @@ impl From<OpenError> for Stop {
 /// UTF-8 is a usage error before anything starts: skipping it would run
 /// with a default the user did not choose, and a lossy conversion would
 /// name another board or folder.
-const TEXT_VARS: [&str; 3] = ["MEMLUA_BACKEND", "MEMLUA_BOARD", "MEMLUA_PATH"];
+const TEXT_VARS: [&str; 5] = [
+    "MEMLUA_BACKEND",
+    "MEMLUA_BOARD",
+    "MEMLUA_PATH",
+    "MEMLUA_SYSFS",
+    "MEMLUA_DEV",
+];
 
 fn check_env(inv: &Invocation) -> Result<(), Usage> {
     if inv.ignore_env {
@@ -205,6 +220,9 @@ fn start(inv: &Invocation) -> Result<(), Stop> {
     let stack = layers::open(&choice, inv)?;
     let lua = memlua_bindings::new_state().map_err(|e| Failure(e.to_string()))?;
     memlua_bindings::install(&lua, stack.backend).map_err(|e| Failure(e.to_string()))?;
+    if stack.finishing {
+        memlua_bindings::finish_on_exit(&lua).map_err(|e| Failure(e.to_string()))?;
+    }
     if let Some(t) = &stack.trace {
         trace::attach(&lua, t.clone()).map_err(|e| Failure(e.to_string()))?;
     }
@@ -214,6 +232,9 @@ fn start(inv: &Invocation) -> Result<(), Stop> {
             repl::run(&interp, inv);
         }
     });
+    // However the run ended (an error and Ctrl-C included), before the
+    // finalizers: memory ranges put back, a dry run's count said.
+    memlua_bindings::finish(&interp.lua);
     interp.close_for_exit();
     // After the close: buffers the collector unmapped there are recorded.
     Ok(trace::finish(stack.trace.as_deref(), outcome)?)

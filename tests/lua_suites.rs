@@ -69,6 +69,11 @@ fn portable_on_a_minimal_backend() {
 }
 
 #[test]
+fn scoped() {
+    suite("scoped.lua");
+}
+
+#[test]
 fn numbers() {
     suite("numbers_test.lua");
 }

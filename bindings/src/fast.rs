@@ -21,7 +21,7 @@ use std::ffi::c_int;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 
-use memlua_runtime::{direct, ops, Errno, Error as RtError, PageState, Space, Width};
+use memlua_runtime::{direct, ops, Cleared, Errno, Error as RtError, PageState, Space, Width};
 use mlua::{ffi, Function, LightUserData, Lua};
 
 use crate::calls::{api_function, call_api};
@@ -138,7 +138,8 @@ unsafe fn int_at(l: *mut ffi::lua_State, idx: c_int) -> Option<u64> {
 
 /// One access through the session, holding a reference of its own for the
 /// call (a device callback could drop the object's), dropped before any
-/// error is raised.
+/// error is raised. `cleared`: the backend's layers cleared this access
+/// when its window was made (`Backend::cleared`).
 #[inline(always)]
 fn access(
     session: &Rc<Session>,
@@ -146,12 +147,15 @@ fn access(
     addr: u64,
     w: Width,
     write: Option<u64>,
+    cleared: Cleared,
 ) -> Result<u64, Parked> {
     let s = session.clone();
-    access_raw(&s, space, addr, w, write)
+    access_raw(&s, space, addr, w, write, cleared)
 }
 
-/// One access through a session the caller keeps alive.
+/// One access through a session the caller keeps alive. `cleared`: what
+/// the layers' checks cleared when the window was made, so they may skip
+/// them now (an allow-list checks a window once, not every access).
 #[inline(always)]
 fn access_raw(
     s: &Session,
@@ -159,13 +163,26 @@ fn access_raw(
     addr: u64,
     w: Width,
     write: Option<u64>,
+    cleared: Cleared,
 ) -> Result<u64, Parked> {
     catch_unwind(AssertUnwindSafe(|| match write {
         None => s
-            .run(space, addr, w, false, |b| b.read(space, addr, w))
+            .run(space, addr, w, false, |b| {
+                if cleared.read {
+                    b.read_cleared(space, addr, w)
+                } else {
+                    b.read(space, addr, w)
+                }
+            })
             .map_err(park),
         Some(v) => s
-            .run(space, addr, w, true, |b| b.write(space, addr, w, v))
+            .run(space, addr, w, true, |b| {
+                if cleared.write {
+                    b.write_cleared(space, addr, w, v)
+                } else {
+                    b.write(space, addr, w, v)
+                }
+            })
             .map(|()| 0)
             .map_err(park),
     }))
@@ -230,7 +247,7 @@ unsafe fn window_access(l: *mut ffi::lua_State, w: Width, write: bool) -> c_int 
                 }
             };
         }
-        let r = access(&win.session, win.space, addr, w, value);
+        let r = access(&win.session, win.space, addr, w, value, win.cleared);
         finish(l, UV_RAISE, write, r)
     }
 }
@@ -265,7 +282,7 @@ unsafe fn space_access(l: *mut ffi::lua_State, space: Space, w: Width, write: bo
         if s.is_null() {
             return fallback(l, UV_SPACE_SLOW);
         }
-        let r = access_raw(&*s, space, addr, w, value);
+        let r = access_raw(&*s, space, addr, w, value, Cleared::NONE);
         finish(l, UV_SPACE_RAISE, write, r)
     }
 }

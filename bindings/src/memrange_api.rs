@@ -6,7 +6,9 @@
 use std::rc::Rc;
 
 use memlua_runtime::{ops, MdfFlags, MemRangeDesc, RangeOp};
-use mlua::{Lua, Table, Value};
+use std::io::Write as _;
+
+use mlua::{Function, Lua, Table, Value};
 
 use crate::args::{field_error, flag_bits, flags_field, owner_bytes, parse_flags, required};
 use crate::calls::{api_function, api_function_fields};
@@ -82,6 +84,44 @@ fn desc_arg(v: &Value, fname: &str, need_flags: bool) -> Res<MemRangeDesc> {
     Ok(d)
 }
 
+/// scoped.lua, compiled at build time.
+const SCOPED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/scoped.luac"));
+
+/// `memrange.scoped(fn, ...)`: scoped.lua over this session's journal.
+fn scoped(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Function> {
+    let s = session.clone();
+    let open = api_function(lua, move |_, ()| Ok(s.scope_open() as i64))?;
+    let s = session.clone();
+    let close = api_function(lua, move |_, id: i64| {
+        let r = s.scope_close(id as u64)?;
+        for w in &r.warnings {
+            let _ = writeln!(std::io::stderr(), "memlua: warning: memrange.scoped: {w}");
+        }
+        Ok(())
+    })?;
+    let g = lua.globals();
+    let table: Table = g.get("table")?;
+    let make: Function = lua
+        .load(SCOPED)
+        .set_name("=memrange.scoped")
+        .into_function()
+        .or_else(|_| {
+            lua.load(include_str!("scoped.lua"))
+                .set_name("=memrange.scoped")
+                .into_function()
+        })?;
+    make.call((
+        open,
+        close,
+        g.get::<Function>("pcall")?,
+        table.get::<Function>("pack")?,
+        table.get::<Function>("unpack")?,
+        g.get::<Function>("error")?,
+        g.get::<Function>("type")?,
+        g.get::<Function>("select")?,
+    ))
+}
+
 pub fn table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     for (name, f) in CONSTANTS {
@@ -118,7 +158,7 @@ pub fn table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
         "set",
         api_function_fields(lua, &DESC_FIELDS, move |_, d: Value| {
             let d = desc_arg(&d, ops::MEMRANGE_SET, true)?;
-            s.with(ops::MEMRANGE_SET, |b| b.range_set(&d, RangeOp::Update))
+            s.range_set(&d, RangeOp::Update)
         })?,
     )?;
 
@@ -127,9 +167,11 @@ pub fn table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
         "remove",
         api_function_fields(lua, &DESC_FIELDS, move |_, d: Value| {
             let d = desc_arg(&d, ops::MEMRANGE_REMOVE, false)?;
-            s.with(ops::MEMRANGE_REMOVE, |b| b.range_set(&d, RangeOp::Remove))
+            s.range_set(&d, RangeOp::Remove)
         })?,
     )?;
+
+    t.set("scoped", scoped(lua, session)?)?;
 
     t.set(
         "flags",

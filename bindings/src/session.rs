@@ -8,12 +8,15 @@
 //! A buffer collected at such a moment cannot be unmapped then: it waits
 //! in `deferred` until the backend is free again.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use memlua_runtime::buffers::{BufferRef, BufferTable};
+use memlua_runtime::layers::restore::{tracked_set, Journal, Restored};
 use memlua_runtime::sim::Sim;
-use memlua_runtime::{ops, Backend, Errno, Error as RtError, Result as RtResult, Space, Width};
+use memlua_runtime::{
+    ops, Backend, Errno, Error as RtError, MemRangeDesc, RangeOp, Result as RtResult, Space, Width,
+};
 
 use crate::errors::{Fail, Res};
 
@@ -23,6 +26,10 @@ pub struct Session {
     buffers: RefCell<BufferTable>,
     /// Buffers collected while the backend was busy: (base, len) to unmap.
     deferred: RefCell<Vec<(u64, u64)>>,
+    /// The journals of the `memrange.scoped` calls running, innermost
+    /// last: every range change is noted in each.
+    scopes: RefCell<Vec<(u64, Journal)>>,
+    next_scope: Cell<u64>,
 }
 
 impl Session {
@@ -31,6 +38,53 @@ impl Session {
             backend: RefCell::new(backend),
             buffers: RefCell::new(BufferTable::default()),
             deferred: RefCell::new(Vec::new()),
+            scopes: RefCell::new(Vec::new()),
+            next_scope: Cell::new(0),
+        })
+    }
+
+    /// MEMRANGE_SET, noted in the journal of every `memrange.scoped` call
+    /// running.
+    pub fn range_set(&self, d: &MemRangeDesc, op: RangeOp) -> Res<()> {
+        self.with(ops::range_set(op), |b| {
+            let mut scopes = self.scopes.borrow_mut();
+            if scopes.is_empty() {
+                return b.range_set(d, op);
+            }
+            tracked_set(b, d, op, &mut |before, after| {
+                for (_, j) in scopes.iter_mut() {
+                    j.note(before, after);
+                }
+            })
+        })
+    }
+
+    /// A `memrange.scoped` call starts: its journal.
+    pub fn scope_open(&self) -> u64 {
+        let id = self.next_scope.get();
+        self.next_scope.set(id + 1);
+        self.scopes.borrow_mut().push((id, Journal::default()));
+        id
+    }
+
+    /// It ends: what its function changed is given back (and noted in the
+    /// journals of the calls around it).
+    pub fn scope_close(&self, id: u64) -> Res<Restored> {
+        let journal = {
+            let mut scopes = self.scopes.borrow_mut();
+            match scopes.iter().position(|(i, _)| *i == id) {
+                Some(at) => scopes.remove(at).1,
+                None => return Ok(Restored::default()),
+            }
+        };
+        let mut journal = journal;
+        self.with(ops::MEMRANGE_SCOPED, |b| {
+            let mut scopes = self.scopes.borrow_mut();
+            Ok(journal.restore(b, &mut |before, after| {
+                for (_, j) in scopes.iter_mut() {
+                    j.note(before, after);
+                }
+            }))
         })
     }
 

@@ -7,7 +7,7 @@
 
 use std::rc::Rc;
 
-use memlua_runtime::{ops, DirectMap, Errno, Error as RtError, Space, Width};
+use memlua_runtime::{ops, Cleared, DirectMap, Errno, Error as RtError, Space, Width};
 use mlua::{Lua, Value};
 
 use crate::args::check_bulk_len;
@@ -29,6 +29,9 @@ pub struct Window {
     pub ptr: *mut u8,
     /// Whether `ptr` may be written through.
     pub direct_write: bool,
+    /// What the backend's layers cleared of the whole window when it was
+    /// made (an allow-list): such accesses skip their checks.
+    pub cleared: Cleared,
     /// Keeps the mapping behind `ptr` alive.
     _direct: Option<DirectMap>,
 }
@@ -171,10 +174,12 @@ pub fn map(lua: &Lua, session: &Rc<Session>, space: Space, addr: u64, len: u64) 
         ));
     }
     // Where the backend can map the whole window now, the fast methods
-    // access it directly (the native backend's mmap).
-    let direct = session
-        .with(op, |b| Ok(b.map_direct(space, addr, len)))?
-        .filter(|d| d.len >= len && !d.ptr.is_null());
+    // access it directly (the native backend's mmap). Layers that check
+    // accesses check the whole window here, once.
+    let (direct, cleared) = session.with(op, |b| {
+        Ok((b.map_direct(space, addr, len), b.cleared(space, addr, len)))
+    })?;
+    let direct = direct.filter(|d| d.len >= len && !d.ptr.is_null());
     let w = Window {
         base: addr,
         len,
@@ -182,6 +187,7 @@ pub fn map(lua: &Lua, session: &Rc<Session>, space: Space, addr: u64, len: u64) 
         session: session.clone(),
         ptr: direct.as_ref().map_or(std::ptr::null_mut(), |d| d.ptr),
         direct_write: direct.as_ref().is_some_and(|d| d.writable),
+        cleared,
         _direct: direct,
     };
     Ok(objects::create(lua, w)?)

@@ -4,7 +4,22 @@
 //! maps, the simulator and the QEMU machine included, so a layer loses no
 //! feature of what it wraps and costs one call where it does nothing.
 
-use crate::{sim, Backend, DirectMap, MemExtract, MemRangeDesc, RangeOp, Result, Space, Width};
+use std::rc::Rc;
+use std::time::Duration;
+
+use crate::{
+    sim, Backend, Cleared, DirectMap, MemExtract, MemRangeDesc, RangeOp, Result, Space, Width,
+};
+
+/// Where the running script is, as `file:line` (`uart.lua:12`): the Lua
+/// bindings make one over their state and hand it to the backend
+/// (`Backend::set_position`); None when no script line is running. Cheap
+/// enough to call for each access a layer reports.
+pub type Position = Rc<dyn Fn() -> Option<String>>;
+
+/// Where a layer says what it did (a line, no newline): the program
+/// writes it to stderr, a test keeps it.
+pub type Say = Rc<dyn Fn(&str)>;
 
 /// A backend around another: every method passes through to
 /// [`Layer::inner`] unless the layer overrides it. Every `Layer` is a
@@ -72,6 +87,30 @@ pub trait Layer {
     fn as_qemu(&mut self) -> Option<&mut crate::qemu::Qemu> {
         self.inner_mut().as_qemu()
     }
+    fn cleared(&mut self, space: Space, addr: u64, len: u64) -> Cleared {
+        self.inner_mut().cleared(space, addr, len)
+    }
+    /// A layer that does not override this runs its own `read`, so a layer
+    /// that looks at accesses sees window accesses too; one that only
+    /// passes them on overrides it to call the inner `read_cleared`.
+    fn read_cleared(&mut self, space: Space, addr: u64, w: Width) -> Result<u64> {
+        Layer::read(self, space, addr, w)
+    }
+    fn write_cleared(&mut self, space: Space, addr: u64, w: Width, v: u64) -> Result<()> {
+        Layer::write(self, space, addr, w, v)
+    }
+    fn region(&mut self, name: &str) -> Result<Vec<(u64, u64)>> {
+        self.inner_mut().region(name)
+    }
+    fn wait_irq(&mut self, timeout: Option<Duration>) -> Result<Option<u32>> {
+        self.inner_mut().wait_irq(timeout)
+    }
+    fn set_position(&mut self, position: Position) {
+        self.inner_mut().set_position(position)
+    }
+    fn finish(&mut self) {
+        self.inner_mut().finish()
+    }
 }
 
 impl<L: Layer> Backend for L {
@@ -135,6 +174,29 @@ impl<L: Layer> Backend for L {
     fn as_qemu(&mut self) -> Option<&mut crate::qemu::Qemu> {
         Layer::as_qemu(self)
     }
+    fn cleared(&mut self, space: Space, addr: u64, len: u64) -> Cleared {
+        Layer::cleared(self, space, addr, len)
+    }
+    #[inline]
+    fn read_cleared(&mut self, space: Space, addr: u64, w: Width) -> Result<u64> {
+        Layer::read_cleared(self, space, addr, w)
+    }
+    #[inline]
+    fn write_cleared(&mut self, space: Space, addr: u64, w: Width, v: u64) -> Result<()> {
+        Layer::write_cleared(self, space, addr, w, v)
+    }
+    fn region(&mut self, name: &str) -> Result<Vec<(u64, u64)>> {
+        Layer::region(self, name)
+    }
+    fn wait_irq(&mut self, timeout: Option<Duration>) -> Result<Option<u32>> {
+        Layer::wait_irq(self, timeout)
+    }
+    fn set_position(&mut self, position: Position) {
+        Layer::set_position(self, position)
+    }
+    fn finish(&mut self) {
+        Layer::finish(self)
+    }
 }
 
 /// The layer that changes nothing: where a new layer starts, and what the
@@ -147,5 +209,12 @@ impl Layer for Through {
     }
     fn inner_mut(&mut self) -> &mut dyn Backend {
         &mut *self.0
+    }
+    // It looks at no access, so a cleared one stays cleared below it.
+    fn read_cleared(&mut self, space: Space, addr: u64, w: Width) -> Result<u64> {
+        self.0.read_cleared(space, addr, w)
+    }
+    fn write_cleared(&mut self, space: Space, addr: u64, w: Width, v: u64) -> Result<()> {
+        self.0.write_cleared(space, addr, w, v)
     }
 }

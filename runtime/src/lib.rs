@@ -7,6 +7,7 @@ pub mod buffers;
 pub mod direct;
 pub mod error;
 pub mod layer;
+pub mod layers;
 #[cfg(unix)]
 pub mod native;
 pub mod ops;
@@ -18,7 +19,7 @@ pub mod trace;
 pub mod types;
 
 pub use error::{Errno, Error, Result, Subject};
-pub use layer::Layer;
+pub use layer::{Layer, Position, Say};
 pub use types::{MdfFlags, MemExtract, MemRangeDesc, PageState, RangeOp, Space, Width};
 
 /// A window's direct view of device memory (`Backend::map_direct`): `ptr`
@@ -45,6 +46,35 @@ impl std::fmt::Debug for DirectMap {
             .field("writable", &self.writable)
             .field("copyable", &self.copyable)
             .finish()
+    }
+}
+
+/// What a backend's (and every layer's) own checks say of a whole span,
+/// asked once when a window is made ([`Backend::cleared`]): where `read`
+/// (`write`) is true, every access of the span may skip those checks
+/// through [`Backend::read_cleared`] ([`Backend::write_cleared`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cleared {
+    pub read: bool,
+    pub write: bool,
+}
+
+impl Cleared {
+    /// Nothing checked: what a backend without layers answers.
+    pub const ALL: Cleared = Cleared {
+        read: true,
+        write: true,
+    };
+    pub const NONE: Cleared = Cleared {
+        read: false,
+        write: false,
+    };
+
+    pub fn and(self, other: Cleared) -> Cleared {
+        Cleared {
+            read: self.read && other.read,
+            write: self.write && other.write,
+        }
     }
 }
 
@@ -155,6 +185,59 @@ pub trait Backend {
     fn as_qemu(&mut self) -> Option<&mut qemu::Qemu> {
         None
     }
+
+    /// What the checks of this backend's layers say of every access in
+    /// `[addr, addr + len)`, asked once when a window is made. A backend
+    /// has no such checks; a layer that refuses some accesses (an
+    /// allow-list) answers for its own and asks the backend it wraps.
+    fn cleared(&mut self, _space: Space, _addr: u64, _len: u64) -> Cleared {
+        Cleared::ALL
+    }
+    /// `read` for an access inside a span [`Backend::cleared`] cleared for
+    /// reading: a layer whose check cleared it may skip that check. A
+    /// layer that does not override this runs its own `read`.
+    #[inline]
+    fn read_cleared(&mut self, space: Space, addr: u64, w: Width) -> Result<u64> {
+        self.read(space, addr, w)
+    }
+    /// `write` for an access inside a span cleared for writing.
+    #[inline]
+    fn write_cleared(&mut self, space: Space, addr: u64, w: Width, v: u64) -> Result<()> {
+        self.write(space, addr, w, v)
+    }
+
+    /// The physical ranges a region name stands for: a board region on the
+    /// simulator; an /proc/iomem name or a PCI device (`0000:00:02.0`,
+    /// `0000:00:02.0:1` for one BAR) on the native backend. Each is
+    /// `(base, len)`; ENOENT when the name is unknown.
+    fn region(&mut self, _name: &str) -> Result<Vec<(u64, u64)>> {
+        Err(Error::unsupported(
+            self.name(),
+            "region",
+            "name memory regions",
+        ))
+    }
+
+    /// `uio.wait_irq`: waits up to `timeout` (forever when None) for the
+    /// UIO device's interrupt; the interrupt count, or None when the time
+    /// ran out (or a signal cut the wait short).
+    fn wait_irq(&mut self, _timeout: Option<std::time::Duration>) -> Result<Option<u32>> {
+        Err(Error::unsupported(
+            self.name(),
+            ops::UIO_WAIT_IRQ,
+            "wait for UIO interrupts (start memlua with --uio uioN)",
+        ))
+    }
+
+    /// Hands the backend a way to say where the running script is
+    /// (`uart.lua:12`), once the Lua state exists; layers that report
+    /// accesses keep it (and pass it on), a backend ignores it.
+    fn set_position(&mut self, _position: Position) {}
+
+    /// The run is ending (normal exit, a script error, Ctrl-C, os.exit):
+    /// layers give back what they hold and say what they did. Called once,
+    /// by the program; a backend has nothing to do.
+    fn finish(&mut self) {}
 }
 
 fn no_ranges(backend: &str, op: &str) -> Error {

@@ -46,6 +46,9 @@ const QEMU_IO: [&str; 8] = [
     "qemu.io_write64",
 ];
 
+pub const MEMRANGE_SCOPED: &str = "memrange.scoped";
+pub const UIO_WAIT_IRQ: &str = "uio.wait_irq";
+
 /// Single accesses per space (mem, kmem, buffer): reads by width, then
 /// writes by width.
 const ACCESS: [[&str; 8]; 3] = [

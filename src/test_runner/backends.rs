@@ -140,7 +140,8 @@ mod tests {
                     choice: Choice::Native {
                         mem: Some("d.bin".into()),
                         kmem: None,
-                        write: true
+                        write: true,
+                        aperture: Default::default(),
                     }
                 }
             ]

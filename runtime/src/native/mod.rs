@@ -11,6 +11,7 @@
 
 pub mod abi;
 mod alloc;
+pub mod aperture;
 mod buffers;
 pub mod child;
 mod io;
@@ -21,7 +22,9 @@ mod kmem;
 pub mod mtrr;
 #[cfg(target_os = "linux")]
 pub mod pagemap;
+pub mod pci;
 mod phys;
+pub mod uio;
 pub mod window;
 
 pub use alloc::tune_allocator;
@@ -53,6 +56,7 @@ use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use aperture::ApertureDev;
 use buffers::Mappings;
 use kmem::KernelMem;
 use phys::PhysDev;
@@ -76,6 +80,18 @@ pub struct Options {
     pub kallsyms: Option<PathBuf>,
     /// Linux: the MTRR file (default /proc/mtrr).
     pub mtrr: Option<PathBuf>,
+    /// `--pci BDF[:BAR]`: physical memory is that BAR, at its addresses.
+    pub pci: Option<String>,
+    /// `--wc`: the BAR's write-combining mapping (`resourceN_wc`).
+    pub wc: bool,
+    /// `--uio uioN[:mapM]`: physical memory is that UIO map.
+    pub uio: Option<String>,
+    /// Where sysfs is (default /sys), and the device nodes (default
+    /// /dev): the tests point both at fixtures.
+    pub sysfs: Option<PathBuf>,
+    pub devdir: Option<PathBuf>,
+    /// Linux: the physical memory map (default /proc/iomem).
+    pub iomem: Option<PathBuf>,
 }
 
 /// The native backend.
@@ -88,15 +104,40 @@ pub struct Native {
     kmem: Result<KernelMem>,
     sys: sys::Sys,
     buffers: Mappings,
+    /// `--pci`/`--uio`: physical memory is this aperture, not `phys`.
+    aperture: Option<ApertureDev>,
+    sysfs: PathBuf,
+    iomem: PathBuf,
+    warnings: Vec<String>,
 }
 
 impl Native {
     /// Opens the devices. A device named explicitly must open, or this
     /// fails; a default one that is missing fails each access instead.
     pub fn open(opts: &Options) -> Result<Native> {
-        let phys = match &opts.mem {
-            Some(p) => Ok(PhysDev::open(p, opts.write)?),
-            None => PhysDev::open(Path::new("/dev/mem"), opts.write),
+        let sysfs = pci::sysfs_root(opts.sysfs.as_deref());
+        let mut warnings = Vec::new();
+        let aperture = if let Some(spec) = &opts.pci {
+            let (ap, w) = pci::open(&sysfs, spec, opts.wc)?;
+            warnings = w;
+            Some(ApertureDev::open(ap, opts.write)?)
+        } else if let Some(spec) = &opts.uio {
+            let devdir = opts.devdir.as_deref().unwrap_or("/dev".as_ref());
+            Some(ApertureDev::open(
+                uio::open(&sysfs, devdir, spec)?,
+                opts.write,
+            )?)
+        } else {
+            None
+        };
+        let phys = match (&opts.mem, &aperture) {
+            (_, Some(a)) => Err(Error::new(
+                Errno::EFAULT,
+                "",
+                format!("this session reaches only {}", a.aperture().what),
+            )),
+            (Some(p), None) => Ok(PhysDev::open(p, opts.write)?),
+            (None, None) => PhysDev::open(Path::new("/dev/mem"), opts.write),
         };
         let kmem = match &opts.kmem {
             Some(p) => Ok(KernelMem::open(p, opts.write)?),
@@ -108,7 +149,22 @@ impl Native {
             kmem,
             sys: sys::Sys::new(opts),
             buffers: Mappings::default(),
+            aperture,
+            sysfs,
+            iomem: opts.iomem.clone().unwrap_or_else(|| "/proc/iomem".into()),
+            warnings,
         })
+    }
+
+    /// What the user should know before the script runs (a PCI device
+    /// that does not decode its BARs).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The aperture `--pci` or `--uio` opened, if any.
+    pub fn aperture(&self) -> Option<&aperture::Aperture> {
+        self.aperture.as_ref().map(ApertureDev::aperture)
     }
 
     /// Whether kernel memory is an ELF core (read-only).
@@ -253,7 +309,10 @@ impl Backend for Native {
     #[inline]
     fn read(&mut self, space: Space, addr: u64, w: Width) -> Result<u64> {
         let r = match space {
-            Space::Phys => self.phys().and_then(|p| p.read(addr, w)),
+            Space::Phys => match &mut self.aperture {
+                Some(a) => a.read(addr, w),
+                None => self.phys().and_then(|p| p.read(addr, w)),
+            },
             Space::Kernel => self.kernel_read(addr, w),
             Space::Process => self.buffers.read(addr, w),
         };
@@ -263,7 +322,10 @@ impl Backend for Native {
     #[inline]
     fn write(&mut self, space: Space, addr: u64, w: Width, v: u64) -> Result<()> {
         let r = w.check_value(v).and_then(|()| match space {
-            Space::Phys => self.phys().and_then(|p| p.write(addr, w, v)),
+            Space::Phys => match &mut self.aperture {
+                Some(a) => a.write(addr, w, v),
+                None => self.phys().and_then(|p| p.write(addr, w, v)),
+            },
             Space::Kernel => self.kernel_write(addr, w, v),
             // This process's own memory: writable whatever -w says.
             Space::Process => self.buffers.write(addr, w, v),
@@ -273,7 +335,10 @@ impl Backend for Native {
 
     fn read_bytes(&mut self, space: Space, addr: u64, buf: &mut [u8]) -> Result<()> {
         let r = match space {
-            Space::Phys => self.phys().and_then(|p| p.read_bytes(addr, buf)),
+            Space::Phys => match &mut self.aperture {
+                Some(a) => a.read_bytes(addr, buf),
+                None => self.phys().and_then(|p| p.read_bytes(addr, buf)),
+            },
             Space::Kernel if buf.is_empty() => Ok(()),
             Space::Kernel => self.kmem().and_then(|k| k.read(addr, buf)),
             Space::Process => self.buffers.read_bytes(addr, buf),
@@ -286,7 +351,10 @@ impl Backend for Native {
 
     fn write_bytes(&mut self, space: Space, addr: u64, data: &[u8]) -> Result<()> {
         let r = match space {
-            Space::Phys => self.phys().and_then(|p| p.write_bytes(addr, data)),
+            Space::Phys => match &mut self.aperture {
+                Some(a) => a.write_bytes(addr, data),
+                None => self.phys().and_then(|p| p.write_bytes(addr, data)),
+            },
             Space::Kernel => self
                 .check_writable()
                 .map_err(|e| e.done(0))
@@ -344,8 +412,69 @@ impl Backend for Native {
 
     fn map_direct(&mut self, space: Space, addr: u64, len: u64) -> Option<DirectMap> {
         match space {
-            Space::Phys => self.phys.as_mut().ok()?.map_direct(addr, len),
+            Space::Phys => match &mut self.aperture {
+                Some(a) => a.map_direct(addr, len),
+                None => self.phys.as_mut().ok()?.map_direct(addr, len),
+            },
             Space::Kernel | Space::Process => None,
+        }
+    }
+
+    /// A PCI device (`0000:00:02.0`, `0000:00:02.0:1`) or an /proc/iomem
+    /// name (every region so named).
+    fn region(&mut self, name: &str) -> Result<Vec<(u64, u64)>> {
+        if name.contains(':') {
+            return pci::regions(&self.sysfs, name);
+        }
+        let text = std::fs::read_to_string(&self.iomem).map_err(|e| {
+            Error::new(
+                Errno::ENOENT,
+                "region",
+                format!(
+                    "'{name}' is not a PCI address, and {} cannot be read to look it up: {e}",
+                    self.iomem.display()
+                ),
+            )
+        })?;
+        let all = iomem::parse(&text);
+        let found: Vec<&iomem::IomemRegion> = all.iter().filter(|r| r.name == name).collect();
+        if found.is_empty() {
+            return Err(Error::new(
+                Errno::ENOENT,
+                "region",
+                format!(
+                    "no region of {} is named '{name}' (names are matched whole: \
+                     'System RAM', '0000:00:02.0', a driver's name)",
+                    self.iomem.display()
+                ),
+            ));
+        }
+        if found.iter().all(|r| r.start == 0 && r.end == 0) {
+            return Err(Error::new(
+                Errno::EACCES,
+                "region",
+                format!(
+                    "{} shows every address as 0 to users other than root: run as root to \
+                     allow '{name}' by name",
+                    self.iomem.display()
+                ),
+            ));
+        }
+        Ok(found
+            .iter()
+            .map(|r| (r.start, r.end.wrapping_sub(r.start).wrapping_add(1)))
+            .collect())
+    }
+
+    fn wait_irq(&mut self, timeout: Option<std::time::Duration>) -> Result<Option<u32>> {
+        match &mut self.aperture {
+            Some(a) => a.wait_irq(timeout),
+            None => Err(Error::new(
+                Errno::EOPNOTSUPP,
+                ops::UIO_WAIT_IRQ,
+                "the native backend waits for interrupts only on a UIO device: start memlua \
+                 with --uio uioN",
+            )),
         }
     }
 }

@@ -3,8 +3,11 @@
 //! mem(4) descriptors with mem(4)'s errors. No MTRRs, or none enabled, is
 //! ENXIO, as MEMRANGE_GET gives when firmware enabled none.
 //!
-//! Linux removes the entries a file added when that file is closed, so
-//! the file stays open for the whole session.
+//! memlua sets ranges with SET_ENTRY, whose ranges outlive the file (the
+//! ones ADD_ENTRY makes are dropped when the file that added them closes),
+//! so a range a script sets stays after memlua exits, as with mem(4);
+//! `--restore-ranges` and `memrange.scoped` give them back. The ioctls go
+//! through [`MtrrIo`], so a test can replay a recorded machine.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -75,10 +78,79 @@ pub fn parse_text(text: &str) -> Vec<(u32, MemRangeDesc)> {
         .collect()
 }
 
+/// The three /proc/mtrr ioctls: the file itself ([`FileIo`]), or a
+/// recording a test replays. Each answers the kernel's errno on failure.
+pub trait MtrrIo {
+    /// MTRRIOC_GET_ENTRY for `regnum`.
+    fn get(&mut self, regnum: u32) -> std::result::Result<MtrrGentry, i32>;
+    /// MTRRIOC_SET_ENTRY.
+    fn set(&mut self, s: &MtrrSentry) -> std::result::Result<(), i32>;
+    /// MTRRIOC_DEL_ENTRY.
+    fn del(&mut self, s: &MtrrSentry) -> std::result::Result<(), i32>;
+}
+
+/// The ioctls on the open /proc/mtrr.
+pub struct FileIo(File);
+
+fn last_errno() -> i32 {
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
+}
+
+impl MtrrIo for FileIo {
+    fn get(&mut self, regnum: u32) -> std::result::Result<MtrrGentry, i32> {
+        let mut g = MtrrGentry {
+            regnum,
+            ..Default::default()
+        };
+        // SAFETY: GET_ENTRY reads and writes one mtrr_gentry, which `g` is.
+        let r = unsafe {
+            libc::ioctl(
+                self.0.as_raw_fd(),
+                MTRRIOC_GET_ENTRY as _,
+                &mut g as *mut MtrrGentry,
+            )
+        };
+        if r != 0 {
+            return Err(last_errno());
+        }
+        Ok(g)
+    }
+    fn set(&mut self, s: &MtrrSentry) -> std::result::Result<(), i32> {
+        // SAFETY: SET_ENTRY reads one mtrr_sentry, which `s` is.
+        let r = unsafe {
+            libc::ioctl(
+                self.0.as_raw_fd(),
+                MTRRIOC_SET_ENTRY as _,
+                s as *const MtrrSentry,
+            )
+        };
+        if r < 0 {
+            return Err(last_errno());
+        }
+        Ok(())
+    }
+    fn del(&mut self, s: &MtrrSentry) -> std::result::Result<(), i32> {
+        // SAFETY: DEL_ENTRY reads one mtrr_sentry, which `s` is.
+        let r = unsafe {
+            libc::ioctl(
+                self.0.as_raw_fd(),
+                MTRRIOC_DEL_ENTRY as _,
+                s as *const MtrrSentry,
+            )
+        };
+        if r < 0 {
+            return Err(last_errno());
+        }
+        Ok(())
+    }
+}
+
 pub struct Mtrr {
     path: PathBuf,
     writable: bool,
-    file: Option<File>,
+    io: Option<Box<dyn MtrrIo>>,
     /// Owners of the ranges this session set (Linux keeps none).
     owners: HashMap<(u64, u64), [u8; 8]>,
 }
@@ -88,8 +160,16 @@ impl Mtrr {
         Mtrr {
             path: path.as_ref().to_path_buf(),
             writable,
-            file: None,
+            io: None,
             owners: HashMap::new(),
+        }
+    }
+
+    /// Over `io` instead of the file (a test's recording of a machine).
+    pub fn over(io: Box<dyn MtrrIo>, writable: bool) -> Mtrr {
+        Mtrr {
+            io: Some(io),
+            ..Mtrr::new("/proc/mtrr", writable)
         }
     }
 
@@ -101,8 +181,8 @@ impl Mtrr {
         )
     }
 
-    fn file(&mut self, op: &str) -> Result<&File> {
-        if self.file.is_none() {
+    fn io(&mut self, op: &str) -> Result<&mut dyn MtrrIo> {
+        if self.io.is_none() {
             let f = OpenOptions::new()
                 .read(true)
                 .write(self.writable)
@@ -129,33 +209,30 @@ impl Mtrr {
                         format!("cannot open {}: {e}", self.path.display()),
                     ),
                 })?;
-            self.file = Some(f);
+            self.io = Some(Box::new(FileIo(f)));
         }
-        Ok(self.file.as_ref().expect("opened above"))
+        Ok(&mut **self.io.as_mut().expect("opened above"))
     }
 
     /// Every variable MTRR as a descriptor, in register order.
     pub fn ranges(&mut self, op: &str) -> Result<Vec<MemRangeDesc>> {
         let path = self.path.clone();
-        let fd = self.file(op)?.as_raw_fd();
-        let mut out = Vec::new();
+        let io = self.io(op)?;
+        let mut found = Vec::new();
         for regnum in 0..256u32 {
-            let mut g = MtrrGentry {
-                regnum,
-                ..Default::default()
-            };
-            // SAFETY: GET_ENTRY reads and writes one mtrr_gentry, which `g` is.
-            let r = unsafe { libc::ioctl(fd, MTRRIOC_GET_ENTRY as _, &mut g as *mut MtrrGentry) };
-            if r != 0 {
-                let code = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
-                if code == libc::ENOTTY && regnum == 0 {
+            match io.get(regnum) {
+                Ok(g) => found.push(decode_gentry(&g)),
+                Err(libc::ENOTTY) if regnum == 0 => {
                     // Not the ioctl file: read the text instead.
                     let text = std::fs::read_to_string(&path).unwrap_or_default();
-                    out = parse_text(&text).into_iter().map(|(_, d)| d).collect();
+                    found = parse_text(&text).into_iter().map(|(_, d)| d).collect();
+                    break;
                 }
-                break; // EINVAL past the last register; ENODEV without MTRRs
+                Err(_) => break, // EINVAL past the last register; ENODEV without MTRRs
             }
-            let mut d = decode_gentry(&g);
+        }
+        let mut out = Vec::with_capacity(found.len());
+        for mut d in found {
             if let Some(o) = self.owners.get(&(d.base, d.len)) {
                 d.owner = *o;
             } else if d.flags.contains(MdfFlags::ACTIVE) {
@@ -178,6 +255,12 @@ impl Mtrr {
         Ok(out)
     }
 
+    /// MEMRANGE_SET. An update of a range that exists with another type
+    /// takes it over, as mem(4)'s does (docs/MEM4.md §4.4): Linux refuses
+    /// a second type for the same range, so it is deleted and set again
+    /// (and put back if the new one is refused). One that exists with the
+    /// same type only takes the new owner: a second SET_ENTRY would make
+    /// Linux count it twice, and one remove would then not remove it.
     pub fn set(&mut self, d: &MemRangeDesc, action: RangeOp) -> Result<()> {
         let op = ops::range_set(action);
         let current = self.ranges(op)?;
@@ -186,19 +269,22 @@ impl Mtrr {
         }
         let fail =
             |errno, msg: &str| Err(Error::new(errno, op, msg.to_string()).range(d.base, d.len));
-        let (request, kind) = match action {
+        let existing = current
+            .iter()
+            .find(|c| c.base == d.base && c.len == d.len && c.flags.contains(MdfFlags::ACTIVE))
+            .copied();
+        let kind = match action {
             RangeOp::Update => {
                 if let Some(why) = range_rules::bad_shape(d.base, d.len, d.flags) {
                     return fail(Errno::EINVAL, &why);
                 }
-                let kind = flags_to_type(d.flags).unwrap_or_default();
-                (MTRRIOC_SET_ENTRY, kind)
+                flags_to_type(d.flags).unwrap_or_default()
             }
             RangeOp::Remove => {
-                if !current.iter().any(|c| c.base == d.base && c.len == d.len) {
+                if existing.is_none() {
                     return fail(Errno::ENOENT, "no range has this base and length");
                 }
-                (MTRRIOC_DEL_ENTRY, 0)
+                0
             }
         };
         let Ok(size) = u32::try_from(d.len) else {
@@ -212,13 +298,24 @@ impl Mtrr {
             size,
             kind,
         };
-        let fd = self.file(op)?.as_raw_fd();
-        // SAFETY: SET/DEL_ENTRY read one mtrr_sentry, which `s` is.
-        let r = unsafe { libc::ioctl(fd, request as _, &s as *const MtrrSentry) };
-        if r < 0 {
-            let code = std::io::Error::last_os_error()
-                .raw_os_error()
-                .unwrap_or(libc::EIO);
+        let io = self.io(op)?;
+        let r = match (action, existing) {
+            (RangeOp::Remove, _) => io.del(&s),
+            (RangeOp::Update, Some(e)) if flags_to_type(e.flags) == Some(kind) => Ok(()),
+            (RangeOp::Update, Some(e)) => {
+                let old = MtrrSentry {
+                    kind: flags_to_type(e.flags).unwrap_or_default(),
+                    ..s
+                };
+                io.del(&old).and_then(|()| {
+                    io.set(&s).inspect_err(|_| {
+                        let _ = io.set(&old);
+                    })
+                })
+            }
+            (RangeOp::Update, None) => io.set(&s),
+        };
+        if let Err(code) = r {
             return match code {
                 libc::EPERM | libc::EACCES => fail(Errno::EACCES, "changing memory ranges needs root (CAP_SYS_ADMIN)"),
                 libc::ENOSPC => fail(Errno::ENOSPC, "no free MTRR"),
@@ -240,7 +337,7 @@ impl Mtrr {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     // Recorded from a PC with 8 GiB (`cat /proc/mtrr`).
@@ -311,6 +408,115 @@ reg03: base=0x0d0000000 ( 3328MB), size=  128KB, count=1: uncachable
             flags_to_type(MdfFlags::WRITEBACK | MdfFlags::ACTIVE),
             Some(6)
         );
+    }
+
+    /// /proc/mtrr as a machine showed it, replayed with the kernel's rules
+    /// (arch/x86/kernel/cpu/mtrr: mtrr_add_page's overlap checks, the first
+    /// free register, mtrr_del_page's exact match); every SET and DEL that
+    /// reaches it is written down.
+    pub struct Recorded {
+        regs: Vec<Option<(u64, u32, u32)>>,
+        pub log: std::rc::Rc<std::cell::RefCell<Vec<String>>>,
+    }
+
+    impl Recorded {
+        pub fn from_text(text: &str, nregs: usize) -> Recorded {
+            let mut regs = vec![None; nregs];
+            for (reg, d) in parse_text(text) {
+                let ty = flags_to_type(d.flags).unwrap();
+                regs[reg as usize] = Some((d.base, d.len as u32, ty));
+            }
+            Recorded {
+                regs,
+                log: Default::default(),
+            }
+        }
+    }
+
+    fn compatible(a: u32, b: u32) -> bool {
+        a == 0 || b == 0 || (a == 4 && b == 6) || (a == 6 && b == 4)
+    }
+
+    impl MtrrIo for Recorded {
+        fn get(&mut self, regnum: u32) -> std::result::Result<MtrrGentry, i32> {
+            let r = self.regs.get(regnum as usize).ok_or(libc::EINVAL)?;
+            let (base, size, kind) = r.unwrap_or_default();
+            Ok(MtrrGentry {
+                base,
+                size,
+                regnum,
+                kind,
+                pad: 0,
+            })
+        }
+        fn set(&mut self, s: &MtrrSentry) -> std::result::Result<(), i32> {
+            self.log
+                .borrow_mut()
+                .push(format!("SET {:#x} {:#x} type {}", s.base, s.size, s.kind));
+            let (base, last) = (s.base, s.base + s.size as u64 - 1);
+            for &(lb, ls, lt) in self.regs.iter().flatten() {
+                let llast = lb + ls as u64 - 1;
+                if base > llast || last < lb {
+                    continue;
+                }
+                if base < lb || last > llast {
+                    let encloses = base <= lb && last >= llast;
+                    if encloses && (s.kind == lt || compatible(s.kind, lt)) {
+                        continue;
+                    }
+                    return Err(libc::EINVAL);
+                }
+                if lt != s.kind {
+                    if compatible(s.kind, lt) {
+                        continue;
+                    }
+                    return Err(libc::EINVAL);
+                }
+                return Ok(()); // the same range again: its use count goes up
+            }
+            let free = self
+                .regs
+                .iter()
+                .position(Option::is_none)
+                .ok_or(libc::ENOSPC)?;
+            self.regs[free] = Some((s.base, s.size, s.kind));
+            Ok(())
+        }
+        fn del(&mut self, s: &MtrrSentry) -> std::result::Result<(), i32> {
+            self.log
+                .borrow_mut()
+                .push(format!("DEL {:#x} {:#x}", s.base, s.size));
+            let i = self
+                .regs
+                .iter()
+                .position(|r| r.is_some_and(|(b, n, _)| b == s.base && n == s.size))
+                .ok_or(libc::EINVAL)?;
+            self.regs[i] = None;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_update_of_another_type_takes_the_range_over() {
+        let rec = Recorded::from_text(TEXT, 8);
+        let log = rec.log.clone();
+        let mut m = Mtrr::over(Box::new(rec), true);
+        let uc = MemRangeDesc::new(0xc000_0000, 0x1000_0000, MdfFlags::UNCACHEABLE, "fb");
+        m.set(&uc, RangeOp::Update).unwrap();
+        // The same type again changes only the owner (no second count).
+        let uc2 = MemRangeDesc::new(0xc000_0000, 0x1000_0000, MdfFlags::UNCACHEABLE, "fb2");
+        m.set(&uc2, RangeOp::Update).unwrap();
+        assert_eq!(
+            *log.borrow(),
+            [
+                "DEL 0xc0000000 0x10000000",
+                "SET 0xc0000000 0x10000000 type 0"
+            ]
+        );
+        let r = m.ranges("memrange.get").unwrap();
+        assert_eq!(r[2].flags, MdfFlags::UNCACHEABLE | MdfFlags::ACTIVE);
+        assert_eq!(r[2].owner_bytes(), b"fb2");
+        assert_eq!(r[0].owner_bytes(), b"BIOS");
     }
 
     #[test]

@@ -487,4 +487,24 @@ impl Backend for Sim {
     fn as_sim(&mut self) -> Option<&mut Sim> {
         Some(self)
     }
+
+    /// A region of the board (or a device `sim.device` added) by name.
+    fn region(&mut self, name: &str) -> Result<Vec<(u64, u64)>> {
+        let regions = self.phys.regions();
+        match regions.iter().find(|r| r.name == name) {
+            Some(r) => Ok(vec![(r.base, r.size)]),
+            None => {
+                let names: Vec<&str> = regions.iter().map(|r| r.name.as_str()).collect();
+                Err(Error::new(
+                    Errno::ENOENT,
+                    "region",
+                    format!(
+                        "the '{}' board has no region named '{name}' (it has {})",
+                        self.board.name,
+                        names.join(", ")
+                    ),
+                ))
+            }
+        }
+    }
 }
