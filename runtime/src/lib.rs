@@ -6,6 +6,7 @@
 pub mod buffers;
 pub mod direct;
 pub mod error;
+pub mod gdb;
 pub mod layer;
 #[cfg(unix)]
 pub mod native;
