@@ -4,7 +4,9 @@
 //! maps and the simulator included, so a layer loses no feature of what it
 //! wraps and costs one call where it does nothing.
 
-use crate::{sim, Backend, DirectMap, MemExtract, MemRangeDesc, RangeOp, Result, Space, Width};
+use crate::{
+    gdb, sim, Backend, DirectMap, MemExtract, MemRangeDesc, RangeOp, Result, Space, Width,
+};
 
 /// A backend around another: every method passes through to
 /// [`Layer::inner`] unless the layer overrides it. Every `Layer` is a
@@ -68,6 +70,9 @@ pub trait Layer {
     fn as_sim(&mut self) -> Option<&mut sim::Sim> {
         self.inner_mut().as_sim()
     }
+    fn as_gdb(&mut self) -> Option<&mut gdb::Gdb> {
+        self.inner_mut().as_gdb()
+    }
 }
 
 impl<L: Layer> Backend for L {
@@ -126,6 +131,9 @@ impl<L: Layer> Backend for L {
     }
     fn as_sim(&mut self) -> Option<&mut sim::Sim> {
         Layer::as_sim(self)
+    }
+    fn as_gdb(&mut self) -> Option<&mut gdb::Gdb> {
+        Layer::as_gdb(self)
     }
 }
 

@@ -146,6 +146,12 @@ pub trait Backend {
     fn as_sim(&mut self) -> Option<&mut sim::Sim> {
         None
     }
+
+    /// The GDB stub connection behind this backend, for the `gdb.*`
+    /// controls; `None` elsewhere (those calls then fail with EOPNOTSUPP).
+    fn as_gdb(&mut self) -> Option<&mut gdb::Gdb> {
+        None
+    }
 }
 
 fn no_ranges(backend: &str, op: &str) -> Error {

@@ -26,6 +26,10 @@ pub const SIM_CLAIM: &str = "sim.claim";
 pub const SIM_OUTPUT: &str = "sim.output";
 pub const SIM_CLOCK: &str = "sim.clock";
 pub const SIM_ADVANCE: &str = "sim.advance";
+pub const GDB_MONITOR: &str = "gdb.monitor";
+pub const GDB_HALT: &str = "gdb.halt";
+pub const GDB_RESUME: &str = "gdb.resume";
+pub const GDB_REGISTERS: &str = "gdb.registers";
 
 /// Single accesses per space (mem, kmem, buffer): reads by width, then
 /// writes by width.
