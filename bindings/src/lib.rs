@@ -1,13 +1,13 @@
 //! memlua's Lua API (docs/API.md) in an mlua Lua 5.4 state: `mem`,
-//! `kmem`, `memrange`, `backend`, `sim` and `hex`, over any
+//! `kmem`, `memrange`, `backend`, `sim`, `gdb` and `hex`, over any
 //! [`memlua_runtime::Backend`], plus the loader of the stdlib.
 //!
 //! Modules, bottom to top (each uses only those above it): `errors` (what a
 //! failure is), `calls` (how an API function raises), `numbers` and `args`
 //! (argument readers), `session` (the shared backend and buffer table),
 //! `fast` (the C fast paths), `window`, `pages`, `buffer`, then the API
-//! tables `mem_api`, `memrange_api`, `sim_api` and `hex`; `stdlib`, `host`,
-//! `hexfmt`, `progress` and `svd` load the Lua modules.
+//! tables `mem_api`, `memrange_api`, `sim_api`, `gdb_api` and `hex`;
+//! `stdlib`, `host`, `hexfmt`, `progress` and `svd` load the Lua modules.
 
 pub use memlua_runtime;
 
@@ -16,6 +16,7 @@ mod buffer;
 mod calls;
 pub mod errors;
 mod fast;
+mod gdb_api;
 mod hex;
 mod hexfmt;
 mod host;
@@ -56,7 +57,7 @@ pub fn new_state() -> mlua::Result<Lua> {
 pub fn install(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<()> {
     let api = api_table(lua, backend)?;
     let g = lua.globals();
-    for name in ["mem", "kmem", "memrange", "backend", "sim", "hex"] {
+    for name in ["mem", "kmem", "memrange", "backend", "sim", "gdb", "hex"] {
         g.set(name, api.get::<mlua::Value>(name)?)?;
     }
     stdlib::install(lua)?;
@@ -64,7 +65,7 @@ pub fn install(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<()> {
 }
 
 /// The API over `backend` as one table (`{mem=, kmem=, memrange=, backend=,
-/// sim=, hex=}`) without touching globals: for hosts and tests that hold
+/// sim=, gdb=, hex=}`) without touching globals: for hosts and tests that hold
 /// several sessions in one state.
 pub fn api_table(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<Table> {
     errors::install(lua)?;
@@ -78,6 +79,7 @@ pub fn api_table(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<Table> {
     t.set("memrange", memrange_api::table(lua, &session)?)?;
     t.set("backend", backend_table(lua, &session)?)?;
     t.set("sim", sim_api::sim_table(lua, &session)?)?;
+    t.set("gdb", gdb_api::gdb_table(lua, &session)?)?;
     t.set("hex", hex::function(lua)?)?;
     Ok(t)
 }
