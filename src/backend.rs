@@ -14,10 +14,14 @@
 //!   the machine because of it.
 //! - $MEMLUA_BOARD is a default too: the native backend has no board and
 //!   ignores it, so a profile that sets it never breaks `-b native`.
+//! - The gdb backend: `--target` chooses it as `--mem` chooses the native
+//!   backend; `--target`, `--gdb-phys` and `--gdb-virt` elsewhere, and
+//!   `--board`, `--mem` or `--kmem` with it, are usage errors.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use memlua_runtime::gdb::Target;
 use memlua_runtime::Backend;
 
 use crate::cli::{Invocation, Usage};
@@ -33,6 +37,25 @@ pub enum Choice {
         kmem: Option<PathBuf>,
         write: bool,
     },
+    /// A target behind a GDB stub.
+    Gdb {
+        target: String,
+        /// `--gdb-phys` (Some(true)), `--gdb-virt` (Some(false)), else the
+        /// stub decides (physical on QEMU).
+        phys: Option<bool>,
+        write: bool,
+    },
+}
+
+/// The gdb backend's option given, if any.
+fn gdb_option(inv: &Invocation) -> Option<&'static str> {
+    [
+        (inv.target.is_some(), "--target"),
+        (inv.gdb_phys, "--gdb-phys"),
+        (inv.gdb_virt, "--gdb-virt"),
+    ]
+    .into_iter()
+    .find_map(|(given, opt)| given.then_some(opt))
 }
 
 /// What chose the backend, for messages.
@@ -54,6 +77,15 @@ pub fn choose(inv: &Invocation, env: impl Fn(&str) -> Option<String>) -> Result<
     };
     let (which, by) = match (&inv.backend, native_opt, &inv.board) {
         (Some(b), _, _) => (b.clone(), By::Flag),
+        (None, other, board) if inv.target.is_some() => {
+            if let Some(opt) = other.or(board.as_ref().map(|_| "--board")) {
+                return Err(Usage(format!(
+                    "'--target' is for the gdb backend and '{opt}' for another; \
+                     choose one with -b"
+                )));
+            }
+            ("gdb".into(), By::Flag)
+        }
         (None, Some(opt), Some(_)) => {
             return Err(Usage(format!(
                 "'{opt}' is for the native backend and '--board' for the simulator; \
@@ -85,6 +117,12 @@ pub fn choose(inv: &Invocation, env: impl Fn(&str) -> Option<String>) -> Result<
                     chosen("the simulator")
                 )));
             }
+            if let Some(opt) = gdb_option(inv) {
+                return Err(Usage(format!(
+                    "'{opt}' is for the gdb backend (-b gdb); {}",
+                    chosen("the simulator")
+                )));
+            }
             let board = inv
                 .board
                 .clone()
@@ -99,14 +137,60 @@ pub fn choose(inv: &Invocation, env: impl Fn(&str) -> Option<String>) -> Result<
                     chosen("the native backend")
                 )));
             }
+            if let Some(opt) = gdb_option(inv) {
+                return Err(Usage(format!(
+                    "'{opt}' is for the gdb backend (-b gdb); {}",
+                    chosen("the native backend")
+                )));
+            }
             Ok(Choice::Native {
                 mem: inv.mem.clone(),
                 kmem: inv.kmem.clone(),
                 write: inv.write,
             })
         }
+        "gdb" => {
+            let others = [
+                (inv.board.is_some(), "--board", "the simulator (-b sim)"),
+                (inv.mem.is_some(), "--mem", "the native backend (-b native)"),
+                (
+                    inv.kmem.is_some(),
+                    "--kmem",
+                    "the native backend (-b native)",
+                ),
+            ];
+            if let Some((_, opt, whose)) = others.iter().find(|(given, _, _)| *given) {
+                return Err(Usage(format!(
+                    "'{opt}' is for {whose}; {}",
+                    chosen("the gdb backend")
+                )));
+            }
+            if inv.gdb_phys && inv.gdb_virt {
+                return Err(Usage(
+                    "'--gdb-phys' and '--gdb-virt' ask for opposite things; give one".into(),
+                ));
+            }
+            let Some(target) = &inv.target else {
+                return Err(Usage(format!(
+                    "the gdb backend needs --target HOST:PORT or unix:PATH, where the stub \
+                     listens (QEMU's -gdb, OpenOCD's port 3333); {}",
+                    chosen("it")
+                )));
+            };
+            Target::parse(target).map_err(|e| Usage(format!("--target: {e}")))?;
+            let phys = match (inv.gdb_phys, inv.gdb_virt) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            };
+            Ok(Choice::Gdb {
+                target: target.clone(),
+                phys,
+                write: inv.write,
+            })
+        }
         other => Err(Usage(format!(
-            "unknown backend '{other}' in MEMLUA_BACKEND; expected sim or native"
+            "unknown backend '{other}' in MEMLUA_BACKEND; expected sim, native or gdb"
         ))),
     }
 }
@@ -143,6 +227,22 @@ pub fn open(choice: &Choice) -> Result<Box<dyn Backend>, OpenError> {
         Choice::Native { .. } => Err(OpenError::Failed(
             "the native backend needs a Unix system".into(),
         )),
+        Choice::Gdb {
+            target,
+            phys,
+            write,
+        } => {
+            let opts = memlua_runtime::gdb::Options {
+                // `choose` has checked it.
+                target: Target::parse(target).map_err(OpenError::Failed)?,
+                phys: *phys,
+                write: *write,
+                timeout: memlua_runtime::gdb::DEFAULT_TIMEOUT,
+            };
+            let gdb = memlua_runtime::gdb::Gdb::connect(&opts)
+                .map_err(|e| OpenError::Failed(format!("{}: {}", e.errno, e.message)))?;
+            Ok(Box::new(gdb))
+        }
     }
 }
 
@@ -245,5 +345,72 @@ mod tests {
             .unwrap_err()
             .0
             .contains("MEMLUA_BACKEND"));
+    }
+
+    #[test]
+    fn target_chooses_the_gdb_backend_and_its_options_stay_with_it() {
+        let sim_env = env(&[("MEMLUA_BACKEND", "sim"), ("MEMLUA_BOARD", "pc")]);
+        assert_eq!(
+            choose(&inv(&["--target", "localhost:1234", "-w"]), sim_env),
+            Ok(Choice::Gdb {
+                target: "localhost:1234".into(),
+                phys: None,
+                write: true
+            })
+        );
+        assert_eq!(
+            choose(
+                &inv(&["-b", "gdb", "--target", "unix:/q", "--gdb-virt"]),
+                no_env
+            ),
+            Ok(Choice::Gdb {
+                target: "unix:/q".into(),
+                phys: Some(false),
+                write: false
+            })
+        );
+        for (args, says) in [
+            (
+                &["-b", "gdb"][..],
+                "the gdb backend needs --target HOST:PORT or unix:PATH",
+            ),
+            (&["--target", "h:1", "--board", "pc"], "choose one with -b"),
+            (&["--target", "h:1", "--mem", "d"], "choose one with -b"),
+            (
+                &["-b", "sim", "--target", "h:1"],
+                "'--target' is for the gdb backend (-b gdb); -b sim chose the simulator",
+            ),
+            (
+                &["-b", "native", "--gdb-phys"],
+                "'--gdb-phys' is for the gdb backend (-b gdb); -b native chose the native backend",
+            ),
+            (
+                &["--gdb-virt"],
+                "'--gdb-virt' is for the gdb backend (-b gdb); the default is the simulator",
+            ),
+            (
+                &["-b", "gdb", "--target", "h:1", "--kmem", "k"],
+                "'--kmem' is for the native backend (-b native); -b gdb chose the gdb backend",
+            ),
+            (
+                &["-b", "gdb", "--target", "h:1", "--board", "pc"],
+                "'--board' is for the simulator (-b sim)",
+            ),
+            (
+                &["--target", "h:1", "--gdb-phys", "--gdb-virt"],
+                "'--gdb-phys' and '--gdb-virt' ask for opposite things",
+            ),
+            (
+                &["--target", "nonsense"],
+                "--target: 'nonsense' is not HOST:PORT or unix:PATH",
+            ),
+        ] {
+            let e = choose(&inv(args), no_env).unwrap_err().0;
+            assert!(e.contains(says), "{args:?}: {e}");
+        }
+        let e = choose(&inv(&[]), env(&[("MEMLUA_BACKEND", "gdb")]))
+            .unwrap_err()
+            .0;
+        assert!(e.contains("MEMLUA_BACKEND=gdb chose it"), "{e}");
     }
 }

@@ -77,6 +77,9 @@ enum Opt {
     Mem,
     Kmem,
     Write,
+    Target,
+    GdbPhys,
+    GdbVirt,
     ListBoards,
     ListTools,
     Tool,
@@ -149,8 +152,8 @@ pub const OPTIONS: &[OptSpec] = &[
     OptSpec {
         short: Some('b'),
         long: Some("backend"),
-        value: Some("sim|native"),
-        help: "where memory lives: the simulator or this machine (default: what --mem, --kmem or --board imply, else $MEMLUA_BACKEND, else sim)",
+        value: Some("sim|native|gdb"),
+        help: "where memory lives: the simulator, this machine, or a target behind a GDB stub (default: what --mem, --kmem, --board or --target imply, else $MEMLUA_BACKEND, else sim)",
         example: "memlua -b native --mem /sys/bus/pci/devices/0000:00:02.0/resource0 probe.lua",
         values: Values::Choices,
         id: Opt::Backend,
@@ -186,10 +189,37 @@ pub const OPTIONS: &[OptSpec] = &[
         short: Some('w'),
         long: Some("write"),
         value: None,
-        help: "native: allow writes (the native backend is read-only without it)",
+        help: "native and gdb: allow writes (those backends are read-only without it)",
         example: "memlua -b native -w poke.lua",
         values: Values::None,
         id: Opt::Write,
+    },
+    OptSpec {
+        short: None,
+        long: Some("target"),
+        value: Some("HOST:PORT|unix:PATH"),
+        help: "gdb: the GDB stub to connect to (QEMU's -gdb, OpenOCD's port 3333, a J-Link GDB server's 2331); implies -b gdb",
+        example: "memlua --target localhost:1234 -e 'print(hex(mem.read32(0xfed00000)))'",
+        values: Values::Text,
+        id: Opt::Target,
+    },
+    OptSpec {
+        short: None,
+        long: Some("gdb-phys"),
+        value: None,
+        help: "gdb: physical addresses, or fail if the stub has none (the default on QEMU; OpenOCD: its read_memory/write_memory ... phys)",
+        example: "memlua --target localhost:3333 --gdb-phys regs.lua",
+        values: Values::None,
+        id: Opt::GdbPhys,
+    },
+    OptSpec {
+        short: None,
+        long: Some("gdb-virt"),
+        value: None,
+        help: "gdb: the addresses the target's CPU uses now (virtual, once its MMU is on), even on QEMU",
+        example: "memlua --target localhost:1234 --gdb-virt -e 'print(hex(mem.read64(0xffffffff81000000)))'",
+        values: Values::None,
+        id: Opt::GdbVirt,
     },
     OptSpec {
         short: None,
@@ -299,6 +329,10 @@ pub struct Invocation {
     pub mem: Option<PathBuf>,
     pub kmem: Option<PathBuf>,
     pub write: bool,
+    /// `--target`, `--gdb-phys`, `--gdb-virt`: the gdb backend's.
+    pub target: Option<String>,
+    pub gdb_phys: bool,
+    pub gdb_virt: bool,
     pub list_boards: bool,
     pub list_tools: bool,
     pub map: bool,
@@ -420,10 +454,10 @@ pub fn parse<A: Into<Vec<u8>>>(argv: Vec<A>) -> Result<Invocation, Usage> {
             Opt::IgnoreEnv => inv.ignore_env = true,
             Opt::Warnings => inv.warnings = true,
             Opt::Backend => match text().as_str() {
-                "sim" | "native" => inv.backend = Some(text()),
+                "sim" | "native" | "gdb" => inv.backend = Some(text()),
                 other => {
                     return Err(Usage(format!(
-                        "unknown backend '{other}'; expected sim or native"
+                        "unknown backend '{other}'; expected sim, native or gdb"
                     )))
                 }
             },
@@ -431,6 +465,9 @@ pub fn parse<A: Into<Vec<u8>>>(argv: Vec<A>) -> Result<Invocation, Usage> {
             Opt::Mem => inv.mem = Some(os_string(value).into()),
             Opt::Kmem => inv.kmem = Some(os_string(value).into()),
             Opt::Write => inv.write = true,
+            Opt::Target => inv.target = Some(text()),
+            Opt::GdbPhys => inv.gdb_phys = true,
+            Opt::GdbVirt => inv.gdb_virt = true,
             Opt::ListBoards => inv.list_boards = true,
             Opt::ListTools => inv.list_tools = true,
             Opt::Tool => {
@@ -507,7 +544,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         "MEMLUA_BACKEND",
-        "default for --backend, when no option implies one",
+        "default for --backend, when no option implies one (gdb needs --target)",
     ),
     (
         "MEMLUA_BOARD",
@@ -521,8 +558,9 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
 ];
 
 /// Options of the other backend are refused.
-pub const BACKEND_NOTE: &str = "An option of the other backend (--mem, --kmem or -w with the \
-simulator, --board with the native backend) is a usage error, never ignored.";
+pub const BACKEND_NOTE: &str = "An option of another backend (--mem, --kmem or -w with the \
+simulator, --board with the native or gdb backend, --target, --gdb-phys or --gdb-virt off the \
+gdb backend) is a usage error, never ignored.";
 
 pub const EXIT_STATUS: &str = "0 success, 1 the script raised an error, 2 usage error.";
 
@@ -655,7 +693,7 @@ mod tests {
         assert!(parse(argv(&["-b", "qemu"]))
             .unwrap_err()
             .0
-            .contains("sim or native"));
+            .contains("expected sim, native or gdb"));
         assert!(parse(argv(&["--map=1"])).is_err());
         assert!(parse(argv(&["-ix"])).is_err());
     }

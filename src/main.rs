@@ -160,6 +160,13 @@ fn print_map(choice: &Choice) -> Result<(), Stop> {
             map::sim(&mut sim).map_err(|e| Stop::Failed(e.to_string()))?
         }
         Choice::Native { mem, .. } => map::native(mem.as_deref()).map_err(Stop::Failed)?,
+        Choice::Gdb { .. } => {
+            return Err(Stop::Failed(
+                "--map: the gdb backend has no memory map to print; the stub's own \
+                 commands may have one (QEMU: gdb.monitor('info mtree'))"
+                    .into(),
+            ))
+        }
     };
     out!("{text}");
     Ok(())

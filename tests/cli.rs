@@ -684,7 +684,7 @@ fn bash_completes_options_values_tools_and_their_flags() {
     // What bash offers after each command line (the last word completed).
     let cases: &[(&[&str], &str)] = &[
         (&["memlua", "--b"], "--backend --board"),
-        (&["memlua", "-b", ""], "sim native"),
+        (&["memlua", "-b", ""], "sim native gdb"),
         (&["memlua", "--board", "=", "arm"], "arm64-virt"),
         (&["memlua", "--completions", ""], "bash zsh fish"),
         (&["memlua", "-t", "me"], "memcontrol memtest"),
