@@ -1,10 +1,11 @@
 -- One script, every backend: everything here holds on the simulator's pc
 -- board, on the native backend over a 64 MiB file (tests/lua_suites.rs
--- and tests/lua_native.rs both run it) and on a backend that only moves
--- bytes ("vec", where the rest is EOPNOTSUPP). It uses memory at 1-2 MiB.
+-- and tests/lua_native.rs both run it), on a backend that only moves
+-- bytes ("vec", where the rest is EOPNOTSUPP) and on QEMU's gdbstub
+-- (tests/gdb.rs: "gdb", bytes only as well). It uses memory at 1-2 MiB.
 
 local B = 0x100000
-local bare = backend.name == "vec"
+local bare = backend.name == "vec" or backend.name == "gdb"
 check(backend.name == "sim" or backend.name == "native" or bare, "backend.name")
 eq(backend.writable, true)
 
@@ -68,7 +69,7 @@ raises("EINVAL", mem.alloc, 0)
 if bare then
   -- A backend without them says so, naming itself.
   e = raises("EOPNOTSUPP", mem.alloc, 4096)
-  check(e and e.message:find("'vec' backend", 1, true), tostring(e))
+  check(e and e.message:find("'" .. backend.name .. "' backend", 1, true), tostring(e))
   eq(e and e.op, "mem.alloc")
   raises("EOPNOTSUPP", mem.extract, 0x1000)
   raises("EOPNOTSUPP", mem.extract_range, 0x1000, 0x2000)

@@ -19,6 +19,35 @@ const QEMU_HELLO: &[u8] =
 /// What memlua sends for QEMU_HELLO.
 const QEMU_HELLO_SENT: &str = "$qSupported#37+$qqemu.PhyMemMode#2c+$Qqemu.PhyMemMode:1#77+$?#3f+";
 
+/// A whole session with QEMU 7.2 (q35, -S), recorded between memlua and
+/// the stub: a read32 of the HPET, `monitor info status`, a read32 of
+/// unassigned physical memory, then the exit.
+const QEMU_SESSION_STUB: &[u8] =
+    b"+$PacketSize=1000;qXfer:features:read+;vContSupported+;multiprocess+#92\
++$0#30+$OK#9a+$T05thread:01;#07+$01a28680#ca\
++$O564d207374617475733a2070617573656420287072656c61756e6368290d0a#15$OK#9a\
++$00000000#80+$OK#9a+$OK#9a";
+const QEMU_SESSION_MEMLUA: &str = "$qSupported#37+$qqemu.PhyMemMode#2c+$Qqemu.PhyMemMode:1#77\
++$?#3f+$mfed00000,4#ec+$qRcmd,696e666f20737461747573#14++$m100000000,4#7e+\
+$Qqemu.PhyMemMode:0#76+$D#44+";
+
+#[test]
+fn a_recorded_qemu_session_plays_back_byte_for_byte() {
+    let (c, sent) = conn(QEMU_SESSION_STUB);
+    let mut g = Gdb::over(c, None, false).unwrap();
+    assert_eq!(
+        g.read(Space::Phys, 0xfed00000, Width::W32).unwrap(),
+        0x8086a201
+    );
+    assert_eq!(
+        g.monitor("info status").unwrap(),
+        "VM status: paused (prelaunch)\n"
+    );
+    assert_eq!(g.read(Space::Phys, 0x1_0000_0000, Width::W32).unwrap(), 0);
+    drop(g);
+    assert_eq!(text(&sent), QEMU_SESSION_MEMLUA);
+}
+
 #[test]
 fn qemu_handshake_asks_for_physical_addresses_and_the_stop_state() {
     let (c, sent) = conn(QEMU_HELLO);
