@@ -258,6 +258,25 @@ fn the_target_runs_on_after_memlua_exits() {
 }
 
 #[test]
+fn os_exit_detaches_too() {
+    let Some(q) = qemu(X86) else { return };
+    // os.exit runs C's exit, not Rust's destructors: the exit hook sends
+    // the detach.
+    let first = run(
+        &q,
+        &[],
+        "mem.write32(0xfed00010, 1) print(mem.read64(0xfed000f0)) os.exit(0)",
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let second = run(&q, &[], "print(mem.read64(0xfed000f0))");
+    let (c1, c2): (u64, u64) = (
+        first.trim().parse().unwrap(),
+        second.trim().parse().unwrap(),
+    );
+    assert!(c2 > c1 + 1_000_000, "{c1} then {c2}");
+}
+
+#[test]
 fn kernel_memory_buffers_ranges_and_maps_are_not_the_stubs() {
     let Some(q) = qemu(X86) else { return };
     let out = run(

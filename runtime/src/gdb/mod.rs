@@ -84,16 +84,46 @@ pub struct Gdb {
     registers: Option<Vec<regs::RegDesc>>,
     /// The request being built.
     cmd: Vec<u8>,
+    /// This connection's entry in the exit hook and its socket.
+    exit_hook: Option<(u64, i32)>,
 }
 
 impl Gdb {
     /// Connects to the stub `opts` names and negotiates.
     pub fn connect(opts: &Options) -> Result<Gdb> {
-        let io = opts.target.connect(opts.timeout)?;
-        Gdb::over(Conn::new(io, opts.timeout), opts.phys, opts.write).map_err(|e| {
+        let (io, fd) = opts.target.connect(opts.timeout)?;
+        let mut g = Gdb::over(Conn::new(io, opts.timeout), opts.phys, opts.write).map_err(|e| {
             let message = format!("{} (GDB stub at {})", e.message, opts.target);
             Error { message, ..e }
-        })
+        })?;
+        static OWNERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let owner = OWNERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        g.exit_hook = fd.map(|fd| (owner, fd));
+        g.update_exit_hook();
+        Ok(g)
+    }
+
+    /// What to send should the process exit without dropping this
+    /// connection (Lua's `os.exit`): `detach`'s packets while the target
+    /// is halted; nothing while it runs (QEMU would take any byte as a
+    /// request to stop it).
+    fn update_exit_hook(&self) {
+        #[cfg(unix)]
+        if let Some((owner, fd)) = self.exit_hook {
+            let mut bytes = Vec::new();
+            if self.conn.alive() && !self.running {
+                if let Some(was) = self.qemu_mode.filter(|&was| was != self.phys) {
+                    let mode: &[u8] = if was {
+                        b"Qqemu.PhyMemMode:1"
+                    } else {
+                        b"Qqemu.PhyMemMode:0"
+                    };
+                    packet::frame(&mut bytes, mode);
+                }
+                packet::frame(&mut bytes, b"D");
+            }
+            crate::native::exit_hook::set(owner, fd, &bytes);
+        }
     }
 
     /// Negotiates over a connection already made.
@@ -111,6 +141,7 @@ impl Gdb {
             noted_split: false,
             registers: None,
             cmd: Vec::with_capacity(64),
+            exit_hook: None,
         };
         g.negotiate(phys)?;
         Ok(g)
@@ -233,6 +264,7 @@ impl Gdb {
         self.conn.send_raw(0x03)?;
         self.wait_stop()?;
         self.running = false;
+        self.update_exit_hook();
         Ok(true)
     }
 
@@ -243,6 +275,7 @@ impl Gdb {
         }
         self.conn.send(b"c")?;
         self.running = true;
+        self.update_exit_hook();
         Ok(true)
     }
 
@@ -647,6 +680,10 @@ impl Gdb {
 
 impl Drop for Gdb {
     fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some((owner, _)) = self.exit_hook {
+            crate::native::exit_hook::clear(owner);
+        }
         self.detach();
     }
 }

@@ -52,8 +52,9 @@ impl Target {
         })
     }
 
-    /// Connects, giving up after `timeout`.
-    pub fn connect(&self, timeout: Duration) -> Result<Box<dyn Stream>> {
+    /// Connects, giving up after `timeout`: the stream, and its socket
+    /// for the exit hook (`native::exit_hook`).
+    pub fn connect(&self, timeout: Duration) -> Result<(Box<dyn Stream>, Option<i32>)> {
         match self {
             Target::Tcp { host, port } => {
                 let addrs = (host.as_str(), *port)
@@ -70,7 +71,11 @@ impl Target {
                                 .and_then(|()| s.set_read_timeout(Some(TICK)))
                                 .and_then(|()| s.set_write_timeout(Some(timeout)));
                             set.map_err(|e| refused(self, &e.to_string()))?;
-                            return Ok(Box::new(s));
+                            #[cfg(unix)]
+                            let fd = Some(std::os::fd::AsRawFd::as_raw_fd(&s));
+                            #[cfg(not(unix))]
+                            let fd = None;
+                            return Ok((Box::new(s), fd));
                         }
                         Err(e) => last = Some(e),
                     }
@@ -86,7 +91,8 @@ impl Target {
                     .set_read_timeout(Some(TICK))
                     .and_then(|()| s.set_write_timeout(Some(timeout)));
                 set.map_err(|e| refused(self, &e.to_string()))?;
-                Ok(Box::new(s))
+                let fd = std::os::fd::AsRawFd::as_raw_fd(&s);
+                Ok((Box::new(s), Some(fd)))
             }
         }
     }

@@ -12,6 +12,7 @@
 pub mod abi;
 mod alloc;
 mod buffers;
+pub mod exit_hook;
 mod io;
 pub mod iomem;
 pub mod kallsyms;
