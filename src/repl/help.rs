@@ -251,7 +251,7 @@ pub const ENTRIES: &[Entry] = &[
         "(bits) -> string",
         "MDF bits to \"write-combine active\"",
     ),
-    e("backend.name", "", "\"sim\" or \"native\""),
+    e("backend.name", "", "\"sim\", \"native\" or \"gdb\""),
     e("backend.writable", "", "whether writes are allowed"),
     e("backend.board", "", "the simulator's board name"),
     e(
@@ -282,6 +282,18 @@ pub const ENTRIES: &[Entry] = &[
     ),
     e("sim.clock", "() -> ns", "the virtual clock"),
     e("sim.advance", "(ns) -> ns", "moves the virtual clock"),
+    e(
+        "gdb.monitor",
+        "(cmd) -> string",
+        "runs a GDB stub's monitor command, returns its output",
+    ),
+    e("gdb.halt", "()", "stops the target behind the GDB stub"),
+    e("gdb.resume", "()", "lets the target run"),
+    e(
+        "gdb.registers",
+        "() -> {name=value}",
+        "the target's general registers by name",
+    ),
     e(
         "hex",
         "(v [, width]) -> string",
