@@ -36,14 +36,30 @@ pub fn push_hex_u64(out: &mut Vec<u8>, v: u64) {
     }
 }
 
+/// Each byte's value as a hex digit, 0xff for a byte that is none: bulk
+/// reads decode two of these per byte.
+const HEX_VALUE: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
 /// One hex digit's value.
 #[inline]
 pub fn hex_digit(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
+    match HEX_VALUE[usize::from(c)] {
+        0xff => None,
+        v => Some(v),
     }
 }
 
@@ -53,13 +69,18 @@ pub fn decode_hex_into(hex: &[u8], out: &mut [u8]) -> bool {
     if hex.len() != out.len() * 2 {
         return false;
     }
+    // Any byte that is no digit has bit 7 set in the table: OR them all
+    // and check once, so the loop has no branch.
+    let mut bad = 0;
     for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
-        match (hex_digit(pair[0]), hex_digit(pair[1])) {
-            (Some(h), Some(l)) => *o = h << 4 | l,
-            _ => return false,
-        }
+        let (h, l) = (
+            HEX_VALUE[usize::from(pair[0])],
+            HEX_VALUE[usize::from(pair[1])],
+        );
+        bad |= h | l;
+        *o = h << 4 | l;
     }
-    true
+    bad & 0x80 == 0
 }
 
 /// Decodes hex of any even length.
@@ -119,6 +140,10 @@ pub fn frame(out: &mut Vec<u8>, data: &[u8]) {
 /// with a malformed run.
 pub fn expand_runs(body: &[u8], out: &mut Vec<u8>) -> Result<(), &'static str> {
     out.clear();
+    if !body.contains(&b'*') {
+        out.extend_from_slice(body);
+        return Ok(());
+    }
     out.reserve(body.len());
     let mut i = 0;
     while i < body.len() {
