@@ -39,6 +39,8 @@ pub struct Conn {
     out: Vec<u8>,
     /// The last packet received, run-length decoded.
     reply: Vec<u8>,
+    /// What one read takes in, zeroed once rather than at every read.
+    scratch: Box<[u8]>,
     /// Why the connection is unusable, once it is.
     dead: Option<String>,
 }
@@ -56,6 +58,7 @@ impl Conn {
             pos: 0,
             out: Vec::with_capacity(4096),
             reply: Vec::with_capacity(8192),
+            scratch: vec![0; 16384].into_boxed_slice(),
             dead: None,
         }
     }
@@ -276,12 +279,11 @@ impl Conn {
     /// closed the connection or `deadline` passes; the stream's own read
     /// timeout is short, so the deadline is checked every so often.
     fn fill(&mut self, deadline: Instant) -> Result<()> {
-        let mut chunk = [0u8; 16384];
         loop {
-            match self.io.read(&mut chunk) {
+            match self.io.read(&mut self.scratch) {
                 Ok(0) => return Err(self.fail("the stub closed the connection".into())),
                 Ok(n) => {
-                    self.inbuf.extend_from_slice(&chunk[..n]);
+                    self.inbuf.extend_from_slice(&self.scratch[..n]);
                     return Ok(());
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
