@@ -4,7 +4,7 @@
 //! simulator while believing they had read their file.
 //!
 //! - `-b` decides. Without it, `--mem` or `--kmem` choose the native
-//!   backend, `--board` the simulator and the qemu options (`--machine`,
+//!   backend, `--board` the simulator, `--target` the gdb backend and the qemu options (`--machine`,
 //!   `--qemu`, `--qemu-arg`, `--qtest`, `--qmp`) the qemu backend: an
 //!   option typed on the command line outranks $MEMLUA_BACKEND, which is
 //!   only a default. Options of two backends without `-b` are a usage
@@ -24,10 +24,14 @@
 //!   without it.
 //! - `--pci` and `--uio` choose the native backend as `--mem` does, and
 //!   each says what physical memory is, so no two of them go together.
+//! - The gdb backend: `--target`, `--gdb-phys` and `--gdb-virt` off it,
+//!   and `--board`, `--mem`, `--kmem` or the qemu options with it, are
+//!   usage errors.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use memlua_runtime::gdb::Target;
 use memlua_runtime::trace::replay::{Mode, Replay};
 use memlua_runtime::Backend;
 
@@ -48,6 +52,14 @@ pub enum Choice {
     },
     /// The trace of an earlier run (`--replay`).
     Replay { file: String, mode: Mode },
+    /// A target behind a GDB stub.
+    Gdb {
+        target: String,
+        /// `--gdb-phys` (Some(true)), `--gdb-virt` (Some(false)), else the
+        /// stub decides (physical on QEMU).
+        phys: Option<bool>,
+        write: bool,
+    },
     /// A QEMU machine: started on `machine` (with `program` and `args`), or
     /// attached to at `qtest` (and `qmp`), socket paths without `unix:`.
     Qemu {
@@ -67,6 +79,17 @@ pub struct Aperture {
     pub uio: Option<String>,
     pub sysfs: Option<PathBuf>,
     pub devdir: Option<PathBuf>,
+}
+
+/// The gdb backend's option given, if any.
+fn gdb_option(inv: &Invocation) -> Option<&'static str> {
+    [
+        (inv.target.is_some(), "--target"),
+        (inv.gdb_phys, "--gdb-phys"),
+        (inv.gdb_virt, "--gdb-virt"),
+    ]
+    .into_iter()
+    .find_map(|(given, opt)| given.then_some(opt))
 }
 
 /// What chose the backend, for messages.
@@ -100,11 +123,15 @@ pub fn choose(inv: &Invocation, env: impl Fn(&str) -> Option<String>) -> Result<
     let (which, by) = match &inv.backend {
         Some(b) => (b.clone(), By::Flag),
         None => {
-            let implied: Vec<(&str, &str)> =
-                [(native_opt, "native"), (sim_opt, "sim"), (qemu_opt, "qemu")]
-                    .into_iter()
-                    .filter_map(|(o, b)| o.map(|o| (o, b)))
-                    .collect();
+            let implied: Vec<(&str, &str)> = [
+                (native_opt, "native"),
+                (sim_opt, "sim"),
+                (qemu_opt, "qemu"),
+                (inv.target.as_ref().map(|_| "--target"), "gdb"),
+            ]
+            .into_iter()
+            .filter_map(|(o, b)| o.map(|o| (o, b)))
+            .collect();
             match implied.as_slice() {
                 [] => match env("MEMLUA_BACKEND") {
                     Some(b) => (b, By::Env),
@@ -150,6 +177,12 @@ pub fn choose(inv: &Invocation, env: impl Fn(&str) -> Option<String>) -> Result<
                 )));
             }
             not_qemu("the simulator")?;
+            if let Some(opt) = gdb_option(inv) {
+                return Err(Usage(format!(
+                    "'{opt}' is for the gdb backend (-b gdb); {}",
+                    chosen("the simulator")
+                )));
+            }
             let board = inv
                 .board
                 .clone()
@@ -161,6 +194,12 @@ pub fn choose(inv: &Invocation, env: impl Fn(&str) -> Option<String>) -> Result<
             if inv.board.is_some() {
                 return Err(Usage(format!(
                     "'--board' is for the simulator (-b sim); {}, which has no board",
+                    chosen("the native backend")
+                )));
+            }
+            if let Some(opt) = gdb_option(inv) {
+                return Err(Usage(format!(
+                    "'{opt}' is for the gdb backend (-b gdb); {}",
                     chosen("the native backend")
                 )));
             }
@@ -197,9 +236,64 @@ pub fn choose(inv: &Invocation, env: impl Fn(&str) -> Option<String>) -> Result<
                 },
             })
         }
-        "qemu" => choose_qemu(inv, &chosen("the qemu backend")),
+        "qemu" => {
+            if let Some(opt) = gdb_option(inv) {
+                return Err(Usage(format!(
+                    "'{opt}' is for the gdb backend (-b gdb); {}",
+                    chosen("the qemu backend")
+                )));
+            }
+            choose_qemu(inv, &chosen("the qemu backend"))
+        }
+        "gdb" => {
+            let others = [
+                (inv.board.is_some(), "--board", "the simulator (-b sim)"),
+                (inv.mem.is_some(), "--mem", "the native backend (-b native)"),
+                (
+                    inv.kmem.is_some(),
+                    "--kmem",
+                    "the native backend (-b native)",
+                ),
+                (inv.pci.is_some(), "--pci", "the native backend (-b native)"),
+                (inv.uio.is_some(), "--uio", "the native backend (-b native)"),
+                (
+                    qemu_option(inv).is_some(),
+                    "the qemu options",
+                    "the qemu backend (-b qemu)",
+                ),
+            ];
+            if let Some((_, opt, whose)) = others.iter().find(|(given, _, _)| *given) {
+                return Err(Usage(format!(
+                    "'{opt}' is for {whose}; {}",
+                    chosen("the gdb backend")
+                )));
+            }
+            if inv.gdb_phys && inv.gdb_virt {
+                return Err(Usage(
+                    "'--gdb-phys' and '--gdb-virt' ask for opposite things; give one".into(),
+                ));
+            }
+            let Some(target) = &inv.target else {
+                return Err(Usage(format!(
+                    "the gdb backend needs --target HOST:PORT or unix:PATH, where the stub \
+                     listens (QEMU's -gdb, OpenOCD's port 3333); {}",
+                    chosen("it")
+                )));
+            };
+            Target::parse(target).map_err(|e| Usage(format!("--target: {e}")))?;
+            let phys = match (inv.gdb_phys, inv.gdb_virt) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            };
+            Ok(Choice::Gdb {
+                target: target.clone(),
+                phys,
+                write: inv.write,
+            })
+        }
         other => Err(Usage(format!(
-            "unknown backend '{other}' in MEMLUA_BACKEND; expected sim, native or qemu"
+            "unknown backend '{other}' in MEMLUA_BACKEND; expected sim, native, qemu or gdb"
         ))),
     }
 }
@@ -220,7 +314,8 @@ fn replay(inv: &Invocation, file: &str) -> Result<Choice, Usage> {
         .iter()
         .find(|(given, _)| *given)
         .map(|(_, opt)| *opt)
-        .or_else(|| qemu_option(inv));
+        .or_else(|| qemu_option(inv))
+        .or_else(|| gdb_option(inv));
     if let Some(opt) = given {
         return Err(Usage(format!(
             "'{opt}' does not apply to --replay, which answers every access from the trace"
@@ -428,6 +523,22 @@ pub fn open(choice: &Choice) -> Result<Box<dyn Backend>, OpenError> {
         Choice::Qemu { .. } => Err(OpenError::Failed(
             "the qemu backend needs a Unix system".into(),
         )),
+        Choice::Gdb {
+            target,
+            phys,
+            write,
+        } => {
+            let opts = memlua_runtime::gdb::Options {
+                // `choose` has checked it.
+                target: Target::parse(target).map_err(OpenError::Failed)?,
+                phys: *phys,
+                write: *write,
+                timeout: memlua_runtime::gdb::DEFAULT_TIMEOUT,
+            };
+            let gdb = memlua_runtime::gdb::Gdb::connect(&opts)
+                .map_err(|e| OpenError::Failed(format!("{}: {}", e.errno, e.message)))?;
+            Ok(Box::new(gdb))
+        }
     }
 }
 
@@ -717,5 +828,72 @@ mod tests {
             let e = choose(&inv(args), no_env).unwrap_err().0;
             assert!(e.contains(says), "{args:?}: {e}");
         }
+    }
+
+    #[test]
+    fn target_chooses_the_gdb_backend_and_its_options_stay_with_it() {
+        let sim_env = env(&[("MEMLUA_BACKEND", "sim"), ("MEMLUA_BOARD", "pc")]);
+        assert_eq!(
+            choose(&inv(&["--target", "localhost:1234", "-w"]), sim_env),
+            Ok(Choice::Gdb {
+                target: "localhost:1234".into(),
+                phys: None,
+                write: true
+            })
+        );
+        assert_eq!(
+            choose(
+                &inv(&["-b", "gdb", "--target", "unix:/q", "--gdb-virt"]),
+                no_env
+            ),
+            Ok(Choice::Gdb {
+                target: "unix:/q".into(),
+                phys: Some(false),
+                write: false
+            })
+        );
+        for (args, says) in [
+            (
+                &["-b", "gdb"][..],
+                "the gdb backend needs --target HOST:PORT or unix:PATH",
+            ),
+            (&["--target", "h:1", "--board", "pc"], "choose one with -b"),
+            (&["--target", "h:1", "--mem", "d"], "choose one with -b"),
+            (
+                &["-b", "sim", "--target", "h:1"],
+                "'--target' is for the gdb backend (-b gdb); -b sim chose the simulator",
+            ),
+            (
+                &["-b", "native", "--gdb-phys"],
+                "'--gdb-phys' is for the gdb backend (-b gdb); -b native chose the native backend",
+            ),
+            (
+                &["--gdb-virt"],
+                "'--gdb-virt' is for the gdb backend (-b gdb); the default is the simulator",
+            ),
+            (
+                &["-b", "gdb", "--target", "h:1", "--kmem", "k"],
+                "'--kmem' is for the native backend (-b native); -b gdb chose the gdb backend",
+            ),
+            (
+                &["-b", "gdb", "--target", "h:1", "--board", "pc"],
+                "'--board' is for the simulator (-b sim)",
+            ),
+            (
+                &["--target", "h:1", "--gdb-phys", "--gdb-virt"],
+                "'--gdb-phys' and '--gdb-virt' ask for opposite things",
+            ),
+            (
+                &["--target", "nonsense"],
+                "--target: 'nonsense' is not HOST:PORT or unix:PATH",
+            ),
+        ] {
+            let e = choose(&inv(args), no_env).unwrap_err().0;
+            assert!(e.contains(says), "{args:?}: {e}");
+        }
+        let e = choose(&inv(&[]), env(&[("MEMLUA_BACKEND", "gdb")]))
+            .unwrap_err()
+            .0;
+        assert!(e.contains("MEMLUA_BACKEND=gdb chose it"), "{e}");
     }
 }

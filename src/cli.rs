@@ -93,6 +93,9 @@ enum Opt {
     AllowWrite,
     Policy,
     RestoreRanges,
+    Target,
+    GdbPhys,
+    GdbVirt,
     ListBoards,
     ListTools,
     Tool,
@@ -165,8 +168,8 @@ pub const OPTIONS: &[OptSpec] = &[
     OptSpec {
         short: Some('b'),
         long: Some("backend"),
-        value: Some("sim|native|qemu"),
-        help: "where memory lives: the simulator, this machine or a QEMU machine (default: what --mem, --kmem, --board or the qemu options imply, else $MEMLUA_BACKEND, else sim)",
+        value: Some("sim|native|qemu|gdb"),
+        help: "where memory lives: the simulator, this machine, a QEMU machine or a target behind a GDB stub (default: what --mem, --kmem, --board, --target or the qemu options imply, else $MEMLUA_BACKEND, else sim)",
         example: "memlua -b native --mem /sys/bus/pci/devices/0000:00:02.0/resource0 probe.lua",
         values: Values::Choices,
         id: Opt::Backend,
@@ -202,7 +205,7 @@ pub const OPTIONS: &[OptSpec] = &[
         short: Some('w'),
         long: Some("write"),
         value: None,
-        help: "native: allow writes (the native backend is read-only without it)",
+        help: "native and gdb: allow writes (those backends are read-only without it)",
         example: "memlua -b native -w poke.lua",
         values: Values::None,
         id: Opt::Write,
@@ -353,6 +356,33 @@ pub const OPTIONS: &[OptSpec] = &[
     },
     OptSpec {
         short: None,
+        long: Some("target"),
+        value: Some("HOST:PORT|unix:PATH"),
+        help: "gdb: the GDB stub to connect to (QEMU's -gdb, OpenOCD's port 3333, a J-Link GDB server's 2331); implies -b gdb",
+        example: "memlua --target localhost:1234 -e 'print(hex(mem.read32(0xfed00000)))'",
+        values: Values::Text,
+        id: Opt::Target,
+    },
+    OptSpec {
+        short: None,
+        long: Some("gdb-phys"),
+        value: None,
+        help: "gdb: physical addresses, or fail if the stub has none (the default on QEMU; OpenOCD: its read_memory/write_memory ... phys)",
+        example: "memlua --target localhost:3333 --gdb-phys regs.lua",
+        values: Values::None,
+        id: Opt::GdbPhys,
+    },
+    OptSpec {
+        short: None,
+        long: Some("gdb-virt"),
+        value: None,
+        help: "gdb: the addresses the target's CPU uses now (virtual, once its MMU is on), even on QEMU",
+        example: "memlua --target localhost:1234 --gdb-virt -e 'print(hex(mem.read64(0xffffffff81000000)))'",
+        values: Values::None,
+        id: Opt::GdbVirt,
+    },
+    OptSpec {
+        short: None,
         long: Some("list-boards"),
         value: None,
         help: "list the built-in boards",
@@ -481,6 +511,10 @@ pub struct Invocation {
     pub allow_write: Vec<String>,
     pub policy: Option<PathBuf>,
     pub restore_ranges: bool,
+    /// `--target`, `--gdb-phys`, `--gdb-virt`: the gdb backend's.
+    pub target: Option<String>,
+    pub gdb_phys: bool,
+    pub gdb_virt: bool,
     pub list_boards: bool,
     pub list_tools: bool,
     pub map: bool,
@@ -602,10 +636,10 @@ pub fn parse<A: Into<Vec<u8>>>(argv: Vec<A>) -> Result<Invocation, Usage> {
             Opt::IgnoreEnv => inv.ignore_env = true,
             Opt::Warnings => inv.warnings = true,
             Opt::Backend => match text().as_str() {
-                "sim" | "native" | "qemu" => inv.backend = Some(text()),
+                "sim" | "native" | "qemu" | "gdb" => inv.backend = Some(text()),
                 other => {
                     return Err(Usage(format!(
-                        "unknown backend '{other}'; expected sim, native or qemu"
+                        "unknown backend '{other}'; expected sim, native, qemu or gdb"
                     )))
                 }
             },
@@ -636,6 +670,9 @@ pub fn parse<A: Into<Vec<u8>>>(argv: Vec<A>) -> Result<Invocation, Usage> {
             Opt::AllowWrite => inv.allow_write.push(text()),
             Opt::Policy => inv.policy = Some(os_string(value).into()),
             Opt::RestoreRanges => inv.restore_ranges = true,
+            Opt::Target => inv.target = Some(text()),
+            Opt::GdbPhys => inv.gdb_phys = true,
+            Opt::GdbVirt => inv.gdb_virt = true,
             Opt::ListBoards => inv.list_boards = true,
             Opt::ListTools => inv.list_tools = true,
             Opt::Tool => {
@@ -728,7 +765,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         "MEMLUA_BACKEND",
-        "default for --backend, when no option implies one",
+        "default for --backend, when no option implies one (gdb needs --target)",
     ),
     (
         "MEMLUA_BOARD",
@@ -751,9 +788,9 @@ reports each test as TAP, JUnit or LAVA lines (memlua test --help).";
 
 /// Options of the other backend are refused.
 pub const BACKEND_NOTE: &str = "An option of another backend (--mem, --kmem, -w, --pci, --wc or \
---uio with the simulator, --board with the native backend, --machine with either) is a usage \
-error, never ignored; so are -b, --board, --mem, --kmem, -w, --pci, --uio, the qemu options and \
---record with --replay, whose trace answers every access.";
+--uio with the simulator, --board with the native, qemu or gdb backend, --machine or --target \
+with the others) is a usage error, never ignored; so are -b, --board, --mem, --kmem, -w, --pci, \
+--uio, the qemu and gdb options and --record with --replay, whose trace answers every access.";
 
 pub const EXIT_STATUS: &str = "0 success, 1 the script raised an error, 2 usage error.";
 
@@ -887,7 +924,7 @@ mod tests {
         assert!(parse(argv(&["-b", "kvm"]))
             .unwrap_err()
             .0
-            .contains("sim, native or qemu"));
+            .contains("sim, native, qemu or gdb"));
         assert!(parse(argv(&["--map=1"])).is_err());
         assert_eq!(
             parse(argv(&["--replay-mode", "loose"])).unwrap_err().0,

@@ -189,6 +189,13 @@ fn print_map(choice: &Choice) -> Result<(), Stop> {
         Choice::Qemu { .. } => {
             return Err(Stop::Failed("the qemu backend needs a Unix system".into()))
         }
+        Choice::Gdb { .. } => {
+            return Err(Stop::Failed(
+                "--map: the gdb backend has no memory map to print; the stub's own \
+                 commands may have one (QEMU: gdb.monitor('info mtree'))"
+                    .into(),
+            ))
+        }
     };
     out!("{text}");
     Ok(())

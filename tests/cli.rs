@@ -698,7 +698,7 @@ fn bash_completes_options_values_tools_and_their_flags() {
     // What bash offers after each command line (the last word completed).
     let cases: &[(&[&str], &str)] = &[
         (&["memlua", "--b"], "--backend --board"),
-        (&["memlua", "-b", ""], "sim native qemu"),
+        (&["memlua", "-b", ""], "sim native qemu gdb"),
         (&["memlua", "--board", "=", "arm"], "arm64-virt"),
         (&["memlua", "--completions", ""], "bash zsh fish"),
         (&["memlua", "-t", "me"], "memcontrol memtest"),

@@ -1,12 +1,12 @@
 //! memlua's Lua API (docs/API.md) in an mlua Lua 5.4 state: `mem`,
-//! `kmem`, `memrange`, `backend`, `sim`, `qemu`, `hex` and `trace`, over any
+//! `kmem`, `memrange`, `backend`, `sim`, `qemu`, `gdb`, `uio`, `hex` and `trace`, over any
 //! [`memlua_runtime::Backend`], plus the loader of the stdlib.
 //!
 //! Modules, bottom to top (each uses only those above it): `errors` (what a
 //! failure is), `calls` (how an API function raises), `numbers` and `args`
 //! (argument readers), `session` (the shared backend and buffer table),
 //! `fast` (the C fast paths), `window`, `pages`, `buffer`, then the API
-//! tables `mem_api`, `memrange_api`, `sim_api`, `qemu_api`, `uio_api`,
+//! tables `mem_api`, `memrange_api`, `sim_api`, `qemu_api`, `gdb_api`, `uio_api`,
 //! `hex` and `trace_api` (which also connects a recording or replay);
 //! `stdlib`, `host`, `hexfmt`, `progress` and `svd` load the Lua modules;
 //! `position` says where the script is, for layers that report accesses.
@@ -18,6 +18,7 @@ mod buffer;
 mod calls;
 pub mod errors;
 mod fast;
+mod gdb_api;
 mod hex;
 mod hexfmt;
 mod host;
@@ -66,7 +67,7 @@ pub fn install(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<()> {
     let api = api_table(lua, backend)?;
     let g = lua.globals();
     for name in [
-        "mem", "kmem", "memrange", "backend", "sim", "qemu", "uio", "hex", "trace",
+        "mem", "kmem", "memrange", "backend", "sim", "qemu", "gdb", "uio", "hex", "trace",
     ] {
         g.set(name, api.get::<mlua::Value>(name)?)?;
     }
@@ -77,7 +78,7 @@ pub fn install(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<()> {
 }
 
 /// The API over `backend` as one table (`{mem=, kmem=, memrange=, backend=,
-/// sim=, qemu=, hex=, trace=}`) without touching globals: for hosts and tests that hold
+/// sim=, qemu=, gdb=, uio=, hex=, trace=}`) without touching globals: for hosts and tests that hold
 /// several sessions in one state.
 pub fn api_table(lua: &Lua, mut backend: Box<dyn Backend>) -> mlua::Result<Table> {
     errors::install(lua)?;
@@ -94,6 +95,7 @@ pub fn api_table(lua: &Lua, mut backend: Box<dyn Backend>) -> mlua::Result<Table
     t.set("sim", sim_api::sim_table(lua, &session)?)?;
     #[cfg(unix)]
     t.set("qemu", qemu_api::qemu_table(lua, &session)?)?;
+    t.set("gdb", gdb_api::gdb_table(lua, &session)?)?;
     t.set("hex", hex::function(lua)?)?;
     t.set("trace", trace_api::table(lua)?)?;
     t.set("uio", uio_api::table(lua, &session)?)?;

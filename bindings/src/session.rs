@@ -12,6 +12,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use memlua_runtime::buffers::{BufferRef, BufferTable};
+use memlua_runtime::gdb::Gdb;
 use memlua_runtime::layers::restore::{tracked_set, Journal, Restored};
 use memlua_runtime::sim::Sim;
 use memlua_runtime::{
@@ -162,6 +163,24 @@ impl Session {
                     op,
                     format!(
                         "{op} needs a QEMU machine (-b qemu), but this session runs on the '{name}' backend"
+                    ),
+                )),
+            }
+        })
+    }
+
+    /// Runs `f` on the GDB stub connection, or fails with EOPNOTSUPP off
+    /// the `gdb` backend.
+    pub fn with_gdb<T>(&self, op: &str, f: impl FnOnce(&mut Gdb) -> RtResult<T>) -> Res<T> {
+        self.with(op, |b| {
+            let name = b.name().to_string();
+            match b.as_gdb() {
+                Some(g) => f(g),
+                None => Err(RtError::new(
+                    Errno::EOPNOTSUPP,
+                    op,
+                    format!(
+                        "{op} needs a GDB stub (-b gdb), but this session runs on the '{name}' backend"
                     ),
                 )),
             }

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use crate::{
-    sim, Backend, Cleared, DirectMap, MemExtract, MemRangeDesc, RangeOp, Result, Space, Width,
+    gdb, sim, Backend, Cleared, DirectMap, MemExtract, MemRangeDesc, RangeOp, Result, Space, Width,
 };
 
 /// Where the running script is, as `file:line` (`uart.lua:12`): the Lua
@@ -111,6 +111,9 @@ pub trait Layer {
     fn finish(&mut self) {
         self.inner_mut().finish()
     }
+    fn as_gdb(&mut self) -> Option<&mut gdb::Gdb> {
+        self.inner_mut().as_gdb()
+    }
 }
 
 impl<L: Layer> Backend for L {
@@ -196,6 +199,9 @@ impl<L: Layer> Backend for L {
     }
     fn finish(&mut self) {
         Layer::finish(self)
+    }
+    fn as_gdb(&mut self) -> Option<&mut gdb::Gdb> {
+        Layer::as_gdb(self)
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod buffers;
 pub mod direct;
 pub mod error;
+pub mod gdb;
 pub mod layer;
 pub mod layers;
 #[cfg(unix)]
@@ -238,6 +239,12 @@ pub trait Backend {
     /// layers give back what they hold and say what they did. Called once,
     /// by the program; a backend has nothing to do.
     fn finish(&mut self) {}
+
+    /// The GDB stub connection behind this backend, for the `gdb.*`
+    /// controls; `None` elsewhere (those calls then fail with EOPNOTSUPP).
+    fn as_gdb(&mut self) -> Option<&mut gdb::Gdb> {
+        None
+    }
 }
 
 fn no_ranges(backend: &str, op: &str) -> Error {

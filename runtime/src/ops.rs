@@ -49,6 +49,11 @@ const QEMU_IO: [&str; 8] = [
 pub const MEMRANGE_SCOPED: &str = "memrange.scoped";
 pub const UIO_WAIT_IRQ: &str = "uio.wait_irq";
 
+pub const GDB_MONITOR: &str = "gdb.monitor";
+pub const GDB_HALT: &str = "gdb.halt";
+pub const GDB_RESUME: &str = "gdb.resume";
+pub const GDB_REGISTERS: &str = "gdb.registers";
+
 /// Single accesses per space (mem, kmem, buffer): reads by width, then
 /// writes by width.
 const ACCESS: [[&str; 8]; 3] = [

@@ -254,7 +254,7 @@ pub const ENTRIES: &[Entry] = &[
     e(
         "backend.name",
         "",
-        "\"sim\", \"native\", \"qemu\" or \"replay\"",
+        "\"sim\", \"native\", \"qemu\", \"gdb\" or \"replay\"",
     ),
     e("backend.writable", "", "whether writes are allowed"),
     e("backend.board", "", "the simulator's board name"),
@@ -347,6 +347,18 @@ pub const ENTRIES: &[Entry] = &[
         "qemu.pid",
         "() -> pid",
         "the QEMU memlua started (nil when attached)",
+    ),
+    e(
+        "gdb.monitor",
+        "(cmd) -> string",
+        "runs a GDB stub's monitor command, returns its output",
+    ),
+    e("gdb.halt", "()", "stops the target behind the GDB stub"),
+    e("gdb.resume", "()", "lets the target run"),
+    e(
+        "gdb.registers",
+        "() -> {name=value}",
+        "the target's general registers by name",
     ),
     e(
         "hex",

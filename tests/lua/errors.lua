@@ -141,6 +141,14 @@ for name, args in pairs {
 end
 eq(native.mem.read32(0xFFFF0) & 0xff, 0xEA, "the rest of that session works")
 
+-- gdb.* off the gdb backend: EOPNOTSUPP naming the backend.
+for name, args in pairs { monitor = { "help" }, halt = {}, resume = {}, registers = {} } do
+  local err = raises("EOPNOTSUPP", gdb[name], table.unpack(args))
+  eq(err and err.op, "gdb." .. name)
+  check(err and err.message:find(("on the '%s' backend"):format(backend.name), 1, true), tostring(err))
+end
+argerr("bad argument #1 to 'gdb.monitor' (string expected, got nil)", gdb.monitor)
+
 -- Every other API error path keeps the state usable.
 raises(Q and "ENXIO" or "ENOENT", kmem.symbol, "nope")
 raises(Q and "ENXIO" or "EFAULT", kmem.read64, 0)

@@ -1,12 +1,13 @@
 -- One script, every backend: everything here holds on the simulator's pc
 -- board, on the native backend over a 64 MiB file (tests/lua_suites.rs
 -- and tests/lua_native.rs both run it), on a replay of its run on the
--- simulator (tests/trace.rs), on a QEMU q35 machine (tests/qemu.rs) and
--- on a backend that only moves bytes ("vec", where the rest is
--- EOPNOTSUPP). It uses memory at 1-2 MiB.
+-- simulator (tests/trace.rs), on a QEMU q35 machine (tests/qemu.rs), on
+-- QEMU's gdbstub (tests/gdb.rs: "gdb", bytes only) and on a backend that
+-- only moves bytes ("vec", where the rest is EOPNOTSUPP). It uses memory
+-- at 1-2 MiB.
 
 local B = 0x100000
-local bare = backend.name == "vec"
+local bare = backend.name == "vec" or backend.name == "gdb"
 local on_qemu = backend.name == "qemu"
 check(backend.name == "sim" or backend.name == "native" or backend.name == "replay" or bare
   or on_qemu, "backend.name")

@@ -14,6 +14,7 @@ mod alloc;
 pub mod aperture;
 mod buffers;
 pub mod child;
+pub mod exit_hook;
 mod io;
 pub mod iomem;
 pub mod kallsyms;
