@@ -19,8 +19,10 @@ use serde_json::json;
 
 use super::file::Header;
 use super::line::Line;
-use super::{hex, owner_text, space_name, Control, End, How, Position};
-use crate::{Backend, DirectMap, Layer, MemExtract, MemRangeDesc, RangeOp, Result, Space, Width};
+use super::{hex, owner_text, space_name, Control, End, How};
+use crate::{
+    Backend, DirectMap, Layer, MemExtract, MemRangeDesc, Position, RangeOp, Result, Space, Width,
+};
 
 /// Lines are written to the file in blocks of this size.
 pub const BLOCK: usize = 64 << 10;
@@ -46,8 +48,7 @@ struct Rec {
     run: Option<Run>,
     /// The position of the run's first read.
     run_src: String,
-    /// The position of the line being written.
-    src: String,
+    /// Where the script is (`Backend::set_position`).
     position: Option<Position>,
     /// The first write that failed.
     failed: Option<String>,
@@ -75,10 +76,7 @@ impl Rec {
             return;
         }
         self.close_run();
-        self.run_src.clear();
-        if let Some(p) = &self.position {
-            p(&mut self.run_src);
-        }
+        self.run_src = self.src();
         self.run = Some(Run {
             seq: self.next_seq(),
             space,
@@ -88,6 +86,12 @@ impl Rec {
             t_ns: self.t_ns(),
             count: 1,
         });
+    }
+
+    /// The script position, asked for each line written (never for a
+    /// read that only adds to a run).
+    fn src(&self) -> String {
+        self.position.as_ref().and_then(|p| p()).unwrap_or_default()
     }
 
     /// Writes the pending run of reads, if any.
@@ -111,15 +115,12 @@ impl Rec {
             return;
         }
         self.close_run();
-        self.src.clear();
-        if let Some(p) = &self.position {
-            p(&mut self.src);
-        }
+        let src = self.src();
         let seq = self.next_seq();
         let t = self.t_ns();
         let mut l = Line::start(&mut self.buf, seq, op);
         members(&mut l);
-        l.end(t, &self.src);
+        l.end(t, &src);
         self.spill();
     }
 
@@ -198,7 +199,6 @@ impl Recorder {
             start: Instant::now(),
             run: None,
             run_src: String::new(),
-            src: String::new(),
             position: None,
             failed: None,
             finished: false,
@@ -436,6 +436,14 @@ impl Layer for Recorder {
         r
     }
 
+    /// Kept for the lines' `src`, and passed on.
+    fn set_position(&mut self, position: Position) {
+        if let Ok(mut rec) = self.rec.try_borrow_mut() {
+            rec.position = Some(position.clone());
+        }
+        self.inner.set_position(position);
+    }
+
     /// None: a window's accesses must come through `read`/`write` to be
     /// recorded.
     fn map_direct(&mut self, _space: Space, _addr: u64, _len: u64) -> Option<DirectMap> {
@@ -449,12 +457,6 @@ impl Control for Recording {
             rec.line("mark", |l| {
                 l.str("text", text);
             });
-        }
-    }
-
-    fn set_position(&self, position: Option<Position>) {
-        if let Ok(mut rec) = self.0.try_borrow_mut() {
-            rec.position = position;
         }
     }
 
@@ -486,7 +488,7 @@ mod tests {
         let header = Header::new("sim", Some("pc"), true, vec!["memlua".into()]);
         let (r, handle) = Recorder::create(Box::new(sim), &path, &header).unwrap();
         let mut r: Box<dyn Backend> = Box::new(r);
-        handle.set_position(Some(Box::new(|s: &mut String| s.push_str("t.lua:1"))));
+        r.set_position(Rc::new(|| Some("t.lua:1".to_string())));
         assert!(r.map_direct(Space::Phys, 0, 4096).is_none());
         r.write(Space::Phys, 0x1000, Width::W32, 0x1234).unwrap();
         for _ in 0..5 {
