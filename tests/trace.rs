@@ -568,6 +568,48 @@ fn a_native_recording_replays_without_its_file() {
     assert_eq!((code, out2), (0, out), "{err}");
 }
 
+/// One place says where the script is: a dry run's messages and a
+/// trace's lines name the same line for a write through `memlua.regs`
+/// (the script's, not the module's), a bulk write from a coroutine (where
+/// it was resumed) and a window's write.
+#[test]
+fn a_dry_run_and_a_trace_name_the_same_script_lines() {
+    let d = Dir::new("positions");
+    d.write(
+        "where.lua",
+        "local regs = require 'memlua.regs'\n\
+         local dev = regs.device{name='x', base=0x100000, registers={{name='A', offset=0, width=32}}}\n\
+         dev.A = 5\n\
+         local co = coroutine.wrap(function()\n\
+           mem.write(0x100010, 'abc')\n\
+           coroutine.yield()\n\
+         end)\n\
+         co()\n\
+         mem.map(0x100000, 4096):write32(8, 1)\n",
+    );
+    let trace = d.path("where.jsonl");
+    let (code, _, err) = d.run(&["--dry-run", "--record", &trace, "where.lua"]);
+    assert_eq!(code, 0, "{err}");
+    let said: Vec<String> = err
+        .lines()
+        .filter_map(|l| l.strip_prefix("would "))
+        .map(|l| {
+            l.rsplit_once(" (")
+                .unwrap()
+                .1
+                .trim_end_matches(')')
+                .to_string()
+        })
+        .collect();
+    let recorded: Vec<String> = lines(&trace)[1..]
+        .iter()
+        .filter(|l| l["op"] == "write" || l["op"] == "write_bytes")
+        .map(|l| l["src"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(said, ["where.lua:3", "where.lua:8", "where.lua:9"], "{err}");
+    assert_eq!(recorded, said);
+}
+
 /// What `trace export --qtest` must write for a trace: the physical
 /// accesses that succeeded, one command per access.
 fn expected_qtest(trace: &str) -> Vec<String> {
