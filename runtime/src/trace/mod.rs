@@ -16,7 +16,12 @@
 //!   script position, `probe.lua:12`), `repeat` for a run of identical
 //!   reads that returned the same value, and for a failure `errno`,
 //!   `message` (and `error_op`, `subject`, `done` when the backend gave
-//!   them), so a replay fails the same way;
+//!   them), so a replay fails the same way; `"performed": false` on a
+//!   `write`, `write_bytes` or `range_set` that succeeded without being
+//!   made, because a dry run below the recorder swallowed it (absent: it
+//!   was made). A replay answers such a line like any other: the write
+//!   must come again, and succeeds without effect, as every write of a
+//!   replay does;
 //! - `mark` lines (`trace.mark(text)`) and a last `end` line with the
 //!   run's exit status.
 //!

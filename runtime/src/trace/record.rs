@@ -232,6 +232,16 @@ fn outcome<T>(l: &mut Line, r: &Result<T>) {
     }
 }
 
+/// The outcome of a write or a memory-range change: also
+/// `"performed":false` for one the backend below accepted without making
+/// it (a dry run).
+fn written(l: &mut Line, r: &Result<()>, performed: bool) {
+    if r.is_ok() && !performed {
+        l.bool("performed", false);
+    }
+    outcome(l, r);
+}
+
 fn range_json(d: &MemRangeDesc) -> serde_json::Value {
     json!({
         "base": hex(d.base),
@@ -289,11 +299,12 @@ impl Layer for Recorder {
 
     fn write(&mut self, space: Space, addr: u64, w: Width, v: u64) -> Result<()> {
         let r = self.inner.write(space, addr, w, v);
+        let performed = self.inner.performs_writes();
         self.note("write", |l| {
             access(l, space, addr)
                 .num("width", u64::from(w.bits()))
                 .hex("value", v);
-            outcome(l, &r);
+            written(l, &r, performed);
         });
         r
     }
@@ -316,11 +327,12 @@ impl Layer for Recorder {
 
     fn write_bytes(&mut self, space: Space, addr: u64, buf: &[u8]) -> Result<()> {
         let r = self.inner.write_bytes(space, addr, buf);
+        let performed = self.inner.performs_writes();
         self.note("write_bytes", |l| {
             access(l, space, addr)
                 .hex("len", buf.len() as u64)
                 .b64("data", buf);
-            outcome(l, &r);
+            written(l, &r, performed);
         });
         r
     }
@@ -363,6 +375,7 @@ impl Layer for Recorder {
 
     fn range_set(&mut self, d: &MemRangeDesc, op: RangeOp) -> Result<()> {
         let r = self.inner.range_set(d, op);
+        let performed = self.inner.performs_writes();
         self.note("range_set", |l| {
             let action = match op {
                 RangeOp::Update => "update",
@@ -372,7 +385,7 @@ impl Layer for Recorder {
                 "range",
                 &serde_json::to_vec(&range_json(d)).unwrap_or_default(),
             );
-            outcome(l, &r);
+            written(l, &r, performed);
         });
         r
     }
@@ -551,5 +564,63 @@ mod tests {
         let t = file::load(&path).unwrap();
         assert_eq!(t.entries.len(), 20_000);
         assert!(t.end().is_none());
+    }
+
+    #[test]
+    fn writes_a_dry_run_swallows_are_marked_not_performed_and_replay() {
+        use crate::layers::DryRun;
+        use crate::trace::replay::{Mode, Replay};
+        use crate::{MdfFlags, MemRangeDesc, RangeOp};
+
+        let path = temp("dry.jsonl");
+        let sim = Sim::from_board_name("pc").unwrap();
+        let dry = DryRun::new(Box::new(sim), Rc::new(|_: &str| {}));
+        let header = Header::new("sim", Some("pc"), true, vec![]);
+        let (r, handle) = Recorder::create(Box::new(dry), &path, &header).unwrap();
+        let mut r: Box<dyn Backend> = Box::new(r);
+        let wc = MemRangeDesc::new(0xA0000, 0x20000, MdfFlags::WRITECOMBINE, "fb");
+        // Each operation of the run, made on the recorder and the replay alike.
+        let run = |b: &mut dyn Backend| {
+            b.write(Space::Phys, 0x1000, Width::W32, 0x1234).unwrap();
+            assert_eq!(b.read(Space::Phys, 0x1000, Width::W32).unwrap(), 0);
+            b.write_bytes(Space::Phys, 0x2000, b"abc").unwrap();
+            let buf = b.process_map(4096).unwrap();
+            b.write(Space::Process, buf, Width::W8, 7).unwrap();
+            b.range_set(&wc, RangeOp::Update).unwrap();
+            // Refused for its shape: a failure, not a write left undone.
+            assert!(b.write(Space::Phys, 0x1001, Width::W32, 1).is_err());
+            b.process_unmap(buf, 4096).unwrap();
+        };
+        run(&mut *r);
+        let ended = End {
+            status: 0,
+            how: How::Returned,
+        };
+        handle.finish(&ended).unwrap();
+        drop(r);
+        let t = file::load(&path).unwrap();
+        let not_performed: Vec<(Kind, Space)> = t
+            .entries
+            .iter()
+            .filter(|e| !e.performed)
+            .map(|e| (e.kind, e.space))
+            .collect();
+        assert_eq!(
+            not_performed,
+            [
+                (Kind::Write, Space::Phys),
+                (Kind::WriteBytes, Space::Phys),
+                (Kind::Write, Space::Process),
+                (Kind::RangeSet, Space::Phys),
+            ]
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches(r#""performed":false"#).count(), 4, "{text}");
+        // The replay answers the same run: the writes succeed, the read
+        // gives what the dry run read.
+        let (replay, h) = Replay::open(&path, Mode::Strict).unwrap();
+        let mut replay: Box<dyn Backend> = Box::new(replay);
+        run(&mut *replay);
+        h.finish(&ended).unwrap();
     }
 }

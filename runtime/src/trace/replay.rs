@@ -128,6 +128,7 @@ impl<'a> Actual<'a> {
             src: None,
             error: None,
             more: more.map(Box::new),
+            performed: true,
         }
     }
 
