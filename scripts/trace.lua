@@ -1,7 +1,8 @@
 -- trace: show, count, compare and export access traces (memlua --record FILE)
 --
 -- memlua trace show FILE                 every operation: seq, time, op, address
---                                        (and its region), width, value, script line
+--                                        (and its region), width, value, script line;
+--                                        "not performed" by a dry run's writes
 -- memlua trace stats FILE                accesses per op and per region
 -- memlua trace diff A B                  the first operation where two traces part
 --                                        (exit 1 when they do, 0 when they agree)
@@ -21,7 +22,7 @@ local SPEC = cli.spec {
       example = "memlua trace export --qtest examples/traces/uart-hello.jsonl" },
   },
   commands = {
-    { "show", usage = "FILE", help = "every operation: seq, time, op, address (with its region), width, value, script line",
+    { "show", usage = "FILE", help = "every operation: seq, time, op, address (with its region), width, value (\"not performed\" beside a write a --dry-run did not make), script line",
       example = "memlua trace show examples/traces/uart-hello.jsonl" },
     { "stats", usage = "FILE", help = "accesses per op and per region",
       example = "memlua trace stats examples/traces/uart-hello.jsonl" },

@@ -19,9 +19,10 @@
 //!   board file and ignore it, so a profile that sets it never breaks them.
 //! - `--replay FILE` answers every access from a trace: every option that
 //!   picks or sets up a machine (`-b`, `--board`, `--mem`, `--kmem`, `-w`,
-//!   the qemu options) and `--record` are usage errors with it, the
-//!   environment's defaults are ignored, and `--replay-mode` is an error
-//!   without it.
+//!   the qemu options), `--record` and `--dry-run` (a replay makes no
+//!   write; a dry run above it would keep the trace's writes from it) are
+//!   usage errors with it, the environment's defaults are ignored, and
+//!   `--replay-mode` is an error without it.
 //! - `--pci` and `--uio` choose the native backend as `--mem` does, and
 //!   each says what physical memory is, so no two of them go together.
 //! - The gdb backend: `--target`, `--gdb-phys` and `--gdb-virt` off it,
@@ -325,6 +326,16 @@ fn replay(inv: &Invocation, file: &str) -> Result<Choice, Usage> {
         return Err(Usage(
             "'--record' and '--replay' cannot be combined: a replay makes the trace's accesses, \
              it has nothing new to record"
+                .into(),
+        ));
+    }
+    if inv.dry_run {
+        // Below the dry run the replay would never see the recorded
+        // writes, and diverge at the first.
+        return Err(Usage(
+            "'--dry-run' does not apply to --replay, which makes no write: the trace answers \
+             each one (the writes of a dry run's recording, marked not performed, replay as \
+             they ran)"
                 .into(),
         ));
     }

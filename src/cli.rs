@@ -790,7 +790,8 @@ reports each test as TAP, JUnit or LAVA lines (memlua test --help).";
 pub const BACKEND_NOTE: &str = "An option of another backend (--mem, --kmem, -w, --pci, --wc or \
 --uio with the simulator, --board with the native, qemu or gdb backend, --machine or --target \
 with the others) is a usage error, never ignored; so are -b, --board, --mem, --kmem, -w, --pci, \
---uio, the qemu and gdb options and --record with --replay, whose trace answers every access.";
+--uio, the qemu and gdb options, --record and --dry-run with --replay, whose trace answers every \
+access.";
 
 pub const EXIT_STATUS: &str = "0 success, 1 the script raised an error, 2 usage error.";
 

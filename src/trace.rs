@@ -97,11 +97,12 @@ fn regions(backend: &mut dyn Backend, choice: &Choice) -> Vec<Region> {
     Vec::new()
 }
 
-/// Connects `control` to the state: script positions, `trace.mark`, and
-/// `os.exit`, which finishes the trace before the process ends (C's exit
-/// skips everything memlua would do after the script).
+/// Connects `control` to the state: `trace.mark`, and `os.exit`, which
+/// finishes the trace before the process ends (C's exit skips everything
+/// memlua would do after the script). Script positions come to the
+/// recording or replay as to every layer, through `Backend::set_position`.
 pub fn attach(lua: &Lua, control: Rc<dyn Control>) -> mlua::Result<()> {
-    memlua_bindings::attach_trace(lua, control.clone())?;
+    memlua_bindings::attach_trace(lua, control.clone());
     let Ok(os) = lua.globals().get::<Table>("os") else {
         return Ok(());
     };

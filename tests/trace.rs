@@ -568,6 +568,168 @@ fn a_native_recording_replays_without_its_file() {
     assert_eq!((code, out2), (0, out), "{err}");
 }
 
+/// Issue 17: `--dry-run --record` over a --mem file leaves it as it was,
+/// and the trace has every write the dry run swallowed, marked not
+/// performed; the trace replays the same run.
+#[test]
+fn a_dry_run_recording_marks_its_writes_not_performed_and_replays() {
+    let d = Dir::new("dry");
+    let data: Vec<u8> = (0..65536u32).map(|i| (i * 13 + 5) as u8).collect();
+    let file = d.path("mem.bin");
+    std::fs::write(&file, &data).unwrap();
+    d.write(
+        "plan.lua",
+        "mem.write32(0x100, 0xdeadbeef)\n\
+         print(hex(mem.read32(0x100)))\n\
+         local w = mem.map(0, 0x1000)\n\
+         w:write8(3, 2)\n\
+         w:write(16, 'xyz')\n\
+         mem.write(0x200, string.rep('A', 100))\n\
+         local b = mem.alloc(4096)\n\
+         b:write32(0, 7)\n\
+         print(b:read32(0), w:read(16, 3) == 'xyz')\n",
+    );
+    let trace = d.path("plan.jsonl");
+    let (code, out, err) = d.run(&[
+        "--dry-run",
+        "-b",
+        "native",
+        "--mem",
+        &file,
+        "-w",
+        "--record",
+        &trace,
+        "plan.lua",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // What the file holds: the write was not made.
+    let at_100 = u32::from_le_bytes(data[0x100..0x104].try_into().unwrap());
+    assert_eq!(out, format!("{at_100:#x}\n0\tfalse\n"), "{err}");
+    assert!(
+        err.contains("memlua: dry run: 5 writes not performed (2 bulk, 103 bytes)"),
+        "{err}"
+    );
+    assert!(std::fs::read(&file).unwrap() == data, "the file changed");
+    let t = lines(&trace);
+    let writes: Vec<(String, String, String)> = t[1..]
+        .iter()
+        .filter(|l| l["op"] == "write" || l["op"] == "write_bytes")
+        .map(|l| {
+            assert_eq!(l["performed"], false, "{l}");
+            let at = l["src"].as_str().unwrap().to_string();
+            (
+                l["space"].as_str().unwrap().into(),
+                l["addr"].as_str().unwrap().into(),
+                at,
+            )
+        })
+        .collect();
+    let want = [
+        ("phys", "0x100", "plan.lua:1"),
+        ("phys", "0x3", "plan.lua:4"),
+        ("phys", "0x10", "plan.lua:5"),
+        ("phys", "0x200", "plan.lua:6"),
+        ("process", "", "plan.lua:8"),
+    ];
+    assert_eq!(writes.len(), want.len(), "{writes:?}");
+    for ((space, addr, at), (ws, wa, wat)) in writes.iter().zip(want) {
+        assert_eq!((space.as_str(), at.as_str()), (ws, wat));
+        assert!(wa.is_empty() || addr == wa, "{addr} for {wa}");
+    }
+    // Nothing else is marked: the reads and the buffer calls were made.
+    let marked = t.iter().filter(|l| l.get("performed").is_some()).count();
+    assert_eq!(marked, 5);
+    let (code, shown, err) = d.run(&["trace", "show", &trace]);
+    assert_eq!(code, 0, "{err}");
+    assert!(shown.contains("5 not performed (a dry run)"), "{shown}");
+    let rows = shown
+        .lines()
+        .filter(|l| !l.starts_with('#') && l.contains(" not performed "))
+        .count();
+    assert_eq!(rows, 5, "{shown}");
+    assert!(shown.contains("0xdeadbeef not performed"), "{shown}");
+    // The replay is the same run: the writes succeed without effect, the
+    // reads give what the dry run read, with no file and no dry run.
+    std::fs::remove_file(&file).unwrap();
+    let (code, out2, err) = d.run(&["--replay", &trace, "plan.lua"]);
+    assert_eq!((code, out2), (0, out), "{err}");
+    let (code, _, err) = d.run(&["--dry-run", "--replay", &trace, "plan.lua"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("'--dry-run' does not apply to --replay"),
+        "{err}"
+    );
+}
+
+/// A dry run's memory-range change is in its trace too, not performed.
+#[test]
+fn a_dry_run_recording_marks_range_changes_not_performed() {
+    let d = Dir::new("dry-ranges");
+    d.write(
+        "wc.lua",
+        "memrange.set{base=0xA0000, len=0x20000, flags='write-combine', owner='fb'}\n\
+         print(#memrange.get())\n",
+    );
+    let trace = d.path("wc.jsonl");
+    let (code, out, err) = d.run(&["--dry-run", "--record", &trace, "wc.lua"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("1 memory range change not made"), "{err}");
+    let set: Vec<_> = lines(&trace)
+        .into_iter()
+        .filter(|l| l["op"] == "range_set")
+        .collect();
+    assert_eq!(set.len(), 1);
+    assert_eq!(set[0]["performed"], false);
+    assert_eq!(set[0]["src"], "wc.lua:1");
+    let (code, shown, _) = d.run(&["trace", "show", &trace]);
+    assert_eq!(code, 0);
+    assert!(shown.contains("-> not performed  wc.lua:1"), "{shown}");
+    let (code, out2, err) = d.run(&["--replay", &trace, "wc.lua"]);
+    assert_eq!((code, out2), (0, out), "{err}");
+}
+
+/// One place says where the script is: a dry run's messages and a
+/// trace's lines name the same line for a write through `memlua.regs`
+/// (the script's, not the module's), a bulk write from a coroutine (where
+/// it was resumed) and a window's write.
+#[test]
+fn a_dry_run_and_a_trace_name_the_same_script_lines() {
+    let d = Dir::new("positions");
+    d.write(
+        "where.lua",
+        "local regs = require 'memlua.regs'\n\
+         local dev = regs.device{name='x', base=0x100000, registers={{name='A', offset=0, width=32}}}\n\
+         dev.A = 5\n\
+         local co = coroutine.wrap(function()\n\
+           mem.write(0x100010, 'abc')\n\
+           coroutine.yield()\n\
+         end)\n\
+         co()\n\
+         mem.map(0x100000, 4096):write32(8, 1)\n",
+    );
+    let trace = d.path("where.jsonl");
+    let (code, _, err) = d.run(&["--dry-run", "--record", &trace, "where.lua"]);
+    assert_eq!(code, 0, "{err}");
+    let said: Vec<String> = err
+        .lines()
+        .filter_map(|l| l.strip_prefix("would "))
+        .map(|l| {
+            l.rsplit_once(" (")
+                .unwrap()
+                .1
+                .trim_end_matches(')')
+                .to_string()
+        })
+        .collect();
+    let recorded: Vec<String> = lines(&trace)[1..]
+        .iter()
+        .filter(|l| l["op"] == "write" || l["op"] == "write_bytes")
+        .map(|l| l["src"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(said, ["where.lua:3", "where.lua:8", "where.lua:9"], "{err}");
+    assert_eq!(recorded, said);
+}
+
 /// What `trace export --qtest` must write for a trace: the physical
 /// accesses that succeeded, one command per access.
 fn expected_qtest(trace: &str) -> Vec<String> {

@@ -85,7 +85,7 @@ pub fn api_table(lua: &Lua, mut backend: Box<dyn Backend>) -> mlua::Result<Table
     window::install(lua)?;
     pages::install(lua)?;
     buffer::install(lua)?;
-    backend.set_position(position::provider(lua));
+    backend.set_position(position::provider(lua)?);
     let session = session::Session::new(backend);
     let t = lua.create_table()?;
     t.set("mem", mem_api::mem_table(lua, &session)?)?;

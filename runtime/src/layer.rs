@@ -108,6 +108,9 @@ pub trait Layer {
     fn set_position(&mut self, position: Position) {
         self.inner_mut().set_position(position)
     }
+    fn performs_writes(&self) -> bool {
+        self.inner().performs_writes()
+    }
     fn finish(&mut self) {
         self.inner_mut().finish()
     }
@@ -196,6 +199,9 @@ impl<L: Layer> Backend for L {
     }
     fn set_position(&mut self, position: Position) {
         Layer::set_position(self, position)
+    }
+    fn performs_writes(&self) -> bool {
+        Layer::performs_writes(self)
     }
     fn finish(&mut self) {
         Layer::finish(self)

@@ -235,6 +235,13 @@ pub trait Backend {
     /// accesses keep it (and pass it on), a backend ignores it.
     fn set_position(&mut self, _position: Position) {}
 
+    /// Whether the writes and memory-range changes this backend accepts
+    /// are made: false under a dry run, which accepts them and makes none.
+    /// A recorder above marks their lines `"performed": false`.
+    fn performs_writes(&self) -> bool {
+        true
+    }
+
     /// The run is ending (normal exit, a script error, Ctrl-C, os.exit):
     /// layers give back what they hold and say what they did. Called once,
     /// by the program; a backend has nothing to do.

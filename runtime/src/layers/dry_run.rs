@@ -142,6 +142,11 @@ impl Layer for DryRun {
         Ok(())
     }
 
+    /// None of them: a recorder above marks them not performed.
+    fn performs_writes(&self) -> bool {
+        false
+    }
+
     /// Read-only, so a window's stores reach `write` above.
     fn map_direct(&mut self, space: Space, addr: u64, len: u64) -> Option<DirectMap> {
         let mut d = self.inner.map_direct(space, addr, len)?;
@@ -209,6 +214,7 @@ mod tests {
             ]
         );
         assert!(Backend::writable(&d));
+        assert!(!Backend::performs_writes(&d));
     }
 
     #[test]

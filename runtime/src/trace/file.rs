@@ -203,6 +203,9 @@ pub struct Entry {
     pub src: Option<Rc<str>>,
     pub error: Option<Box<Error>>,
     pub more: Option<Box<More>>,
+    /// False for a write or memory-range change the recorded run's backend
+    /// accepted without making it (`"performed": false`: a dry run).
+    pub performed: bool,
 }
 
 impl Entry {
@@ -277,10 +280,14 @@ impl Entry {
         s
     }
 
-    /// The answer as text: ` -> 0x5`, ` -> EFAULT`, or nothing.
+    /// The answer as text: ` -> 0x5`, ` -> EFAULT`, ` -> not performed`,
+    /// or nothing.
     pub fn outcome(&self) -> String {
         if let Some(e) = &self.error {
             return format!(" -> {}", e.errno);
+        }
+        if !self.performed {
+            return " -> not performed".into();
         }
         match self.kind {
             Kind::Read | Kind::RangeCount | Kind::Symbol | Kind::ProcessMap => {
@@ -393,6 +400,8 @@ struct Raw<'a> {
     status: Option<i32>,
     #[serde(default)]
     how: Option<String>,
+    #[serde(default)]
+    performed: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -525,9 +534,16 @@ fn entry_of(raw: Raw, line: usize, srcs: &mut HashMap<String, Rc<str>>) -> Resul
         src,
         error,
         more: None,
+        performed: raw.performed.unwrap_or(true),
     };
     if e.repeat == 0 {
         return Err("'repeat' is 0".into());
+    }
+    if raw.performed.is_some() && !matches!(kind, Kind::Write | Kind::WriteBytes | Kind::RangeSet) {
+        return Err(format!(
+            "'performed' is for writes and memory-range changes, not {:?}",
+            raw.op
+        ));
     }
     let addr = raw.addr.as_deref();
     let data = |raw: &Raw| -> Result<Option<Box<More>>, String> {
@@ -705,6 +721,11 @@ fn quick(line: &[u8]) -> Option<Raw<'_>> {
     let width = u32::try_from(c.digits()?).ok()?;
     c.lit(b",\"value\":\"")?;
     let value = c.text()?;
+    let performed = match c.lit(b",\"performed\":false") {
+        Some(()) if op == "write" => Some(false),
+        Some(()) => return None,
+        None => None,
+    };
     let repeat = match c.lit(b",\"repeat\":") {
         Some(()) => Some(c.digits()?),
         None => None,
@@ -744,6 +765,7 @@ fn quick(line: &[u8]) -> Option<Raw<'_>> {
         text: None,
         status: None,
         how: None,
+        performed,
     })
 }
 
@@ -874,6 +896,7 @@ mod tests {
         for line in [
             r#"{"seq":12,"op":"read","space":"phys","addr":"0xfe000005","width":8,"value":"0x60","repeat":4,"t_ns":6,"src":"u.lua:4"}"#,
             r#"{"seq":1,"op":"write","space":"kmem","addr":"0x10","width":64,"value":"0xffffffffffffffff","t_ns":0}"#,
+            r#"{"seq":2,"op":"write","space":"phys","addr":"0x10","width":8,"value":"0x1","performed":false,"t_ns":0,"src":"d.lua:1"}"#,
         ] {
             let mut srcs = HashMap::new();
             let q = entry_of(quick(line.as_bytes()).unwrap(), 1, &mut srcs).unwrap();

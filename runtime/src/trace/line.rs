@@ -77,6 +77,13 @@ impl Line<'_> {
         self
     }
 
+    /// `"key":true` or `"key":false`.
+    pub fn bool(&mut self, key: &str, v: bool) -> &mut Self {
+        self.key(key);
+        self.0.extend_from_slice(if v { b"true" } else { b"false" });
+        self
+    }
+
     /// `"key":"text"`, escaped as JSON requires.
     pub fn str(&mut self, key: &str, s: &str) -> &mut Self {
         self.key(key);
@@ -185,6 +192,7 @@ mod tests {
             .num("width", 32)
             .hex("value", u64::MAX)
             .int("domain", -1)
+            .bool("performed", false)
             .str("text", "a \"quoted\"\\ line\n\u{1}é")
             .b64("data", b"foo")
             .error(&Error::new(Errno::EFAULT, "", "no").span(0x10, 0x20).done(3))
@@ -195,6 +203,7 @@ mod tests {
         assert_eq!(v["addr"], "0xfe000000");
         assert_eq!(v["value"], "0xffffffffffffffff");
         assert_eq!(v["domain"], -1);
+        assert_eq!(v["performed"], false);
         assert_eq!(v["text"], "a \"quoted\"\\ line\n\u{1}é");
         assert_eq!(v["data"], "Zm9v");
         assert_eq!(v["errno"], "EFAULT");

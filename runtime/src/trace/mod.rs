@@ -16,7 +16,12 @@
 //!   script position, `probe.lua:12`), `repeat` for a run of identical
 //!   reads that returned the same value, and for a failure `errno`,
 //!   `message` (and `error_op`, `subject`, `done` when the backend gave
-//!   them), so a replay fails the same way;
+//!   them), so a replay fails the same way; `"performed": false` on a
+//!   `write`, `write_bytes` or `range_set` that succeeded without being
+//!   made, because a dry run below the recorder swallowed it (absent: it
+//!   was made). A replay answers such a line like any other: the write
+//!   must come again, and succeeds without effect, as every write of a
+//!   replay does;
 //! - `mark` lines (`trace.mark(text)`) and a last `end` line with the
 //!   run's exit status.
 //!
@@ -32,11 +37,6 @@ pub mod tool;
 
 /// The trace format this memlua writes and reads.
 pub const FORMAT: u64 = 1;
-
-/// Appends the running script's position (`probe.lua:12`) to the string,
-/// or nothing when no script is running. The Lua bindings provide it: the
-/// layers are below the Lua API and cannot see Lua.
-pub type Position = Box<dyn Fn(&mut String)>;
 
 /// How a run ended, for the trace's last line and the replay's final check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,9 +71,6 @@ pub trait Control {
     /// `trace.mark(text)`: a marker line in a recording; nothing in a
     /// replay.
     fn mark(&self, text: &str);
-    /// Where script positions come from (None: nowhere, as the Lua state
-    /// is closing).
-    fn set_position(&self, position: Option<Position>);
     /// The run is over: a recording writes its end line and flushes; a
     /// replay reports a divergence it raised and, in strict mode after a
     /// run that reached its end, recorded operations left over. Calls

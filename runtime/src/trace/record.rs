@@ -19,8 +19,10 @@ use serde_json::json;
 
 use super::file::Header;
 use super::line::Line;
-use super::{hex, owner_text, space_name, Control, End, How, Position};
-use crate::{Backend, DirectMap, Layer, MemExtract, MemRangeDesc, RangeOp, Result, Space, Width};
+use super::{hex, owner_text, space_name, Control, End, How};
+use crate::{
+    Backend, DirectMap, Layer, MemExtract, MemRangeDesc, Position, RangeOp, Result, Space, Width,
+};
 
 /// Lines are written to the file in blocks of this size.
 pub const BLOCK: usize = 64 << 10;
@@ -46,8 +48,7 @@ struct Rec {
     run: Option<Run>,
     /// The position of the run's first read.
     run_src: String,
-    /// The position of the line being written.
-    src: String,
+    /// Where the script is (`Backend::set_position`).
     position: Option<Position>,
     /// The first write that failed.
     failed: Option<String>,
@@ -75,10 +76,7 @@ impl Rec {
             return;
         }
         self.close_run();
-        self.run_src.clear();
-        if let Some(p) = &self.position {
-            p(&mut self.run_src);
-        }
+        self.run_src = self.src();
         self.run = Some(Run {
             seq: self.next_seq(),
             space,
@@ -88,6 +86,12 @@ impl Rec {
             t_ns: self.t_ns(),
             count: 1,
         });
+    }
+
+    /// The script position, asked for each line written (never for a
+    /// read that only adds to a run).
+    fn src(&self) -> String {
+        self.position.as_ref().and_then(|p| p()).unwrap_or_default()
     }
 
     /// Writes the pending run of reads, if any.
@@ -111,15 +115,12 @@ impl Rec {
             return;
         }
         self.close_run();
-        self.src.clear();
-        if let Some(p) = &self.position {
-            p(&mut self.src);
-        }
+        let src = self.src();
         let seq = self.next_seq();
         let t = self.t_ns();
         let mut l = Line::start(&mut self.buf, seq, op);
         members(&mut l);
-        l.end(t, &self.src);
+        l.end(t, &src);
         self.spill();
     }
 
@@ -198,7 +199,6 @@ impl Recorder {
             start: Instant::now(),
             run: None,
             run_src: String::new(),
-            src: String::new(),
             position: None,
             failed: None,
             finished: false,
@@ -230,6 +230,16 @@ fn outcome<T>(l: &mut Line, r: &Result<T>) {
     if let Err(e) = r {
         l.error(e);
     }
+}
+
+/// The outcome of a write or a memory-range change: also
+/// `"performed":false` for one the backend below accepted without making
+/// it (a dry run).
+fn written(l: &mut Line, r: &Result<()>, performed: bool) {
+    if r.is_ok() && !performed {
+        l.bool("performed", false);
+    }
+    outcome(l, r);
 }
 
 fn range_json(d: &MemRangeDesc) -> serde_json::Value {
@@ -289,11 +299,12 @@ impl Layer for Recorder {
 
     fn write(&mut self, space: Space, addr: u64, w: Width, v: u64) -> Result<()> {
         let r = self.inner.write(space, addr, w, v);
+        let performed = self.inner.performs_writes();
         self.note("write", |l| {
             access(l, space, addr)
                 .num("width", u64::from(w.bits()))
                 .hex("value", v);
-            outcome(l, &r);
+            written(l, &r, performed);
         });
         r
     }
@@ -316,11 +327,12 @@ impl Layer for Recorder {
 
     fn write_bytes(&mut self, space: Space, addr: u64, buf: &[u8]) -> Result<()> {
         let r = self.inner.write_bytes(space, addr, buf);
+        let performed = self.inner.performs_writes();
         self.note("write_bytes", |l| {
             access(l, space, addr)
                 .hex("len", buf.len() as u64)
                 .b64("data", buf);
-            outcome(l, &r);
+            written(l, &r, performed);
         });
         r
     }
@@ -363,6 +375,7 @@ impl Layer for Recorder {
 
     fn range_set(&mut self, d: &MemRangeDesc, op: RangeOp) -> Result<()> {
         let r = self.inner.range_set(d, op);
+        let performed = self.inner.performs_writes();
         self.note("range_set", |l| {
             let action = match op {
                 RangeOp::Update => "update",
@@ -372,7 +385,7 @@ impl Layer for Recorder {
                 "range",
                 &serde_json::to_vec(&range_json(d)).unwrap_or_default(),
             );
-            outcome(l, &r);
+            written(l, &r, performed);
         });
         r
     }
@@ -436,6 +449,14 @@ impl Layer for Recorder {
         r
     }
 
+    /// Kept for the lines' `src`, and passed on.
+    fn set_position(&mut self, position: Position) {
+        if let Ok(mut rec) = self.rec.try_borrow_mut() {
+            rec.position = Some(position.clone());
+        }
+        self.inner.set_position(position);
+    }
+
     /// None: a window's accesses must come through `read`/`write` to be
     /// recorded.
     fn map_direct(&mut self, _space: Space, _addr: u64, _len: u64) -> Option<DirectMap> {
@@ -449,12 +470,6 @@ impl Control for Recording {
             rec.line("mark", |l| {
                 l.str("text", text);
             });
-        }
-    }
-
-    fn set_position(&self, position: Option<Position>) {
-        if let Ok(mut rec) = self.0.try_borrow_mut() {
-            rec.position = position;
         }
     }
 
@@ -486,7 +501,7 @@ mod tests {
         let header = Header::new("sim", Some("pc"), true, vec!["memlua".into()]);
         let (r, handle) = Recorder::create(Box::new(sim), &path, &header).unwrap();
         let mut r: Box<dyn Backend> = Box::new(r);
-        handle.set_position(Some(Box::new(|s: &mut String| s.push_str("t.lua:1"))));
+        r.set_position(Rc::new(|| Some("t.lua:1".to_string())));
         assert!(r.map_direct(Space::Phys, 0, 4096).is_none());
         r.write(Space::Phys, 0x1000, Width::W32, 0x1234).unwrap();
         for _ in 0..5 {
@@ -549,5 +564,63 @@ mod tests {
         let t = file::load(&path).unwrap();
         assert_eq!(t.entries.len(), 20_000);
         assert!(t.end().is_none());
+    }
+
+    #[test]
+    fn writes_a_dry_run_swallows_are_marked_not_performed_and_replay() {
+        use crate::layers::DryRun;
+        use crate::trace::replay::{Mode, Replay};
+        use crate::{MdfFlags, MemRangeDesc, RangeOp};
+
+        let path = temp("dry.jsonl");
+        let sim = Sim::from_board_name("pc").unwrap();
+        let dry = DryRun::new(Box::new(sim), Rc::new(|_: &str| {}));
+        let header = Header::new("sim", Some("pc"), true, vec![]);
+        let (r, handle) = Recorder::create(Box::new(dry), &path, &header).unwrap();
+        let mut r: Box<dyn Backend> = Box::new(r);
+        let wc = MemRangeDesc::new(0xA0000, 0x20000, MdfFlags::WRITECOMBINE, "fb");
+        // Each operation of the run, made on the recorder and the replay alike.
+        let run = |b: &mut dyn Backend| {
+            b.write(Space::Phys, 0x1000, Width::W32, 0x1234).unwrap();
+            assert_eq!(b.read(Space::Phys, 0x1000, Width::W32).unwrap(), 0);
+            b.write_bytes(Space::Phys, 0x2000, b"abc").unwrap();
+            let buf = b.process_map(4096).unwrap();
+            b.write(Space::Process, buf, Width::W8, 7).unwrap();
+            b.range_set(&wc, RangeOp::Update).unwrap();
+            // Refused for its shape: a failure, not a write left undone.
+            assert!(b.write(Space::Phys, 0x1001, Width::W32, 1).is_err());
+            b.process_unmap(buf, 4096).unwrap();
+        };
+        run(&mut *r);
+        let ended = End {
+            status: 0,
+            how: How::Returned,
+        };
+        handle.finish(&ended).unwrap();
+        drop(r);
+        let t = file::load(&path).unwrap();
+        let not_performed: Vec<(Kind, Space)> = t
+            .entries
+            .iter()
+            .filter(|e| !e.performed)
+            .map(|e| (e.kind, e.space))
+            .collect();
+        assert_eq!(
+            not_performed,
+            [
+                (Kind::Write, Space::Phys),
+                (Kind::WriteBytes, Space::Phys),
+                (Kind::Write, Space::Process),
+                (Kind::RangeSet, Space::Phys),
+            ]
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches(r#""performed":false"#).count(), 4, "{text}");
+        // The replay answers the same run: the writes succeed, the read
+        // gives what the dry run read.
+        let (replay, h) = Replay::open(&path, Mode::Strict).unwrap();
+        let mut replay: Box<dyn Backend> = Box::new(replay);
+        run(&mut *replay);
+        h.finish(&ended).unwrap();
     }
 }

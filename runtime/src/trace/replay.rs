@@ -25,8 +25,10 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::file::{self, Entry, Kind, More, Trace};
-use super::{Control, End, How, Position};
-use crate::{Backend, Errno, Error, MemExtract, MemRangeDesc, RangeOp, Result, Space, Width};
+use super::{Control, End, How};
+use crate::{
+    Backend, Errno, Error, MemExtract, MemRangeDesc, Position, RangeOp, Result, Space, Width,
+};
 
 /// How closely a run must follow its trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +128,7 @@ impl<'a> Actual<'a> {
             src: None,
             error: None,
             more: more.map(Box::new),
+            performed: true,
         }
     }
 
@@ -226,15 +229,12 @@ struct State {
 }
 
 impl State {
+    /// Where the script is, asked only when reporting a difference.
     fn position(&self) -> String {
-        let mut s = String::new();
-        if let Some(p) = &self.position {
-            p(&mut s);
-        }
-        if s.is_empty() {
-            s.push_str("an unknown place");
-        }
-        s
+        self.position
+            .as_ref()
+            .and_then(|p| p())
+            .unwrap_or_else(|| "an unknown place".into())
     }
 
     fn place(&self, e: &Entry) -> String {
@@ -678,16 +678,16 @@ impl Backend for Replay {
     fn process_unlock(&mut self, base: u64, len: u64) -> Result<()> {
         self.answer(&Actual::buffer(Kind::ProcessUnlock, base, len), |_| ())
     }
+
+    fn set_position(&mut self, position: Position) {
+        if let Ok(mut s) = self.state.try_borrow_mut() {
+            s.position = Some(position);
+        }
+    }
 }
 
 impl Control for Replaying {
     fn mark(&self, _text: &str) {}
-
-    fn set_position(&self, position: Option<Position>) {
-        if let Ok(mut s) = self.0.try_borrow_mut() {
-            s.position = position;
-        }
-    }
 
     fn finish(&self, end: &End) -> std::result::Result<(), String> {
         let Ok(mut s) = self.0.try_borrow_mut() else {
@@ -752,7 +752,7 @@ mod tests {
             reads += 1;
         }
         assert_eq!(reads, 3);
-        h.set_position(Some(Box::new(|s: &mut String| s.push_str("b.lua:9"))));
+        r.set_position(Rc::new(|| Some("b.lua:9".to_string())));
         let e = r.write(Space::Phys, 0x20, Width::W32, 3).unwrap_err();
         assert_eq!(e.errno, Errno::EIO);
         for part in [

@@ -27,6 +27,10 @@ pub fn summary(t: &Trace) -> String {
         t.entries.len(),
         t.accesses()
     ));
+    let not_performed = t.entries.iter().filter(|e| !e.performed).count();
+    if not_performed > 0 {
+        s.push_str(&format!(", {not_performed} not performed (a dry run)"));
+    }
     match t.end().and_then(|e| e.more.as_deref()) {
         Some(More::End { status, how, .. }) => {
             s.push_str(&format!(", ended: {how}, status {status}"))
@@ -73,11 +77,14 @@ pub fn show(t: &Trace, out: &mut dyn Write) -> io::Result<()> {
             Some(w) => w.bits().to_string(),
             None => format!("{}B", e.len),
         };
-        let value = match (&e.error, e.kind) {
+        let mut value = match (&e.error, e.kind) {
             (Some(err), _) => err.errno.to_string(),
             (None, Kind::Read | Kind::Write) => format!("{:#x}", e.value),
             (None, _) => preview(e.data()),
         };
+        if !e.performed {
+            value.push_str(" not performed");
+        }
         writeln!(
             out,
             "{:>7} {:>10}  {:<12} {:<7} {:<18} {:<14} {:>5}  {:<20} {src}",
@@ -175,6 +182,7 @@ fn same(a: &Entry, b: &Entry) -> bool {
         && a.len == b.len
         && a.repeat == b.repeat
         && a.more == b.more
+        && a.performed == b.performed
         && a.error.as_ref().map(|e| e.errno) == b.error.as_ref().map(|e| e.errno)
 }
 
@@ -375,5 +383,30 @@ mod tests {
         let short = trace(&A.lines().take(2).collect::<Vec<_>>().join("\n"));
         let d = diff(&a, &short).1.unwrap();
         assert!(d.starts_with("B ends after 2 operations"), "{d}");
+    }
+
+    #[test]
+    fn writes_not_performed_are_shown_counted_and_compared() {
+        let dry = A
+            .replace(
+                "\"value\":\"0x80\"",
+                "\"value\":\"0x80\",\"performed\":false",
+            )
+            .replace("\"data\":\"Zm9v\"", "\"data\":\"Zm9v\",\"performed\":false");
+        let t = trace(&dry);
+        let mut out = Vec::new();
+        show(&t, &mut out).unwrap();
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.contains("2 not performed (a dry run)"), "{s}");
+        let rows: Vec<&str> = s.lines().filter(|l| l.contains("not performed")).collect();
+        assert_eq!(rows.len(), 3, "{s}");
+        assert!(rows[1].contains("0x80 not performed"), "{s}");
+        assert!(rows[2].contains("666f6f not performed"), "{s}");
+        // The same operations, one run performing them and one not.
+        let d = diff(&trace(A), &t).1.unwrap();
+        assert!(
+            d.contains("mem.write8(0xfe000003, 0x80) -> not performed"),
+            "{d}"
+        );
     }
 }
