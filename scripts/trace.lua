@@ -87,10 +87,10 @@ elseif cmd == "export" then
   if not qtest then usage("export needs a format: --qtest") end
   if #files ~= 1 then usage("export takes one FILE") end
   local n = run(tf.qtest, files[1], out)
-  local left = n.failed + n.other_space + n.not_access
+  local left = n.failed + n.other_space + n.not_access + n.not_performed
   if left > 0 then
-    io.stderr:write(("trace: %d qtest commands; left out: %d failed on the recorded machine, %d not physical memory, %d not memory accesses\n")
-      :format(n.commands, n.failed, n.other_space, n.not_access))
+    io.stderr:write(("trace: %d qtest commands; left out: %d failed on the recorded machine, %d not physical memory, %d not memory accesses, %d writes a dry run did not perform\n")
+      :format(n.commands, n.failed, n.other_space, n.not_access, n.not_performed))
   end
 else
   usage("unknown command '" .. cmd .. "'")

@@ -81,7 +81,8 @@ fn module(lua: &Lua) -> mlua::Result<Table> {
         })?,
     )?;
     // qtest(path [, out]): the script to `out` (a path) or stdout; the
-    // counts as a table {commands=, failed=, other_space=, not_access=}.
+    // counts as a table {commands=, failed=, other_space=, not_access=,
+    // not_performed=}.
     t.set(
         "qtest",
         api_function(lua, |lua, (path, out): (String, Option<String>)| {
@@ -107,6 +108,7 @@ fn module(lua: &Lua) -> mlua::Result<Table> {
             r.set("failed", n.failed)?;
             r.set("other_space", n.other_space)?;
             r.set("not_access", n.not_access)?;
+            r.set("not_performed", n.not_performed)?;
             Ok(r)
         })?,
     )?;

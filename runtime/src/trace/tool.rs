@@ -244,6 +244,9 @@ pub struct Exported {
     pub failed: u64,
     pub other_space: u64,
     pub not_access: u64,
+    /// Writes a dry run did not perform: not exported, so driving QEMU
+    /// with the export does what the recorded run did.
+    pub not_performed: u64,
 }
 
 fn qtest_suffix(w: Width) -> char {
@@ -257,8 +260,8 @@ fn qtest_suffix(w: Width) -> char {
 
 /// `trace export --qtest`: the physical accesses as QEMU qtest commands,
 /// one per access (a run of N identical reads is N commands). Accesses
-/// that failed on the recorded machine, other spaces and the other
-/// operations are left out and counted.
+/// that failed on the recorded machine, writes a dry run did not perform,
+/// other spaces and the other operations are left out and counted.
 pub fn qtest(t: &Trace, out: &mut dyn Write) -> io::Result<Exported> {
     let mut n = Exported::default();
     for e in &t.entries {
@@ -275,6 +278,10 @@ pub fn qtest(t: &Trace, out: &mut dyn Write) -> io::Result<Exported> {
         }
         if e.error.is_some() {
             n.failed += 1;
+            continue;
+        }
+        if !e.performed {
+            n.not_performed += 1;
             continue;
         }
         match (e.kind, e.width) {
@@ -363,7 +370,8 @@ mod tests {
                 commands: 5,
                 failed: 1,
                 other_space: 1,
-                not_access: 0
+                not_access: 0,
+                not_performed: 0
             }
         );
     }
@@ -383,6 +391,19 @@ mod tests {
         let short = trace(&A.lines().take(2).collect::<Vec<_>>().join("\n"));
         let d = diff(&a, &short).1.unwrap();
         assert!(d.starts_with("B ends after 2 operations"), "{d}");
+    }
+
+    #[test]
+    fn qtest_export_leaves_out_writes_a_dry_run_did_not_perform() {
+        let t = trace(&A.replace(
+            "\"value\":\"0x80\",",
+            "\"value\":\"0x80\",\"performed\":false,",
+        ));
+        let mut out = Vec::new();
+        let n = qtest(&t, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.contains("writeb 0xfe000003"), "{text}");
+        assert_eq!((n.not_performed, n.commands), (1, 4));
     }
 
     #[test]
