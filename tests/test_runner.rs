@@ -489,3 +489,33 @@ fn the_readmes_board_test_passes_on_the_simulator() {
         "README's board test differs from the file"
     );
 }
+
+/// The layers apply to every file as to a script: a test file recorded
+/// with `--record` replays with `--replay` and no machine; a file changed
+/// by one write value fails its replay with the step that differs.
+#[test]
+fn a_recorded_test_file_replays_and_a_changed_one_fails() {
+    let d = scratch("replay");
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    let file = d.join("uart_test.lua");
+    let test = |value: &str| {
+        format!(
+            "describe('uart', function()\n  it('sends', function()\n    local u = mem.map(0xFE000000, 8)\n    u:write8(0, {value})\n    assert.equal(0x60, u:read8(5) & 0x60)\n  end)\nend)\n"
+        )
+    };
+    std::fs::write(&file, test("0x68")).unwrap();
+    let trace = d.join("uart.jsonl");
+    let (f, t) = (file.to_str().unwrap(), trace.to_str().unwrap());
+    let (out, _) = run(&["test", "--record", t, f], 0);
+    assert!(out.contains("ok 1 - "), "{out}");
+    let (out, _) = run(&["test", "--replay", t, f], 0);
+    assert!(out.contains("ok 1 - ") && !out.contains("not ok"), "{out}");
+    std::fs::write(&file, test("0x69")).unwrap();
+    let (out, _) = run(&["test", "--replay", t, f], 1);
+    assert!(
+        out.contains("(trace)") && out.contains("replay diverged at seq 1"),
+        "{out}"
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}

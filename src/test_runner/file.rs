@@ -6,7 +6,10 @@
 
 use std::path::Path;
 
-use memlua_runtime::{Backend, Errno};
+use crate::interp::Failure;
+use crate::layers::Stack;
+
+use memlua_runtime::Errno;
 use mlua::{Function, Lua, Table, Value};
 
 use super::outcome::{Outcome, Status};
@@ -23,31 +26,50 @@ pub struct Settings {
     pub warnings: bool,
 }
 
-/// Runs `path` (named `name` in results) on `backend`. A file that cannot
-/// be read, loaded or set up gives one error result, `(load)`.
+/// Runs `path` (named `name` in results) on `stack`: the backend with the
+/// layers the options ask for (a replay, a recording, a dry run, ...). A
+/// file that cannot be read, loaded or set up gives one error result,
+/// `(load)`; a recording or replay that ends badly (a replay with
+/// operations left over) one more, `(trace)`.
 pub fn run(
     path: &Path,
     name: &str,
     backend_name: Option<&str>,
-    backend: Box<dyn Backend>,
+    stack: Stack,
     settings: &Settings,
     report: &mut dyn FnMut(Outcome),
 ) {
     let blank = load_error(name, backend_name, None);
+    let trace = stack.trace.clone();
     let result = (|| -> Result<(), String> {
         let code = std::fs::read(path).map_err(|e| format!("cannot read {name}: {e}"))?;
         let lua = memlua_bindings::new_state().map_err(|e| e.to_string())?;
-        memlua_bindings::install(&lua, backend).map_err(|e| e.to_string())?;
+        memlua_bindings::install(&lua, stack.backend).map_err(|e| e.to_string())?;
+        if let Some(t) = &stack.trace {
+            crate::trace::attach(&lua, t.clone()).map_err(|e| e.to_string())?;
+        }
         if settings.warnings {
             memlua_bindings::state::warnings_on(&lua).map_err(|e| e.to_string())?;
         }
         let outcome = run_in(&lua, path, name, &code, settings, &blank, report);
         timeout::disarm();
+        // The layers' end (ranges put back, a dry run's count) as for a
+        // script; the file's state then goes.
+        if stack.finishing {
+            memlua_bindings::finish(&lua);
+        }
         outcome.map_err(|e| crate::interp::load_message(&e))
     })();
     if let Err(message) = result {
         report(Outcome {
             message: Some(message),
+            ..blank.clone()
+        });
+    }
+    if let Err(Failure(m)) = crate::trace::finish(trace.as_deref(), Ok(())) {
+        report(Outcome {
+            name: vec!["(trace)".into()],
+            message: Some(m),
             ..blank
         });
     }

@@ -176,11 +176,14 @@ fn run(argv: &[Vec<u8>]) -> Result<bool, Stop> {
                 }
                 progress.draw(done, &totals, &o.full_name());
             };
-            // issue 13: --replay (a layer around the backend, as main.rs
-            // opens it for a script) wraps the backend here.
-            match backend::open(&t.choice) {
-                Ok(b) => file::run(&f.path, &f.name, label, b, &settings, &mut sink),
-                Err(OpenError::Board(m) | OpenError::Failed(m)) => {
+            // The backend with the layers the options ask for (--replay,
+            // --record, --dry-run, --allow, ...), fresh for each file.
+            match crate::layers::open(&t.choice, &inv) {
+                Ok(stack) => file::run(&f.path, &f.name, label, stack, &settings, &mut sink),
+                Err(crate::layers::StackError::Open(
+                    OpenError::Board(m) | OpenError::Failed(m),
+                )) => file::run_failed(&f.name, label, m, &mut sink),
+                Err(crate::layers::StackError::Usage(Usage(m))) => {
                     file::run_failed(&f.name, label, m, &mut sink)
                 }
             }
