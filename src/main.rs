@@ -30,6 +30,8 @@ mod docs;
 #[cfg(not(test))]
 mod entry;
 mod interp;
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+mod libm;
 mod map;
 mod repl;
 mod run;

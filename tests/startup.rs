@@ -1,0 +1,44 @@
+//! What memlua leaves out of its start-up (benches/RESULTS.md, issue 11)
+//! must still be there when a script reaches for it: libm on the first
+//! math call.
+
+mod support;
+
+use support::memlua;
+
+/// The standard output of `memlua -e CHUNK...`, which must succeed.
+fn run(chunks: &[&str]) -> String {
+    let args = chunks.iter().flat_map(|c| ["-e", c]);
+    let o = memlua().args(args).assert().code(0);
+    String::from_utf8(o.get_output().stdout.clone()).unwrap()
+}
+
+/// libgcc_s and libm are not loaded at start; the first math call loads
+/// libm, and the results are glibc's own.
+#[test]
+fn libm_is_loaded_by_the_first_math_call() {
+    if !cfg!(all(target_os = "linux", target_env = "gnu")) {
+        println!("skipped: memlua links this way with glibc on Linux");
+        return;
+    }
+    // Separate chunks: compiling `2 ^ 0.5` folds it, which calls pow.
+    let out = run(&[
+        r#"function mapped(lib)
+             for line in io.lines("/proc/self/maps") do
+               if line:find(lib, 1, true) then return true end
+             end
+             return false
+           end
+           print(mapped("libgcc_s"), mapped("libm.so"))"#,
+        r#"print(("%.17g %.17g %.17g %.17g"):format(math.sin(1), 2 ^ 0.5, math.log(8, 2), math.exp(1)))
+           print(("%.17g %.17g %.17g"):format(math.atan(1, 2), math.acos(0.5), math.tan(0.3)))
+           print(mapped("libm.so"))"#,
+    ]);
+    assert_eq!(
+        out,
+        "false\tfalse\n\
+         0.8414709848078965 1.4142135623730951 3 2.7182818284590451\n\
+         0.46364760900080609 1.0471975511965979 0.30933624960962325\n\
+         true\n"
+    );
+}
