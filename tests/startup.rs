@@ -1,6 +1,6 @@
 //! What memlua leaves out of its start-up (benches/RESULTS.md, issue 11)
 //! must still be there when a script reaches for it: libm on the first
-//! math call.
+//! math call, the collector once the script starts.
 
 mod support;
 
@@ -41,4 +41,18 @@ fn libm_is_loaded_by_the_first_math_call() {
          0.46364760900080609 1.0471975511965979 0.30933624960962325\n\
          true\n"
     );
+}
+
+/// The state is built with the collector stopped, as lua.c builds its: a
+/// script finds it running, and it collects on its own.
+#[test]
+fn the_collector_runs_once_the_script_starts() {
+    let out = run(&[r#"
+        local collected = false
+        setmetatable({}, { __gc = function() collected = true end })
+        local keep = {}
+        for i = 1, 200000 do keep[i % 100] = { i } end
+        print(collectgarbage("isrunning"), collected)
+    "#]);
+    assert_eq!(out, "true\ttrue\n");
 }

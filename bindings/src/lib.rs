@@ -46,21 +46,26 @@ pub fn new_state() -> mlua::Result<Lua> {
     // script reach past mlua's invariants (e.g. `debug.setmetatable` on
     // mlua's internal userdata). That takes deliberate tampering; lua.c
     // gives scripts the same power and memlua's users expect it.
-    let lua = unsafe { Lua::unsafe_new_with(StdLib::ALL, LuaOptions::default()) };
-    state::complete(&lua)?;
+    let lua = unsafe { Lua::unsafe_new_with(StdLib::NONE, LuaOptions::default()) };
+    state::without_gc(&lua, || {
+        lua.load_std_libs(StdLib::ALL)?;
+        state::complete(&lua)
+    })?;
     Ok(lua)
 }
 
 /// Puts the API into `lua` over `backend`, and the stdlib loader and
 /// module path into `package`.
 pub fn install(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<()> {
-    let api = api_table(lua, backend)?;
-    let g = lua.globals();
-    for name in ["mem", "kmem", "memrange", "backend", "sim", "hex"] {
-        g.set(name, api.get::<mlua::Value>(name)?)?;
-    }
-    stdlib::install(lua)?;
-    host::install(lua)
+    state::without_gc(lua, || {
+        let api = api_table(lua, backend)?;
+        let g = lua.globals();
+        for name in ["mem", "kmem", "memrange", "backend", "sim", "hex"] {
+            g.set(name, api.get::<mlua::Value>(name)?)?;
+        }
+        stdlib::install(lua)?;
+        host::install(lua)
+    })
 }
 
 /// The API over `backend` as one table (`{mem=, kmem=, memrange=, backend=,

@@ -135,6 +135,30 @@ pub fn complete(lua: &Lua) -> mlua::Result<()> {
     Ok(())
 }
 
+/// Runs `f` with the collector stopped, as lua.c builds its state: what is
+/// made then stays alive, so collecting during it is wasted work. After
+/// it the collector waits until the heap has grown by its size again, as
+/// it would after a finished cycle (the default pause, 200%), instead of
+/// tracing everything just made during the script's first allocations.
+pub fn without_gc<R>(lua: &Lua, f: impl FnOnce() -> mlua::Result<R>) -> mlua::Result<R> {
+    let running = lua.gc_is_running();
+    lua.gc_stop();
+    let out = f();
+    if running {
+        lua.gc_restart();
+        let kib = c_int::try_from(lua.used_memory() / 1024).unwrap_or(c_int::MAX);
+        // SAFETY: a protected call on a checked stack. A step with a
+        // negative size only adds that credit to the collector's debt
+        // (lapi.c, LUA_GCSTEP): nothing is collected, nothing raised.
+        unsafe {
+            lua.exec_raw::<()>((), |state| {
+                ffi::lua_gc(state, ffi::LUA_GCSTEP, -kib);
+            })?;
+        }
+    }
+    out
+}
+
 /// `memlua -W`: lua.c's `lua_warning(L, "@on", 0)`.
 pub fn warnings_on(lua: &Lua) -> mlua::Result<()> {
     // SAFETY: a protected call on a checked stack; the message is a C
