@@ -1,6 +1,7 @@
 //! What memlua leaves out of its start-up (benches/RESULTS.md, issue 11)
 //! must still be there when a script reaches for it: libm on the first
-//! math call, the collector once the script starts.
+//! math call, the collector once the script starts, and the API tables
+//! built on first use, behaving as built.
 
 mod support;
 
@@ -55,4 +56,30 @@ fn the_collector_runs_once_the_script_starts() {
         print(collectgarbage("isrunning"), collected)
     "#]);
     assert_eq!(out, "true\ttrue\n");
+}
+
+/// `kmem`, `memrange` and `sim` are built on first use: indexing,
+/// assigning and `pairs` see them whole, a field set before the first use
+/// stays, and once built they are plain tables again.
+#[test]
+fn api_tables_built_on_first_use_behave_as_built() {
+    let out = run(&[r#"
+        sim.mine = 5
+        print(sim.mine, type(sim.regions), getmetatable(sim))
+        local names = {}
+        for k in pairs(kmem) do names[#names + 1] = k end
+        table.sort(names)
+        print(table.concat(names, " "))
+        print(type(rawget(kmem, "symbol")), getmetatable(kmem))
+        print(memrange.count() > 0, math.type(memrange.WRITEBACK), getmetatable(memrange))
+        print(("%#x"):format(kmem.read32(kmem.symbol("hz"))))
+    "#]);
+    assert_eq!(
+        out,
+        "5\tfunction\tnil\n\
+         map read read16 read32 read64 read8 symbol write write16 write32 write64 write8\n\
+         function\tnil\n\
+         true\tinteger\tnil\n\
+         0x3e8\n"
+    );
 }

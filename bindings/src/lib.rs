@@ -19,6 +19,7 @@ mod fast;
 mod hex;
 mod hexfmt;
 mod host;
+mod lazy;
 mod mem_api;
 mod memrange_api;
 pub mod numbers;
@@ -31,6 +32,8 @@ pub mod state;
 pub mod stdlib;
 mod svd;
 mod window;
+
+use std::rc::Rc;
 
 use memlua_runtime::Backend;
 use mlua::{Lua, LuaOptions, StdLib, Table};
@@ -55,28 +58,46 @@ pub fn new_state() -> mlua::Result<Lua> {
 }
 
 /// Puts the API into `lua` over `backend`, and the stdlib loader and
-/// module path into `package`.
+/// module path into `package`. `kmem`, `memrange` and `sim` are built on
+/// first use (`lazy`).
 pub fn install(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<()> {
     state::without_gc(lua, || {
-        let api = api_table(lua, backend)?;
+        let session = open_session(lua, backend)?;
         let g = lua.globals();
-        for name in ["mem", "kmem", "memrange", "backend", "sim", "hex"] {
-            g.set(name, api.get::<mlua::Value>(name)?)?;
-        }
+        g.set("mem", mem_api::mem_table(lua, &session)?)?;
+        let s = session.clone();
+        g.set(
+            "kmem",
+            lazy::table(lua, move |lua| mem_api::kmem_table(lua, &s))?,
+        )?;
+        let s = session.clone();
+        g.set(
+            "memrange",
+            lazy::table(lua, move |lua| memrange_api::table(lua, &s))?,
+        )?;
+        g.set("backend", backend_table(lua, &session)?)?;
+        let s = session;
+        g.set(
+            "sim",
+            lazy::table(lua, move |lua| sim_api::sim_table(lua, &s))?,
+        )?;
+        g.set("hex", hex::function(lua)?)?;
         stdlib::install(lua)?;
         host::install(lua)
     })
+}
+
+/// Builds the API tables `install` left to be built on first use, for a
+/// caller about to read them raw (the REPL's completion).
+pub fn build_api(lua: &Lua) -> mlua::Result<()> {
+    lazy::build_all(lua)
 }
 
 /// The API over `backend` as one table (`{mem=, kmem=, memrange=, backend=,
 /// sim=, hex=}`) without touching globals: for hosts and tests that hold
 /// several sessions in one state.
 pub fn api_table(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<Table> {
-    errors::install(lua)?;
-    window::install(lua)?;
-    pages::install(lua)?;
-    buffer::install(lua)?;
-    let session = session::Session::new(backend);
+    let session = open_session(lua, backend)?;
     let t = lua.create_table()?;
     t.set("mem", mem_api::mem_table(lua, &session)?)?;
     t.set("kmem", mem_api::kmem_table(lua, &session)?)?;
@@ -85,6 +106,16 @@ pub fn api_table(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<Table> {
     t.set("sim", sim_api::sim_table(lua, &session)?)?;
     t.set("hex", hex::function(lua)?)?;
     Ok(t)
+}
+
+/// The metatables every session's objects share, and a session over
+/// `backend`.
+fn open_session(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<Rc<session::Session>> {
+    errors::install(lua)?;
+    window::install(lua)?;
+    pages::install(lua)?;
+    buffer::install(lua)?;
+    Ok(session::Session::new(backend))
 }
 
 /// `backend.name`, `backend.writable`, `backend.board`: fixed for the
