@@ -83,3 +83,29 @@ fn api_tables_built_on_first_use_behave_as_built() {
          0x3e8\n"
     );
 }
+
+/// The metatables of windows, page lists and buffers are made with the
+/// first such object: whichever call makes it first, its methods work.
+#[test]
+fn objects_work_whichever_call_makes_the_first() {
+    for (first, want) in [
+        (
+            "local b = mem.alloc(8192) print(b, #b:pages(), b:pages():state(1))",
+            "buffer [0x800000000, +0x2000]\t2\tvalid\n",
+        ),
+        (
+            "local pl = mem.extract_range(0, 8192) print(pl, #pl, pl:state(2))",
+            "page list (2 pages)\t2\tinvalid\n",
+        ),
+        (
+            "local w = kmem.map(kmem.symbol('hz'), 4) print(w, w:read32(0))",
+            "window kmem[0xffffffff81200000, +0x4]\t1000\n",
+        ),
+        (
+            "local w = mem.map(0xfe001008, 4) print(w:read32(0), mem.alloc(4096):pages())",
+            "10000000\tpage list (1 pages)\n",
+        ),
+    ] {
+        assert_eq!(run(&[first]), want, "{first}");
+    }
+}

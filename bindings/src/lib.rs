@@ -33,10 +33,12 @@ pub mod stdlib;
 mod svd;
 mod window;
 
+use std::ffi::CStr;
 use std::rc::Rc;
 
 use memlua_runtime::Backend;
 use mlua::{Lua, LuaOptions, StdLib, Table};
+use objects::Object;
 
 pub use errors::is_error_value;
 
@@ -108,14 +110,35 @@ pub fn api_table(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<Table> {
     Ok(t)
 }
 
-/// The metatables every session's objects share, and a session over
-/// `backend`.
+/// The error metatable, and a session over `backend`.
 fn open_session(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<Rc<session::Session>> {
     errors::install(lua)?;
-    window::install(lua)?;
-    pages::install(lua)?;
-    buffer::install(lua)?;
     Ok(session::Session::new(backend))
+}
+
+/// Makes the metatables of windows, page lists and buffers (every
+/// session's share them), before the first such object: with their
+/// methods they were an eighth of what `memlua devmem` ran, which makes
+/// none (benches/RESULTS.md, issue 11). `mem.map`, `kmem.map`,
+/// `mem.extract_range` and `mem.alloc` call this; buffers make page lists.
+pub(crate) fn object_types(lua: &Lua, session: &session::Session) -> mlua::Result<()> {
+    if session.object_types.get() {
+        return Ok(());
+    }
+    type Install = fn(&Lua) -> mlua::Result<()>;
+    let installs: [(&CStr, Install); 3] = [
+        (<window::Window as Object>::NAME, window::install),
+        (<pages::PageList as Object>::NAME, pages::install),
+        (<buffer::Buffer as Object>::NAME, buffer::install),
+    ];
+    for (name, install) in installs {
+        let name = name.to_str().unwrap_or_default();
+        if lua.named_registry_value::<Option<Table>>(name)?.is_none() {
+            install(lua)?;
+        }
+    }
+    session.object_types.set(true);
+    Ok(())
 }
 
 /// `backend.name`, `backend.writable`, `backend.board`: fixed for the

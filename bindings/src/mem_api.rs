@@ -123,6 +123,7 @@ fn space_table(lua: &Lua, session: &Rc<Session>, space: Space) -> mlua::Result<T
         api_function(lua, move |lua, (a, n): (Value, Value)| {
             let addr = addr_arg(&a, 1, map_op)?;
             let len = len_arg(&n, 2, map_op)?;
+            crate::object_types(lua, &s)?;
             window::map(lua, &s, space, addr, len)
         })?,
     )?;
@@ -150,6 +151,7 @@ pub fn mem_table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
             let vaddr = addr_arg(&a, 1, ops::MEM_EXTRACT_RANGE)?;
             let len = len_arg(&n, 2, ops::MEM_EXTRACT_RANGE)?;
             let list = pages::extract_range(&s, ops::MEM_EXTRACT_RANGE, vaddr, len)?;
+            crate::object_types(lua, &s)?;
             Ok(pages::push_list(lua, list)?)
         })?,
     )?;
@@ -159,6 +161,7 @@ pub fn mem_table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
         "alloc",
         api_function(lua, move |lua, n: Value| {
             let len = len_arg(&n, 1, ops::MEM_ALLOC)?;
+            crate::object_types(lua, &s)?;
             buffer::alloc(lua, &s, len)
         })?,
     )?;

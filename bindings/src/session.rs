@@ -8,7 +8,7 @@
 //! A buffer collected at such a moment cannot be unmapped then: it waits
 //! in `deferred` until the backend is free again.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use memlua_runtime::buffers::{BufferRef, BufferTable};
@@ -23,6 +23,9 @@ pub struct Session {
     buffers: RefCell<BufferTable>,
     /// Buffers collected while the backend was busy: (base, len) to unmap.
     deferred: RefCell<Vec<(u64, u64)>>,
+    /// Whether the metatables of windows, page lists and buffers are known
+    /// to be in the state (`crate::object_types`).
+    pub object_types: Cell<bool>,
 }
 
 impl Session {
@@ -31,6 +34,7 @@ impl Session {
             backend: RefCell::new(backend),
             buffers: RefCell::new(BufferTable::default()),
             deferred: RefCell::new(Vec::new()),
+            object_types: Cell::new(false),
         })
     }
 
