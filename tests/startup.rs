@@ -109,3 +109,36 @@ fn objects_work_whichever_call_makes_the_first() {
         assert_eq!(run(&[first]), want, "{first}");
     }
 }
+
+/// memlua.cli's rarely used parts (help text, getopt, progress bars,
+/// space names) load the first time one is asked for, whichever it is.
+#[test]
+fn cli_loads_its_rarely_used_parts_on_first_use() {
+    let prelude = r#"cli = require "memlua.cli"
+        more = function() return package.loaded["memlua.cli.more"] ~= nil end
+        print(more(), cli.nonesuch, more())"#;
+    for (first, want) in [
+        (
+            r#"print(cli.usage { name = "t", usage = "X" }, more())"#,
+            "usage: memlua t X\n\ttrue\n",
+        ),
+        (
+            r#"local opts, i = cli.getopt({ "-k", "v", "rest" }, "k:") print(opts[1][2], i, more())"#,
+            "v\t3\ttrue\n",
+        ),
+        (
+            r#"print(cli.space("kernel") == kmem, cli.progress(1, "x") ~= nil, more())"#,
+            "true\ttrue\ttrue\n",
+        ),
+        (
+            r#"print(#cli.help { name = "t", summary = "s", usage = "X" } > 0, more())"#,
+            "true\ttrue\n",
+        ),
+    ] {
+        assert_eq!(
+            run(&[prelude, first]),
+            format!("false\tnil\tfalse\n{want}"),
+            "{first}"
+        );
+    }
+}
