@@ -58,11 +58,27 @@ fn the_collector_runs_once_the_script_starts() {
     assert_eq!(out, "true\ttrue\n");
 }
 
-/// `kmem`, `memrange` and `sim` are built on first use: indexing,
-/// assigning and `pairs` see them whole, a field set before the first use
-/// stays, and once built they are plain tables again.
+/// `mem`'s calls are made one by one as first used, `kmem`, `memrange`
+/// and `sim` whole: indexing, assigning and `pairs` see them whole, a
+/// field set before the first use stays, and once complete they are plain
+/// tables again.
 #[test]
 fn api_tables_built_on_first_use_behave_as_built() {
+    let mem_calls = run(&[r#"
+        print(mem.read32(0xfe001008), rawget(mem, "read32") ~= nil, getmetatable(mem))
+        mem.read8 = nil
+        mem.mine = 1
+        local names = {}
+        for k in pairs(mem) do names[#names + 1] = k end
+        table.sort(names)
+        print(table.concat(names, " "), getmetatable(mem))
+    "#]);
+    assert_eq!(
+        mem_calls,
+        "10000000\ttrue\tfalse\n\
+         alloc extract extract_range map mine read read16 read32 read64 write write16 write32 \
+         write64 write8\tnil\n"
+    );
     let out = run(&[r#"
         sim.mine = 5
         print(sim.mine, type(sim.regions), getmetatable(sim))

@@ -60,13 +60,17 @@ pub fn new_state() -> mlua::Result<Lua> {
 }
 
 /// Puts the API into `lua` over `backend`, and the stdlib loader and
-/// module path into `package`. `kmem`, `memrange` and `sim` are built on
-/// first use (`lazy`).
+/// module path into `package`. The calls of `mem` are made one by one as
+/// first used, `kmem`, `memrange` and `sim` whole on first use (`lazy`).
 pub fn install(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<()> {
     state::without_gc(lua, || {
         let session = open_session(lua, backend)?;
         let g = lua.globals();
-        g.set("mem", mem_api::mem_table(lua, &session)?)?;
+        let s = session.clone();
+        let mem = lazy::keyed(lua, &mem_api::MEM_CALLS, move |lua, name| {
+            mem_api::mem_call(lua, &s, name)
+        })?;
+        g.set("mem", mem)?;
         let s = session.clone();
         g.set(
             "kmem",
