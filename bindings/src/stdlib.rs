@@ -144,8 +144,8 @@ fn env_bytes(name: &str) -> Option<Vec<u8>> {
 
 /// Installs the searcher and the module path.
 pub fn install(lua: &Lua) -> mlua::Result<()> {
-    // Added modules only; the compiled-in ones become Lua strings when
-    // required, not at every start.
+    // Added modules only; the compiled-in ones stay in the binary until
+    // required.
     let added = lua.create_table()?;
     lua.set_named_registry_value(REGISTRY_KEY, &added)?;
     // find(short) -> the module's chunk and where it is from
