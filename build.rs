@@ -55,6 +55,37 @@ fn main() {
     std::fs::write(out_dir.join("docall.luac"), bc).expect("OUT_DIR is writable");
 
     export_lua_api(out_dir);
+    static_unwinder_and_lazy_libm(root);
+}
+
+/// Rust's std unwinds panics with libgcc_s, and Lua and std take a few
+/// functions from libm: two more shared libraries for the dynamic loader
+/// to map at every start (about 0.09 ms each: issue 11 in
+/// benches/RESULTS.md). gcc's static copy of the same unwinder, linked
+/// ahead of libgcc_s, leaves it unneeded (`--as-needed`), as gcc's
+/// -static-libgcc does for C++ programs; and every call to one of those
+/// math functions goes to src/libm.rs (`--wrap`), which loads libm on the
+/// first call.
+fn static_unwinder_and_lazy_libm(root: &Path) {
+    let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    let env = std::env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
+    if os != "linux" || env != "gnu" {
+        return;
+    }
+    println!("cargo:rustc-link-lib=static=gcc_eh");
+    let libm = root.join("src/libm.rs");
+    println!("cargo:rerun-if-changed={}", libm.display());
+    let text = std::fs::read_to_string(&libm).expect("src/libm.rs is readable");
+    let list = text
+        .split_once("from_libm! {")
+        .and_then(|(_, rest)| rest.split_once('}'))
+        .expect("src/libm.rs has its from_libm! list")
+        .0;
+    for line in list.lines() {
+        if let Some((name, _)) = line.trim().split_once('(') {
+            println!("cargo:rustc-link-arg-bins=-Wl,--wrap={name}");
+        }
+    }
 }
 
 /// A C module (lpeg.so, cjson.so, anything from LuaRocks) calls Lua's C

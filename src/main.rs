@@ -31,6 +31,8 @@ mod docs;
 mod entry;
 mod interp;
 mod layers;
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+mod libm;
 mod map;
 mod repl;
 mod run;

@@ -165,6 +165,12 @@ fn tab_completes_fields_methods_and_user_names() {
     p.exp_string("write16").unwrap();
     p.send_control('c').unwrap();
     settle();
+    // kmem is built on first use; the REPL builds it before completing.
+    p.send("kmem.symb\t").unwrap();
+    p.flush().unwrap();
+    p.send_line("('hz')").unwrap();
+    p.exp_string("0xffffffff81200000").unwrap();
+    p.exp_string(PROMPT).unwrap();
     p.send(":help mem.read3\t").unwrap();
     p.flush().unwrap();
     p.send_line("").unwrap();

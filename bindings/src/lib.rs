@@ -22,6 +22,7 @@ mod gdb_api;
 mod hex;
 mod hexfmt;
 mod host;
+mod lazy;
 mod mem_api;
 mod memrange_api;
 pub mod numbers;
@@ -40,8 +41,12 @@ mod trace_api;
 mod uio_api;
 mod window;
 
+use std::ffi::CStr;
+use std::rc::Rc;
+
 use memlua_runtime::Backend;
 use mlua::{Lua, LuaOptions, StdLib, Table};
+use objects::Object;
 
 pub use errors::is_error_value;
 pub use position::{position, provider as position_provider};
@@ -56,37 +61,79 @@ pub fn new_state() -> mlua::Result<Lua> {
     // script reach past mlua's invariants (e.g. `debug.setmetatable` on
     // mlua's internal userdata). That takes deliberate tampering; lua.c
     // gives scripts the same power and memlua's users expect it.
-    let lua = unsafe { Lua::unsafe_new_with(StdLib::ALL, LuaOptions::default()) };
-    state::complete(&lua)?;
+    let lua = unsafe { Lua::unsafe_new_with(StdLib::NONE, LuaOptions::default()) };
+    state::without_gc(&lua, || {
+        lua.load_std_libs(StdLib::ALL)?;
+        state::complete(&lua)
+    })?;
     Ok(lua)
 }
 
 /// Puts the API into `lua` over `backend`, and the stdlib loader and
-/// module path into `package`.
+/// module path into `package`. The calls of `mem` are made one by one as
+/// first used, `kmem`, `memrange` and `sim` whole on first use (`lazy`).
 pub fn install(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<()> {
-    let api = api_table(lua, backend)?;
-    let g = lua.globals();
-    for name in [
-        "mem", "kmem", "memrange", "backend", "sim", "qemu", "gdb", "uio", "hex", "trace",
-    ] {
-        g.set(name, api.get::<mlua::Value>(name)?)?;
-    }
-    lua.set_named_registry_value(FINISH, api.get::<mlua::Function>(FINISH)?)?;
-    stdlib::install(lua)?;
-    trace_api::install(lua)?;
-    host::install(lua)
+    state::without_gc(lua, || {
+        let session = open_session(lua, backend)?;
+        let g = lua.globals();
+        // Built on first use, each of them: a run that uses mem alone does
+        // not make the rest (benches/RESULTS.md, issue 11).
+        let s = session.clone();
+        let mem = lazy::keyed(lua, &mem_api::MEM_CALLS, move |lua, name| {
+            mem_api::mem_call(lua, &s, name)
+        })?;
+        g.set("mem", mem)?;
+        let s = session.clone();
+        g.set(
+            "kmem",
+            lazy::table(lua, move |lua| mem_api::kmem_table(lua, &s))?,
+        )?;
+        let s = session.clone();
+        g.set(
+            "memrange",
+            lazy::table(lua, move |lua| memrange_api::table(lua, &s))?,
+        )?;
+        g.set("backend", backend_table(lua, &session)?)?;
+        let s = session.clone();
+        g.set(
+            "sim",
+            lazy::table(lua, move |lua| sim_api::sim_table(lua, &s))?,
+        )?;
+        #[cfg(unix)]
+        {
+            let s = session.clone();
+            g.set(
+                "qemu",
+                lazy::table(lua, move |lua| qemu_api::qemu_table(lua, &s))?,
+            )?;
+        }
+        let s = session.clone();
+        g.set(
+            "gdb",
+            lazy::table(lua, move |lua| gdb_api::gdb_table(lua, &s))?,
+        )?;
+        let s = session.clone();
+        g.set("uio", lazy::table(lua, move |lua| uio_api::table(lua, &s))?)?;
+        g.set("hex", hex::function(lua)?)?;
+        g.set("trace", trace_api::table(lua)?)?;
+        lua.set_named_registry_value(FINISH, finish_function(lua, session)?)?;
+        stdlib::install(lua)?;
+        trace_api::install(lua)?;
+        host::install(lua)
+    })
+}
+
+/// Builds the API tables `install` left to be built on first use, for a
+/// caller about to read them raw (the REPL's completion).
+pub fn build_api(lua: &Lua) -> mlua::Result<()> {
+    lazy::build_all(lua)
 }
 
 /// The API over `backend` as one table (`{mem=, kmem=, memrange=, backend=,
 /// sim=, qemu=, gdb=, uio=, hex=, trace=}`) without touching globals: for hosts and tests that hold
 /// several sessions in one state.
-pub fn api_table(lua: &Lua, mut backend: Box<dyn Backend>) -> mlua::Result<Table> {
-    errors::install(lua)?;
-    window::install(lua)?;
-    pages::install(lua)?;
-    buffer::install(lua)?;
-    backend.set_position(position::provider(lua)?);
-    let session = session::Session::new(backend);
+pub fn api_table(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<Table> {
+    let session = open_session(lua, backend)?;
     let t = lua.create_table()?;
     t.set("mem", mem_api::mem_table(lua, &session)?)?;
     t.set("kmem", mem_api::kmem_table(lua, &session)?)?;
@@ -99,17 +146,7 @@ pub fn api_table(lua: &Lua, mut backend: Box<dyn Backend>) -> mlua::Result<Table
     t.set("hex", hex::function(lua)?)?;
     t.set("trace", trace_api::table(lua)?)?;
     t.set("uio", uio_api::table(lua, &session)?)?;
-    let s = session.clone();
-    t.set(
-        FINISH,
-        lua.create_function(move |_, ()| {
-            let _ = s.with("finish", |b| {
-                b.finish();
-                Ok(())
-            });
-            Ok(())
-        })?,
-    )?;
+    t.set(FINISH, finish_function(lua, session)?)?;
     Ok(t)
 }
 
@@ -139,6 +176,49 @@ pub fn finish_on_exit(lua: &Lua) -> mlua::Result<()> {
         exit.call::<mlua::MultiValue>(args)
     })?;
     os.set("exit", wrapped)
+}
+
+/// The error metatable, and a session over `backend`.
+fn open_session(lua: &Lua, mut backend: Box<dyn Backend>) -> mlua::Result<Rc<session::Session>> {
+    errors::install(lua)?;
+    backend.set_position(position::provider(lua)?);
+    Ok(session::Session::new(backend))
+}
+
+/// The function that ends the session's backend (`Backend::finish`).
+fn finish_function(lua: &Lua, session: Rc<session::Session>) -> mlua::Result<mlua::Function> {
+    lua.create_function(move |_, ()| {
+        let _ = session.with("finish", |b| {
+            b.finish();
+            Ok(())
+        });
+        Ok(())
+    })
+}
+
+/// Makes the metatables of windows, page lists and buffers (every
+/// session's share them), before the first such object: with their
+/// methods they were an eighth of what `memlua devmem` ran, which makes
+/// none (benches/RESULTS.md, issue 11). `mem.map`, `kmem.map`,
+/// `mem.extract_range` and `mem.alloc` call this; buffers make page lists.
+pub(crate) fn object_types(lua: &Lua, session: &session::Session) -> mlua::Result<()> {
+    if session.object_types.get() {
+        return Ok(());
+    }
+    type Install = fn(&Lua) -> mlua::Result<()>;
+    let installs: [(&CStr, Install); 3] = [
+        (<window::Window as Object>::NAME, window::install),
+        (<pages::PageList as Object>::NAME, pages::install),
+        (<buffer::Buffer as Object>::NAME, buffer::install),
+    ];
+    for (name, install) in installs {
+        let name = name.to_str().unwrap_or_default();
+        if lua.named_registry_value::<Option<Table>>(name)?.is_none() {
+            install(lua)?;
+        }
+    }
+    session.object_types.set(true);
+    Ok(())
 }
 
 /// `backend.name`, `backend.writable`, `backend.board`: fixed for the

@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use memlua_runtime::{ops, Errno, Error as RtError, Space, Width};
-use mlua::{Lua, Table, Value};
+use mlua::{Function, Lua, Table, Value};
 
 use crate::args::check_bulk_len;
 use crate::calls::api_function;
@@ -59,41 +59,66 @@ fn read_mapped(
 }
 
 /// The calls `mem` and `kmem` share.
-fn space_table(lua: &Lua, session: &Rc<Session>, space: Space) -> mlua::Result<Table> {
-    let t = lua.create_table()?;
+const SPACE_CALLS: [&str; 11] = [
+    "read8", "write8", "read16", "write16", "read32", "write32", "read64", "write64", "read",
+    "write", "map",
+];
+
+/// The calls of `mem`: those it shares with `kmem`, then its own.
+pub const MEM_CALLS: [&str; 14] = [
+    "read8",
+    "write8",
+    "read16",
+    "write16",
+    "read32",
+    "write32",
+    "read64",
+    "write64",
+    "read",
+    "write",
+    "map",
+    "extract",
+    "extract_range",
+    "alloc",
+];
+
+/// The call `name` that `mem` and `kmem` share, over `space`; None for
+/// any other name.
+fn space_call(
+    lua: &Lua,
+    session: &Rc<Session>,
+    space: Space,
+    name: &str,
+) -> mlua::Result<Option<Function>> {
     for (w, read, write) in WIDTHS {
-        let s = session.clone();
-        let rop = ops::access(space, w, false);
-        let slow = api_function(lua, move |_, a: Value| {
-            let addr = addr_arg(&a, 1, rop)?;
-            s.access(rop, addr, |b| b.read(space, addr, w)).map(lua_int)
-        })?;
-        t.set(
-            read,
-            fast::space_function(lua, session, space, w, false, slow)?,
-        )?;
-        let s = session.clone();
-        let wop = ops::access(space, w, true);
-        let slow = api_function(lua, move |_, (a, v): (Value, Value)| {
-            let addr = addr_arg(&a, 1, wop)?;
-            let v = value_arg(&v, 2, wop)?;
-            s.access(wop, addr, |b| b.write(space, addr, w, v))
-        })?;
-        t.set(
-            write,
-            fast::space_function(lua, session, space, w, true, slow)?,
-        )?;
+        if name == read {
+            let s = session.clone();
+            let rop = ops::access(space, w, false);
+            let slow = api_function(lua, move |_, a: Value| {
+                let addr = addr_arg(&a, 1, rop)?;
+                s.access(rop, addr, |b| b.read(space, addr, w)).map(lua_int)
+            })?;
+            return fast::space_function(lua, session, space, w, false, slow).map(Some);
+        }
+        if name == write {
+            let s = session.clone();
+            let wop = ops::access(space, w, true);
+            let slow = api_function(lua, move |_, (a, v): (Value, Value)| {
+                let addr = addr_arg(&a, 1, wop)?;
+                let v = value_arg(&v, 2, wop)?;
+                s.access(wop, addr, |b| b.write(space, addr, w, v))
+            })?;
+            return fast::space_function(lua, session, space, w, true, slow).map(Some);
+        }
     }
     let (read_op, write_op, map_op) = (
         ops::bulk(space, false),
         ops::bulk(space, true),
         ops::map(space),
     );
-
     let s = session.clone();
-    t.set(
-        "read",
-        api_function(lua, move |lua, (a, n): (Value, Value)| {
+    let f = match name {
+        "read" => api_function(lua, move |lua, (a, n): (Value, Value)| {
             let addr = addr_arg(&a, 1, read_op)?;
             let len = len_arg(&n, 2, read_op)?;
             check_bulk_len(read_op, addr, len)?;
@@ -104,70 +129,68 @@ fn space_table(lua: &Lua, session: &Rc<Session>, space: Space) -> mlua::Result<T
             s.access(read_op, addr, |b| b.read_bytes(space, addr, &mut buf))?;
             Ok(lua.create_string(buf)?)
         })?,
-    )?;
-
-    let s = session.clone();
-    t.set(
-        "write",
-        api_function(lua, move |_, (a, d): (Value, Value)| {
+        "write" => api_function(lua, move |_, (a, d): (Value, Value)| {
             let addr = addr_arg(&a, 1, write_op)?;
             let data = bytes_arg(&d, 2, write_op)?;
             let data = data.as_bytes();
             s.access(write_op, addr, |b| b.write_bytes(space, addr, &data[..]))
         })?,
-    )?;
-
-    let s = session.clone();
-    t.set(
-        "map",
-        api_function(lua, move |lua, (a, n): (Value, Value)| {
+        "map" => api_function(lua, move |lua, (a, n): (Value, Value)| {
             let addr = addr_arg(&a, 1, map_op)?;
             let len = len_arg(&n, 2, map_op)?;
+            crate::object_types(lua, &s)?;
             window::map(lua, &s, space, addr, len)
         })?,
-    )?;
-    Ok(t)
+        _ => return Ok(None),
+    };
+    Ok(Some(f))
 }
 
-/// The `mem` table.
-pub fn mem_table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
-    let t = space_table(lua, session, Space::Phys)?;
-
+/// The `mem` call `name` (one of MEM_CALLS), made alone: `install` makes
+/// each the first time a script uses it. None for any other name.
+pub fn mem_call(lua: &Lua, session: &Rc<Session>, name: &str) -> mlua::Result<Option<Function>> {
+    if let Some(f) = space_call(lua, session, Space::Phys, name)? {
+        return Ok(Some(f));
+    }
     let s = session.clone();
-    t.set(
-        "extract",
-        api_function(lua, move |lua, a: Value| {
+    let f = match name {
+        "extract" => api_function(lua, move |lua, a: Value| {
             let vaddr = addr_arg(&a, 1, ops::MEM_EXTRACT)?;
             let e = pages::extract_one(&s, vaddr)?;
             Ok(pages::extract_table(lua, &e)?)
         })?,
-    )?;
-
-    let s = session.clone();
-    t.set(
-        "extract_range",
-        api_function(lua, move |lua, (a, n): (Value, Value)| {
+        "extract_range" => api_function(lua, move |lua, (a, n): (Value, Value)| {
             let vaddr = addr_arg(&a, 1, ops::MEM_EXTRACT_RANGE)?;
             let len = len_arg(&n, 2, ops::MEM_EXTRACT_RANGE)?;
             let list = pages::extract_range(&s, ops::MEM_EXTRACT_RANGE, vaddr, len)?;
+            crate::object_types(lua, &s)?;
             Ok(pages::push_list(lua, list)?)
         })?,
-    )?;
-
-    let s = session.clone();
-    t.set(
-        "alloc",
-        api_function(lua, move |lua, n: Value| {
+        "alloc" => api_function(lua, move |lua, n: Value| {
             let len = len_arg(&n, 1, ops::MEM_ALLOC)?;
+            crate::object_types(lua, &s)?;
             buffer::alloc(lua, &s, len)
         })?,
-    )?;
+        _ => return Ok(None),
+    };
+    Ok(Some(f))
+}
+
+/// The `mem` table, every call made.
+pub fn mem_table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    for name in MEM_CALLS {
+        t.set(name, mem_call(lua, session, name)?)?;
+    }
     Ok(t)
 }
 
 /// The `kmem` table.
 pub fn kmem_table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
-    let t = space_table(lua, session, Space::Kernel)?;
+    let t = lua.create_table()?;
+    for name in SPACE_CALLS {
+        t.set(name, space_call(lua, session, Space::Kernel, name)?)?;
+    }
     let s = session.clone();
     t.set(
         "symbol",

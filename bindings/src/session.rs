@@ -31,6 +31,9 @@ pub struct Session {
     /// last: every range change is noted in each.
     scopes: RefCell<Vec<(u64, Journal)>>,
     next_scope: Cell<u64>,
+    /// Whether the metatables of windows, page lists and buffers are known
+    /// to be in the state (`crate::object_types`).
+    pub object_types: Cell<bool>,
 }
 
 impl Session {
@@ -39,6 +42,7 @@ impl Session {
             backend: RefCell::new(backend),
             buffers: RefCell::new(BufferTable::default()),
             deferred: RefCell::new(Vec::new()),
+            object_types: Cell::new(false),
             scopes: RefCell::new(Vec::new()),
             next_scope: Cell::new(0),
         })

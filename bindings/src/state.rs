@@ -135,6 +135,37 @@ pub fn complete(lua: &Lua) -> mlua::Result<()> {
     Ok(())
 }
 
+/// What the collector lets a new state allocate before its first cycle,
+/// at least: a short run (`memlua devmem` allocates about 50 KiB, most of
+/// it the stdlib's code) should not spend its time tracing a heap that
+/// is nearly all still in use.
+const FIRST_CYCLE_MIN: usize = 256 << 10;
+
+/// Runs `f` with the collector stopped, as lua.c builds its state: what is
+/// made then stays alive, so collecting during it is wasted work. After
+/// it the collector waits until the heap has grown by its size again, as
+/// it would after a finished cycle (the default pause, 200%), or by
+/// FIRST_CYCLE_MIN if that is more.
+pub fn without_gc<R>(lua: &Lua, f: impl FnOnce() -> mlua::Result<R>) -> mlua::Result<R> {
+    let running = lua.gc_is_running();
+    lua.gc_stop();
+    let out = f();
+    if running {
+        lua.gc_restart();
+        let credit = lua.used_memory().max(FIRST_CYCLE_MIN) / 1024;
+        let kib = c_int::try_from(credit).unwrap_or(c_int::MAX);
+        // SAFETY: a protected call on a checked stack. A step with a
+        // negative size only adds that credit to the collector's debt
+        // (lapi.c, LUA_GCSTEP): nothing is collected, nothing raised.
+        unsafe {
+            lua.exec_raw::<()>((), |state| {
+                ffi::lua_gc(state, ffi::LUA_GCSTEP, -kib);
+            })?;
+        }
+    }
+    out
+}
+
 /// `memlua -W`: lua.c's `lua_warning(L, "@on", 0)`.
 pub fn warnings_on(lua: &Lua) -> mlua::Result<()> {
     // SAFETY: a protected call on a checked stack; the message is a C

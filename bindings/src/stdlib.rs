@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use mlua::{Function, Lua, Table};
+use mlua::{Function, Lua, Table, Value};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/stdlib.rs"));
@@ -144,21 +144,45 @@ fn env_bytes(name: &str) -> Option<Vec<u8>> {
 
 /// Installs the searcher and the module path.
 pub fn install(lua: &Lua) -> mlua::Result<()> {
-    // Added modules only; the compiled-in ones become Lua strings when
-    // required, not at every start.
+    // Added modules only; the compiled-in ones stay in the binary until
+    // required.
     let added = lua.create_table()?;
     lua.set_named_registry_value(REGISTRY_KEY, &added)?;
+    // find(short) -> the module's chunk and where it is from
+    // ("stdlib/NAME.lua"), false and the load error, or nil when there
+    // is no such module. The compiled-in bytecode is loaded straight from
+    // the binary: copied into a Lua string first it cost a `require` as
+    // many bytes again, which started the collector in a short run.
     let find = lua.create_function(move |lua, short: String| {
-        if let Some(src) = added.get::<Option<mlua::LuaString>>(short.as_str())? {
-            return Ok((Some(src), None));
-        }
-        let Some(i) = embedded().iter().position(|(n, _)| *n == short) else {
-            return Ok((None, None));
+        let chunkname = format!("@stdlib/{}.lua", short.replace('.', "/"));
+        let loaded = if let Some(src) = added.get::<Option<mlua::LuaString>>(short.as_str())? {
+            lua.load(src.as_bytes().to_vec())
+                .set_name(&chunkname)
+                .into_function()
+        } else if let Some(i) = embedded().iter().position(|(n, _)| *n == short) {
+            // The source should this Lua refuse the bytecode (a binary
+            // built for a machine of another format).
+            lua.load(embedded::BYTECODE[i])
+                .set_name(&chunkname)
+                .into_function()
+                .or_else(|_| {
+                    lua.load(embedded()[i].1)
+                        .set_name(&chunkname)
+                        .into_function()
+                })
+        } else {
+            return Ok((Value::Nil, Value::Nil));
         };
-        Ok((
-            Some(lua.create_string(embedded::BYTECODE[i])?),
-            Some(lua.create_string(embedded()[i].1)?),
-        ))
+        Ok(match loaded {
+            Ok(f) => (
+                Value::Function(f),
+                Value::String(lua.create_string(&chunkname[1..])?),
+            ),
+            Err(e) => (
+                Value::Boolean(false),
+                Value::String(lua.create_string(load_message(&e))?),
+            ),
+        })
     })?;
 
     let globals = lua.globals();
@@ -167,7 +191,6 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
         return Ok(());
     };
     let searchers: Table = package.get("searchers")?;
-    let load: mlua::Function = globals.get("load")?;
     // The source should this Lua refuse the bytecode (a binary built for a
     // machine of another format).
     let searcher = lua
@@ -179,7 +202,7 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
                 .set_name("=memlua.stdlib")
                 .into_function()
         })?;
-    searcher.call::<()>((find, searchers, load))?;
+    searcher.call::<()>((find, searchers))?;
 
     // Lua's package library has set both paths with its built-in
     // defaults; made again with Debian's, from the same variables.
@@ -217,6 +240,14 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     }
     full.extend_from_slice(&path);
     package.set("path", lua.create_string(full)?)
+}
+
+/// A load error's text: a syntax error is Lua's own message.
+fn load_message(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::SyntaxError { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// Puts `build` into `package.preload[name]`, built on first `require`.

@@ -292,6 +292,11 @@ fn human(n: u64) -> String {
 }
 
 pub fn run(s: &Interp, inv: &Invocation) {
+    // Completion and the printing of tables read raw: the API tables
+    // built on first use are built now, so they show in full.
+    if let Err(e) = memlua_bindings::build_api(&s.lua) {
+        eprintln!("memlua: {e}");
+    }
     let tostring = match s.lua.globals().get::<Function>("tostring") {
         Ok(f) => f,
         Err(e) => {

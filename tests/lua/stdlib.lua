@@ -15,7 +15,7 @@ check(not ok and msg:find("no module 'memlua.nothere' in memlua's stdlib", 1, tr
 
 add_stdlib_module("broken", "return {")
 local ok2, msg2 = pcall(require, "memlua.broken")
-check(not ok2 and msg2:find("error loading module 'memlua.broken'", 1, true), tostring(msg2))
+check(not ok2 and msg2:find("error loading module 'memlua.broken' from memlua's stdlib:\n\tstdlib/broken.lua:1:", 1, true), tostring(msg2))
 
 add_stdlib_module("fails", "local x = nil; return x.y")
 local ok3, msg3 = pcall(require, "memlua.fails")
