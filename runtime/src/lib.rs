@@ -3,6 +3,7 @@
 //! backends behind it. Nothing here knows Lua; the bindings crate puts this
 //! API into a Lua state.
 
+pub mod b64;
 pub mod buffers;
 pub mod direct;
 pub mod error;

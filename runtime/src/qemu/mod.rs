@@ -20,7 +20,7 @@
 //! QEMU gone is EIO with its exit and the tail of its stderr; a reply that
 //! does not come in time is ETIMEDOUT.
 
-mod b64;
+use crate::b64;
 mod qmp;
 mod qtest;
 

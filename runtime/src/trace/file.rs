@@ -548,7 +548,7 @@ fn entry_of(raw: Raw, line: usize, srcs: &mut HashMap<String, Rc<str>>) -> Resul
     let addr = raw.addr.as_deref();
     let data = |raw: &Raw| -> Result<Option<Box<More>>, String> {
         match raw.data.as_deref() {
-            Some(d) => super::b64::decode(d)
+            Some(d) => crate::b64::decode(d)
                 .map(|d| Some(Box::new(More::Data(d))))
                 .ok_or_else(|| "'data' is not base64".to_string()),
             None => Ok(None),

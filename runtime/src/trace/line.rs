@@ -95,7 +95,7 @@ impl Line<'_> {
     pub fn b64(&mut self, key: &str, data: &[u8]) -> &mut Self {
         self.key(key);
         self.0.push(b'"');
-        super::b64::encode_into(data, self.0);
+        crate::b64::encode(data, self.0);
         self.0.push(b'"');
         self
     }

@@ -28,7 +28,6 @@
 //! Every 64-bit quantity is a `"0x..."` string, since JSON numbers lose
 //! precision past 2^53.
 
-pub mod b64;
 pub mod file;
 mod line;
 pub mod record;

@@ -306,7 +306,7 @@ pub fn qtest(t: &Trace, out: &mut dyn Write) -> io::Result<Exported> {
                     "b64write {:#x} {:#x} {}",
                     e.addr,
                     e.len,
-                    super::b64::encode(e.data())
+                    crate::b64::encode_string(e.data())
                 )?;
                 n.commands += 1;
             }

@@ -1,6 +1,7 @@
-//! Base64 (RFC 4648, the standard alphabet with `=` padding), as GLib's
-//! g_base64_encode writes it for qtest's `b64read` and g_base64_decode
-//! reads it for `b64write`.
+//! Base64 (RFC 4648, the standard alphabet with `=` padding): the one
+//! codec of the runtime, for qtest's `b64read`/`b64write` (as GLib's
+//! g_base64_encode and g_base64_decode write and read it) and for the
+//! `data` of bulk transfers in traces.
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -91,6 +92,28 @@ pub fn decode_into(text: &[u8], out: &mut [u8]) -> bool {
     true
 }
 
+/// The encoding of `data` as text.
+pub fn encode_string(data: &[u8]) -> String {
+    let mut out = Vec::new();
+    encode(data, &mut out);
+    // Only ASCII from the alphabet was written.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The bytes `text` encodes, or None if it is not padded base64.
+pub fn decode(text: &str) -> Option<Vec<u8>> {
+    let s = text.as_bytes();
+    if !s.len().is_multiple_of(4) {
+        return None;
+    }
+    let pad = s.iter().rev().take_while(|&&c| c == b'=').count();
+    if pad > 2 {
+        return None;
+    }
+    let mut out = vec![0u8; s.len() / 4 * 3 - pad];
+    decode_into(s, &mut out).then_some(out)
+}
+
 /// The first `k` characters of the quad `q` as 24 bits (missing ones
 /// zero), or u32::MAX if one is outside the alphabet.
 #[inline]
@@ -163,5 +186,27 @@ mod tests {
         let mut two = [0u8; 2];
         assert!(!decode_into(b"Zm8x", &mut two), "missing padding");
         assert!(!decode_into(b"Zm==", &mut two), "padding too early");
+    }
+
+    #[test]
+    fn rfc4648_vectors_as_text() {
+        for (plain, coded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(encode_string(plain.as_bytes()), coded);
+            assert_eq!(decode(coded).unwrap(), plain.as_bytes());
+        }
+        let all: Vec<u8> = (0..=255).collect();
+        assert_eq!(decode(&encode_string(&all)).unwrap(), all);
+        assert!(decode("Zg=").is_none());
+        assert!(decode("Z===").is_none());
+        assert!(decode("Zg==Zg==").is_none());
+        assert!(decode("Zm9*").is_none());
     }
 }
