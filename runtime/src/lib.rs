@@ -5,6 +5,7 @@
 
 pub mod b64;
 pub mod buffers;
+pub mod civil_time;
 pub mod direct;
 pub mod error;
 pub mod gdb;
