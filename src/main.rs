@@ -203,6 +203,21 @@ fn print_map(choice: &Choice) -> Result<(), Stop> {
     Ok(())
 }
 
+/// `-E`: the bindings read MEMLUA_PATH and Lua's package library
+/// LUA_PATH(_5_4) and LUA_CPATH(_5_4) when a state is made; this hides
+/// them all, as lua -E does. Called before any other thread exists.
+pub fn hide_module_paths() {
+    for name in [
+        "MEMLUA_PATH",
+        "LUA_PATH",
+        "LUA_PATH_5_4",
+        "LUA_CPATH",
+        "LUA_CPATH_5_4",
+    ] {
+        std::env::remove_var(name);
+    }
+}
+
 fn start(inv: &Invocation) -> Result<(), Stop> {
     if let Some(done) = informational(inv) {
         return done;
@@ -213,18 +228,7 @@ fn start(inv: &Invocation) -> Result<(), Stop> {
         return print_map(&choice);
     }
     if inv.ignore_env {
-        // The bindings read MEMLUA_PATH and Lua's package library
-        // LUA_PATH(_5_4) and LUA_CPATH(_5_4) when the state is made; -E
-        // hides them all, as lua -E does. No other thread exists yet.
-        for name in [
-            "MEMLUA_PATH",
-            "LUA_PATH",
-            "LUA_PATH_5_4",
-            "LUA_CPATH",
-            "LUA_CPATH_5_4",
-        ] {
-            std::env::remove_var(name);
-        }
+        hide_module_paths();
     }
     let stack = layers::open(&choice, inv)?;
     let lua = memlua_bindings::new_state().map_err(|e| Failure(e.to_string()))?;

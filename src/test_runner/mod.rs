@@ -108,17 +108,7 @@ fn run(argv: &[Vec<u8>]) -> Result<bool, Stop> {
     }
     let (targets, inv) = backends::resolve(&args.memlua, args.backends.as_deref(), &env)?;
     if inv.ignore_env {
-        // As main.rs does for -E: the module paths the bindings read when
-        // a state is made. No other thread exists yet.
-        for name in [
-            "MEMLUA_PATH",
-            "LUA_PATH",
-            "LUA_PATH_5_4",
-            "LUA_CPATH",
-            "LUA_CPATH_5_4",
-        ] {
-            std::env::remove_var(name);
-        }
+        crate::hide_module_paths();
     }
     if let Some(p) = &args.filter {
         check_pattern(p)?;
