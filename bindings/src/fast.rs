@@ -136,6 +136,17 @@ unsafe fn int_at(l: *mut ffi::lua_State, idx: c_int) -> Option<u64> {
     (isnum != 0).then_some(v as u64)
 }
 
+/// A write's value argument at `idx` (`Some(None)` for a read), or None
+/// for a value the slow path must judge.
+#[inline(always)]
+unsafe fn value_at(l: *mut ffi::lua_State, idx: c_int, write: bool) -> Option<Option<u64>> {
+    if !write {
+        return Some(None);
+    }
+    // SAFETY: the caller's stack slot, as in `int_at`.
+    unsafe { int_at(l, idx) }.map(Some)
+}
+
 /// One access through the session, holding a reference of its own for the
 /// call (a device callback could drop the object's), dropped before any
 /// error is raised. `cleared`: the backend's layers cleared this access
@@ -200,13 +211,8 @@ unsafe fn window_access(l: *mut ffi::lua_State, w: Width, write: bool) -> c_int 
         let (Some(winp), Some(off)) = (objects::at::<Window>(l, 1), int_at(l, 2)) else {
             return fallback(l, UV_SLOW);
         };
-        let value = if write {
-            match int_at(l, 3) {
-                Some(v) => Some(v),
-                None => return fallback(l, UV_SLOW),
-            }
-        } else {
-            None
+        let Some(value) = value_at(l, 3, write) else {
+            return fallback(l, UV_SLOW);
         };
         let win = &*winp;
         let Some(addr) = win.address(off, w.bytes()) else {
@@ -264,19 +270,15 @@ unsafe extern "C-unwind" fn window_write<const W: usize>(l: *mut ffi::lua_State)
 
 #[inline(always)]
 unsafe fn space_access(l: *mut ffi::lua_State, space: Space, w: Width, write: bool) -> c_int {
-    // SAFETY: as in `window_access`; the session block is an upvalue of
-    // this closure, alive while the closure is.
+    // SAFETY: as in `window_access`; the session behind the light
+    // userdata upvalue is kept alive by the slow function, another upvalue
+    // of this closure (UV_SESSION).
     unsafe {
         let Some(addr) = int_at(l, 1) else {
             return fallback(l, UV_SPACE_SLOW);
         };
-        let value = if write {
-            match int_at(l, 2) {
-                Some(v) => Some(v),
-                None => return fallback(l, UV_SPACE_SLOW),
-            }
-        } else {
-            None
+        let Some(value) = value_at(l, 2, write) else {
+            return fallback(l, UV_SPACE_SLOW);
         };
         let s = ffi::lua_touserdata(l, ffi::lua_upvalueindex(UV_SESSION)) as *const Session;
         if s.is_null() {
