@@ -74,53 +74,64 @@ pub fn new_state() -> mlua::Result<Lua> {
 /// first used, `kmem`, `memrange` and `sim` whole on first use (`lazy`).
 pub fn install(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<()> {
     state::without_gc(lua, || {
-        let session = open_session(lua, backend)?;
         let g = lua.globals();
-        // Built on first use, each of them: a run that uses mem alone does
-        // not make the rest (benches/RESULTS.md, issue 11).
-        let s = session.clone();
-        let mem = lazy::keyed(lua, &mem_api::MEM_CALLS, move |lua, name| {
-            mem_api::mem_call(lua, &s, name)
-        })?;
-        g.set("mem", mem)?;
-        let s = session.clone();
-        g.set(
-            "kmem",
-            lazy::table(lua, move |lua| mem_api::kmem_table(lua, &s))?,
-        )?;
-        let s = session.clone();
-        g.set(
-            "memrange",
-            lazy::table(lua, move |lua| memrange_api::table(lua, &s))?,
-        )?;
-        g.set("backend", backend_table(lua, &session)?)?;
-        let s = session.clone();
-        g.set(
-            "sim",
-            lazy::table(lua, move |lua| sim_api::sim_table(lua, &s))?,
-        )?;
-        #[cfg(unix)]
-        {
-            let s = session.clone();
-            g.set(
-                "qemu",
-                lazy::table(lua, move |lua| qemu_api::qemu_table(lua, &s))?,
-            )?;
+        for (name, value) in api_entries(lua, backend)? {
+            if name == FINISH {
+                lua.set_named_registry_value(FINISH, value)?;
+            } else {
+                g.set(name, value)?;
+            }
         }
-        let s = session.clone();
-        g.set(
-            "gdb",
-            lazy::table(lua, move |lua| gdb_api::gdb_table(lua, &s))?,
-        )?;
-        let s = session.clone();
-        g.set("uio", lazy::table(lua, move |lua| uio_api::table(lua, &s))?)?;
-        g.set("hex", hex::function(lua)?)?;
-        g.set("trace", trace_api::table(lua)?)?;
-        lua.set_named_registry_value(FINISH, finish_function(lua, session)?)?;
         stdlib::install(lua)?;
         trace_api::install(lua)?;
         host::install(lua)
     })
+}
+
+/// The API's tables over a new session on `backend`, each built on first
+/// use (a run that uses mem alone does not make the rest:
+/// benches/RESULTS.md, issue 11), and the session's [`FINISH`] function.
+fn api_entries(
+    lua: &Lua,
+    backend: Box<dyn Backend>,
+) -> mlua::Result<Vec<(&'static str, mlua::Value)>> {
+    let session = open_session(lua, backend)?;
+    let s = session.clone();
+    let mem = lazy::keyed(lua, &mem_api::MEM_CALLS, move |lua, name| {
+        mem_api::mem_call(lua, &s, name)
+    })?;
+    let s = session.clone();
+    let kmem = lazy::table(lua, move |lua| mem_api::kmem_table(lua, &s))?;
+    let s = session.clone();
+    let memrange = lazy::table(lua, move |lua| memrange_api::table(lua, &s))?;
+    let s = session.clone();
+    let sim = lazy::table(lua, move |lua| sim_api::sim_table(lua, &s))?;
+    let s = session.clone();
+    let gdb = lazy::table(lua, move |lua| gdb_api::gdb_table(lua, &s))?;
+    let s = session.clone();
+    let uio = lazy::table(lua, move |lua| uio_api::table(lua, &s))?;
+    let mut entries = vec![
+        ("mem", mlua::Value::Table(mem)),
+        ("kmem", mlua::Value::Table(kmem)),
+        ("memrange", mlua::Value::Table(memrange)),
+        ("backend", mlua::Value::Table(backend_table(lua, &session)?)),
+        ("sim", mlua::Value::Table(sim)),
+        ("gdb", mlua::Value::Table(gdb)),
+        ("uio", mlua::Value::Table(uio)),
+        ("hex", mlua::Value::Function(hex::function(lua)?)),
+        ("trace", mlua::Value::Table(trace_api::table(lua)?)),
+    ];
+    #[cfg(unix)]
+    {
+        let s = session.clone();
+        let qemu = lazy::table(lua, move |lua| qemu_api::qemu_table(lua, &s))?;
+        entries.push(("qemu", mlua::Value::Table(qemu)));
+    }
+    entries.push((
+        FINISH,
+        mlua::Value::Function(finish_function(lua, session)?),
+    ));
+    Ok(entries)
 }
 
 /// Builds the API tables `install` left to be built on first use, for a
@@ -133,20 +144,10 @@ pub fn build_api(lua: &Lua) -> mlua::Result<()> {
 /// sim=, qemu=, gdb=, uio=, hex=, trace=}`) without touching globals: for hosts and tests that hold
 /// several sessions in one state.
 pub fn api_table(lua: &Lua, backend: Box<dyn Backend>) -> mlua::Result<Table> {
-    let session = open_session(lua, backend)?;
     let t = lua.create_table()?;
-    t.set("mem", mem_api::mem_table(lua, &session)?)?;
-    t.set("kmem", mem_api::kmem_table(lua, &session)?)?;
-    t.set("memrange", memrange_api::table(lua, &session)?)?;
-    t.set("backend", backend_table(lua, &session)?)?;
-    t.set("sim", sim_api::sim_table(lua, &session)?)?;
-    #[cfg(unix)]
-    t.set("qemu", qemu_api::qemu_table(lua, &session)?)?;
-    t.set("gdb", gdb_api::gdb_table(lua, &session)?)?;
-    t.set("hex", hex::function(lua)?)?;
-    t.set("trace", trace_api::table(lua)?)?;
-    t.set("uio", uio_api::table(lua, &session)?)?;
-    t.set(FINISH, finish_function(lua, session)?)?;
+    for (name, value) in api_entries(lua, backend)? {
+        t.set(name, value)?;
+    }
     Ok(t)
 }
 

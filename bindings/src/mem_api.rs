@@ -176,15 +176,6 @@ pub fn mem_call(lua: &Lua, session: &Rc<Session>, name: &str) -> mlua::Result<Op
     Ok(Some(f))
 }
 
-/// The `mem` table, every call made.
-pub fn mem_table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
-    let t = lua.create_table()?;
-    for name in MEM_CALLS {
-        t.set(name, mem_call(lua, session, name)?)?;
-    }
-    Ok(t)
-}
-
 /// The `kmem` table.
 pub fn kmem_table(lua: &Lua, session: &Rc<Session>) -> mlua::Result<Table> {
     let t = lua.create_table()?;
