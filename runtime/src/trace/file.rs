@@ -220,6 +220,14 @@ impl Entry {
         self.src.as_deref().unwrap_or("")
     }
 
+    /// Where the recorded script made it, for messages.
+    pub fn place_in_script(&self) -> &str {
+        self.src
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .unwrap_or("an unknown place")
+    }
+
     /// What the operation was, in the Lua API's words:
     /// `mem.write32(0xfe000000, 0x5)`.
     pub fn describe(&self) -> String {

@@ -272,11 +272,7 @@ impl State {
                 self.place(e),
                 e.describe(),
                 e.outcome(),
-                if e.src().is_empty() {
-                    "an unknown place"
-                } else {
-                    e.src()
-                },
+                e.place_in_script(),
             ),
             None => {
                 let last = self.trace.entries.last().map_or(0, |e| e.seq);
@@ -491,11 +487,7 @@ impl State {
             self.place(e),
             e.describe(),
             e.outcome(),
-            if e.src().is_empty() {
-                "an unknown place"
-            } else {
-                e.src()
-            },
+            e.place_in_script(),
         ))
     }
 }
